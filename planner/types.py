@@ -1,0 +1,465 @@
+"""SQL data types: the names users see, their Python values, and their mapping to
+DuckDB (serving store), Arrow (the columnar hand-off) and PostgreSQL (wire OIDs).
+
+Python value per type: smallint/int/bigint -> int, real/double -> float,
+numeric -> decimal.Decimal, boolean -> bool, varchar -> str, date ->
+datetime.date, time -> datetime.time, timestamp -> naive datetime.datetime,
+timestamptz -> aware datetime.datetime (UTC), interval -> Interval.
+NULL is None for every type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class DataType:
+    """A SQL type. `name` is the PostgreSQL spelling shown to users."""
+
+    name: str
+    duckdb: str
+    pg_oid: int
+    pg_len: int = -1
+    precision: int | None = None
+    scale: int | None = None
+
+    def __str__(self) -> str:
+        if self.name == "numeric" and self.precision is not None:
+            return f"numeric({self.precision},{self.scale or 0})"
+        return self.name
+
+    @property
+    def is_integer(self) -> bool:
+        return self.name in ("smallint", "integer", "bigint")
+
+    @property
+    def is_float(self) -> bool:
+        return self.name in ("real", "double precision")
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.is_integer or self.is_float or self.name == "numeric"
+
+    @property
+    def is_temporal(self) -> bool:
+        return self.name in ("date", "time", "timestamp", "timestamptz", "interval")
+
+    @property
+    def is_string(self) -> bool:
+        return self.name == "varchar"
+
+
+INT16 = DataType("smallint", "SMALLINT", 21, 2)
+INT32 = DataType("integer", "INTEGER", 23, 4)
+INT64 = DataType("bigint", "BIGINT", 20, 8)
+FLOAT32 = DataType("real", "FLOAT", 700, 4)
+FLOAT64 = DataType("double precision", "DOUBLE", 701, 8)
+DECIMAL = DataType("numeric", "DECIMAL(38,10)", 1700)
+BOOLEAN = DataType("boolean", "BOOLEAN", 16, 1)
+VARCHAR = DataType("varchar", "VARCHAR", 1043)
+DATE = DataType("date", "DATE", 1082, 4)
+TIME = DataType("time", "TIME", 1083, 8)
+TIMESTAMP = DataType("timestamp", "TIMESTAMP", 1114, 8)
+TIMESTAMPTZ = DataType("timestamptz", "TIMESTAMPTZ", 1184, 8)
+INTERVAL = DataType("interval", "INTERVAL", 1186, 16)
+BYTEA = DataType("bytea", "BLOB", 17)
+# The type of an untyped NULL literal; it unifies with anything.
+UNKNOWN = DataType("unknown", "VARCHAR", 705)
+
+ALL_TYPES = (INT16, INT32, INT64, FLOAT32, FLOAT64, DECIMAL, BOOLEAN, VARCHAR, DATE,
+             TIME, TIMESTAMP, TIMESTAMPTZ, INTERVAL, BYTEA)
+
+_NUMERIC_RANK = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 5,
+                 "double precision": 6}
+
+# Spellings accepted in DDL and CAST, mapped to the canonical type.
+_ALIASES = {
+    "smallint": INT16, "int2": INT16,
+    "int": INT32, "integer": INT32, "int4": INT32, "serial": INT32,
+    "bigint": INT64, "int8": INT64, "bigserial": INT64,
+    "real": FLOAT32, "float4": FLOAT32, "float": FLOAT64,
+    "double": FLOAT64, "double precision": FLOAT64, "float8": FLOAT64,
+    "numeric": DECIMAL, "decimal": DECIMAL,
+    "boolean": BOOLEAN, "bool": BOOLEAN,
+    "varchar": VARCHAR, "text": VARCHAR, "char": VARCHAR, "character varying": VARCHAR,
+    "character": VARCHAR, "string": VARCHAR, "bpchar": VARCHAR, "name": VARCHAR,
+    "date": DATE,
+    "time": TIME, "time without time zone": TIME,
+    "timestamp": TIMESTAMP, "timestamp without time zone": TIMESTAMP, "datetime": TIMESTAMP,
+    "timestamptz": TIMESTAMPTZ, "timestamp with time zone": TIMESTAMPTZ,
+    "interval": INTERVAL,
+    "bytea": BYTEA, "blob": BYTEA,
+}
+
+
+def type_from_name(name: str) -> DataType | None:
+    """The canonical type for a spelling such as 'int4' or 'timestamp with time zone'."""
+    return _ALIASES.get(re.sub(r"\s+", " ", name.strip().lower()))
+
+
+def numeric(precision: int | None, scale: int | None) -> DataType:
+    if precision is None:
+        return DECIMAL
+    scale = scale or 0
+    return DataType("numeric", f"DECIMAL({min(precision, 38)},{min(scale, 38)})", 1700,
+                    precision=precision, scale=scale)
+
+
+def common_supertype(a: DataType, b: DataType) -> DataType | None:
+    """The type both sides are converted to in comparisons, CASE, UNION, COALESCE."""
+    if a == b:
+        return a
+    if a is UNKNOWN or a.name == "unknown":
+        return b
+    if b is UNKNOWN or b.name == "unknown":
+        return a
+    if a.name == b.name:
+        return a if a.name != "numeric" else DECIMAL
+    ra, rb = _NUMERIC_RANK.get(a.name), _NUMERIC_RANK.get(b.name)
+    if ra is not None and rb is not None:
+        if {a.name, b.name} == {"numeric", "real"}:
+            return FLOAT64
+        return a if ra >= rb else b
+    pair = {a.name, b.name}
+    if pair == {"timestamp", "timestamptz"}:
+        return TIMESTAMPTZ
+    if pair == {"date", "timestamp"}:
+        return TIMESTAMP
+    if pair == {"date", "timestamptz"}:
+        return TIMESTAMPTZ
+    if "varchar" in pair:
+        # A string literal compared with another type takes that type (PostgreSQL's
+        # 'unknown' literal rule); binder decides whether the string is a literal.
+        return a if b.name == "varchar" else b
+    return None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Interval:
+    """A PostgreSQL interval: months, days and microseconds kept apart, as PostgreSQL does,
+    so that '1 month' added to a timestamp moves by a calendar month."""
+
+    months: int = 0
+    days: int = 0
+    micros: int = 0
+
+    def __add__(self, other: object) -> Any:
+        if isinstance(other, Interval):
+            return Interval(self.months + other.months, self.days + other.days,
+                            self.micros + other.micros)
+        if isinstance(other, (dt.datetime, dt.date)):
+            return add_interval(other, self)
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Interval:
+        return Interval(-self.months, -self.days, -self.micros)
+
+    def __sub__(self, other: object) -> Interval:
+        if isinstance(other, Interval):
+            return self + (-other)
+        return NotImplemented
+
+    def __mul__(self, k: object) -> Interval:
+        if isinstance(k, bool) or not isinstance(k, (int, float, decimal.Decimal)):
+            return NotImplemented
+        if isinstance(k, int):
+            return Interval(self.months * k, self.days * k, self.micros * k)
+        f = float(k)
+        months = self.months * f
+        whole_months = int(months)
+        days = self.days * f + (months - whole_months) * 30
+        whole_days = int(days)
+        micros = self.micros * f + (days - whole_days) * 86_400_000_000
+        return Interval(whole_months, whole_days, round(micros))
+
+    __rmul__ = __mul__
+
+    def total_micros(self) -> int:
+        """Length with PostgreSQL's conventions for comparison (month = 30 days)."""
+        return (self.months * 30 + self.days) * 86_400_000_000 + self.micros
+
+    def to_timedelta(self) -> dt.timedelta:
+        return dt.timedelta(days=self.months * 30 + self.days, microseconds=self.micros)
+
+    def __str__(self) -> str:
+        return format_interval(self)
+
+
+def add_interval(value: dt.date | dt.datetime, iv: Interval) -> dt.datetime | dt.date:
+    """value + iv with calendar months (day clamped to the month's end), then days, then
+    microseconds, as PostgreSQL computes it."""
+    if iv.months:
+        total = value.year * 12 + (value.month - 1) + iv.months
+        year, month = divmod(total, 12)
+        month += 1
+        day = min(value.day, _days_in_month(year, month))
+        value = value.replace(year=year, month=month, day=day)
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    return value + dt.timedelta(days=iv.days, microseconds=iv.micros)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 12:
+        return 31
+    return (dt.date(year, month + 1, 1) - dt.date(year, month, 1)).days
+
+
+def format_interval(iv: Interval) -> str:
+    """PostgreSQL's `postgres` IntervalStyle: '1 year 2 mons 3 days 04:05:06'."""
+    parts = []
+    years, months = divmod(abs(iv.months), 12)
+    sign = "-" if iv.months < 0 else ""
+    if years:
+        parts.append(f"{sign}{years} year{'s' if years != 1 else ''}")
+    if months:
+        parts.append(f"{sign}{months} mon{'s' if months != 1 else ''}")
+    if iv.days:
+        parts.append(f"{iv.days} day{'s' if abs(iv.days) != 1 else ''}")
+    if iv.micros or not parts:
+        micros = abs(iv.micros)
+        secs, frac = divmod(micros, 1_000_000)
+        mins, secs = divmod(secs, 60)
+        hours, mins = divmod(mins, 60)
+        text = f"{'-' if iv.micros < 0 else ''}{hours:02d}:{mins:02d}:{secs:02d}"
+        if frac:
+            text += f".{frac:06d}".rstrip("0")
+        parts.append(text)
+    return " ".join(parts)
+
+
+_IV_UNITS = {
+    "year": (12, 0, 0), "years": (12, 0, 0), "y": (12, 0, 0),
+    "month": (1, 0, 0), "months": (1, 0, 0), "mon": (1, 0, 0), "mons": (1, 0, 0),
+    "week": (0, 7, 0), "weeks": (0, 7, 0), "w": (0, 7, 0),
+    "day": (0, 1, 0), "days": (0, 1, 0), "d": (0, 1, 0),
+    "hour": (0, 0, 3_600_000_000), "hours": (0, 0, 3_600_000_000), "h": (0, 0, 3_600_000_000),
+    "minute": (0, 0, 60_000_000), "minutes": (0, 0, 60_000_000), "min": (0, 0, 60_000_000),
+    "mins": (0, 0, 60_000_000), "m": (0, 0, 60_000_000),
+    "second": (0, 0, 1_000_000), "seconds": (0, 0, 1_000_000), "sec": (0, 0, 1_000_000),
+    "secs": (0, 0, 1_000_000), "s": (0, 0, 1_000_000),
+    "millisecond": (0, 0, 1000), "milliseconds": (0, 0, 1000), "ms": (0, 0, 1000),
+    "microsecond": (0, 0, 1), "microseconds": (0, 0, 1), "us": (0, 0, 1),
+}
+
+
+def parse_interval(text: str, unit: str | None = None) -> Interval:
+    """Parse '1 day', '2 hours 30 minutes', '01:02:03', '1' with a unit, '3 mons'."""
+    s = text.strip().lower()
+    if unit:
+        s = f"{s} {unit.lower()}"
+    months = days = 0
+    micros = 0.0
+    tokens = re.findall(r"[-+]?\d+(?:\.\d+)?(?::\d+(?::\d+(?:\.\d+)?)?)?|[a-z]+", s)
+    i = 0
+    if not tokens:
+        raise ValueError(f"invalid input syntax for type interval: \"{text}\"")
+    while i < len(tokens):
+        tok = tokens[i]
+        if ":" in tok:
+            neg = tok.startswith("-")
+            fields = tok.lstrip("+-").split(":")
+            h = int(fields[0])
+            m = int(fields[1]) if len(fields) > 1 else 0
+            sec = float(fields[2]) if len(fields) > 2 else 0.0
+            val = (h * 3600 + m * 60 + sec) * 1_000_000
+            micros += -val if neg else val
+            i += 1
+            continue
+        try:
+            num = float(tok)
+        except ValueError:
+            raise ValueError(f"invalid input syntax for type interval: \"{text}\"") from None
+        u = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].isalpha() else "second"
+        if u not in _IV_UNITS:
+            raise ValueError(f"invalid input syntax for type interval: \"{text}\"")
+        mo, d, us = _IV_UNITS[u]
+        if mo:
+            whole = int(num * mo)
+            months += whole
+            days_f = (num * mo - whole) * 30
+            days += int(days_f)
+            micros += (days_f - int(days_f)) * 86_400_000_000
+        elif d:
+            whole = int(num * d)
+            days += whole
+            micros += (num * d - whole) * 86_400_000_000
+        else:
+            micros += num * us
+        i += 2 if i + 1 < len(tokens) and tokens[i + 1].isalpha() else 1
+    return Interval(months, days, round(micros))
+
+
+# ---------------------------------------------------------------- value coercion
+
+def coerce(value: Any, t: DataType) -> Any:
+    """Convert a Python value (from DML, a parameter or a source) to the type's
+    representation. Raises ValueError/OverflowError with a PostgreSQL-style message."""
+    if value is None:
+        return None
+    name = t.name
+    if name in ("smallint", "integer", "bigint"):
+        if isinstance(value, bool):
+            raise ValueError(f"invalid input syntax for type {name}: \"{value}\"")
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise ValueError(f"invalid input syntax for type {name}: \"{value}\"") from None
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError(f"{name} out of range")
+            value = int(round(value))
+        elif isinstance(value, decimal.Decimal):
+            value = int(value.to_integral_value(rounding=decimal.ROUND_HALF_UP))
+        elif not isinstance(value, int):
+            raise ValueError(f"cannot cast {type(value).__name__} to {name}")
+        bits = {"smallint": 15, "integer": 31, "bigint": 63}[name]
+        if not -(1 << bits) <= value < (1 << bits):
+            raise OverflowError(f"{name} out of range")
+        return value
+    if name in ("real", "double precision"):
+        if isinstance(value, bool):
+            raise ValueError(f"cannot cast boolean to {name}")
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                raise ValueError(f"invalid input syntax for type {name}: \"{value}\"") from None
+        return float(value)
+    if name == "numeric":
+        if isinstance(value, bool):
+            raise ValueError("cannot cast boolean to numeric")
+        if isinstance(value, float):
+            value = decimal.Decimal(repr(value))
+        elif isinstance(value, str):
+            try:
+                value = decimal.Decimal(value.strip())
+            except decimal.InvalidOperation:
+                raise ValueError(f"invalid input syntax for type numeric: \"{value}\"") from None
+        else:
+            value = decimal.Decimal(value)
+        if t.scale is not None:
+            value = value.quantize(decimal.Decimal(1).scaleb(-t.scale),
+                                   rounding=decimal.ROUND_HALF_UP)
+            if t.precision is not None and value.adjusted() >= t.precision - t.scale:
+                raise OverflowError("numeric field overflow")
+        return value
+    if name == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return value != 0
+        if isinstance(value, str):
+            v = value.strip().lower()
+            if v in ("t", "true", "yes", "y", "on", "1"):
+                return True
+            if v in ("f", "false", "no", "n", "off", "0"):
+                return False
+        raise ValueError(f"invalid input syntax for type boolean: \"{value}\"")
+    if name == "varchar":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str):
+            return value
+        return to_text(value)
+    if name == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip()[:10])
+            except ValueError:
+                raise ValueError(f"invalid input syntax for type date: \"{value}\"") from None
+        raise ValueError(f"cannot cast {type(value).__name__} to date")
+    if name == "time":
+        if isinstance(value, dt.time):
+            return value
+        if isinstance(value, dt.datetime):
+            return value.time()
+        if isinstance(value, str):
+            try:
+                return dt.time.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"invalid input syntax for type time: \"{value}\"") from None
+        raise ValueError(f"cannot cast {type(value).__name__} to time")
+    if name in ("timestamp", "timestamptz"):
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value.strip().replace(" UTC", "+00:00"))
+            except ValueError:
+                raise ValueError(
+                    f"invalid input syntax for type {name}: \"{value}\"") from None
+        elif isinstance(value, dt.datetime):
+            pass
+        elif isinstance(value, dt.date):
+            value = dt.datetime(value.year, value.month, value.day)
+        else:
+            raise ValueError(f"cannot cast {type(value).__name__} to {name}")
+        if name == "timestamp":
+            if value.tzinfo is not None:
+                value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            return value
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+    if name == "interval":
+        if isinstance(value, Interval):
+            return value
+        if isinstance(value, dt.timedelta):
+            return Interval(0, value.days, value.seconds * 1_000_000 + value.microseconds)
+        if isinstance(value, str):
+            return parse_interval(value)
+        raise ValueError(f"cannot cast {type(value).__name__} to interval")
+    if name == "bytea":
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        if isinstance(value, str):
+            if value.startswith("\\x"):
+                return bytes.fromhex(value[2:])
+            return value.encode()
+        raise ValueError(f"cannot cast {type(value).__name__} to bytea")
+    return value
+
+
+def to_text(value: Any) -> str:
+    """PostgreSQL's text output for a value (used by casts to varchar and by printing)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        text = repr(value)
+        if text.endswith(".0"):
+            text = text[:-2]
+        return text
+    if isinstance(value, dt.datetime):
+        text = value.isoformat(sep=" ")
+        if value.tzinfo is not None:
+            text = text.replace("+00:00", "+00")
+        return text
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Interval):
+        return format_interval(value)
+    if isinstance(value, dt.timedelta):
+        return format_interval(Interval(0, value.days, value.seconds * 1_000_000
+                                        + value.microseconds))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    return str(value)

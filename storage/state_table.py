@@ -1,0 +1,104 @@
+"""StateTable: the one facade through which operators keep state.
+
+The whole state of an actor's operator lives in a plain dict keyed by tuples.
+Writes mark keys dirty; `commit(epoch)` hands only the dirty keys (with their
+current value, or None for a deleted key) to the checkpoint store, which writes
+them with every other actor's state of that epoch in one transaction.
+
+Each entry also records its vnode (a stable hash of the key's distribution
+prefix), so that when a fragment is rebuilt with another parallelism every actor
+loads exactly the keys routed to it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any, Iterator, Protocol
+
+VNODE_COUNT = 256
+
+
+def stable_hash(values: tuple) -> int:
+    """A hash that is the same in every process (Python's hash() of str is not)."""
+    return zlib.crc32(repr(values).encode())
+
+
+def vnode_of(values: tuple) -> int:
+    return stable_hash(values) % VNODE_COUNT
+
+
+class StateSink(Protocol):
+    """Where committed state goes (the checkpoint store)."""
+
+    def stage(self, epoch: int, table_id: str,
+              writes: list[tuple[int, tuple, Any]]) -> None: ...
+
+
+class StateTable:
+    """Key -> value state of one operator in one actor.
+
+    `dist_len` is how many leading key columns form the distribution key (the
+    columns the fragment is hash-partitioned on); 0 means a singleton fragment.
+    """
+
+    __slots__ = ("table_id", "dist_len", "data", "_dirty", "_sink")
+
+    def __init__(self, table_id: str, sink: StateSink | None = None, dist_len: int = 0) -> None:
+        self.table_id = table_id
+        self.dist_len = dist_len
+        self.data: dict[tuple, Any] = {}
+        self._dirty: set[tuple] = set()
+        self._sink = sink
+
+    # -- reads
+    def get(self, key: tuple, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def __contains__(self, key: tuple) -> bool:
+        return key in self.data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def items(self) -> Iterator[tuple[tuple, Any]]:
+        return iter(self.data.items())
+
+    def iter_prefix(self, prefix: tuple) -> Iterator[tuple[tuple, Any]]:
+        """Entries whose key starts with `prefix` (a scan: keep it off hot paths)."""
+        n = len(prefix)
+        for key, value in self.data.items():
+            if key[:n] == prefix:
+                yield key, value
+
+    # -- writes
+    def put(self, key: tuple, value: Any) -> None:
+        self.data[key] = value
+        self._dirty.add(key)
+
+    def delete(self, key: tuple) -> None:
+        if key in self.data:
+            del self.data[key]
+            self._dirty.add(key)
+
+    def mark_dirty(self, key: tuple) -> None:
+        """For values mutated in place (a list or dict stored as the value)."""
+        self._dirty.add(key)
+
+    # -- checkpoint
+    @property
+    def dirty_count(self) -> int:
+        return len(self._dirty)
+
+    def commit(self, epoch: int) -> None:
+        """Hand the dirty keys of this epoch to the checkpoint store."""
+        if not self._dirty:
+            return
+        data, n = self.data, self.dist_len
+        writes = [(vnode_of(key[:n]) if n else 0, key, data.get(key)) for key in self._dirty]
+        self._dirty = set()
+        if self._sink is not None:
+            self._sink.stage(epoch, self.table_id, writes)
+
+    def load(self, entries: Iterator[tuple[tuple, Any]] | list[tuple[tuple, Any]]) -> None:
+        """Fill from committed state at recovery (nothing is dirty afterwards)."""
+        self.data.update(entries)
