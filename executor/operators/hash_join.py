@@ -1,0 +1,216 @@
+"""HashJoin: incremental equi-join of two streams (inner, left, right, full outer).
+
+Each side keeps its rows in a StateTable keyed `(*join_key, row) -> (count, degree)`:
+`count` is the row's multiplicity, `degree` the number of matching partner rows on
+the other side (counted with multiplicity). Degrees are kept only for the preserved
+side(s) of an outer join; they decide when a NULL-padded row must appear or vanish.
+The state key starts with the join key, so the table's `dist_len` is the key length.
+
+Rows whose join key holds a NULL never match (SQL equality); they are not stored:
+on a preserved side they pass straight through NULL-padded, otherwise they vanish.
+"""
+
+from __future__ import annotations
+
+from itertools import compress
+from typing import AsyncIterator, Callable
+
+from executor.align import align
+from executor.message import DELETE, INSERT, SIGN, Barrier, Chunk, ChunkBuilder, Message
+from storage.state_table import StateTable
+
+Condition = Callable[[list[tuple]], list[bool]]
+
+JOIN_KINDS = ("inner", "left", "right", "full")
+
+
+def key_getter(indices: list[int]) -> Callable[[tuple], tuple]:
+    """A function extracting the join key of a row as a tuple."""
+    idx = tuple(indices)
+    if not idx:
+        return lambda row: ()
+    if len(idx) == 1:
+        i = idx[0]
+        return lambda row: (row[i],)
+    return lambda row: tuple(row[i] for i in idx)
+
+
+class JoinSide:
+    """One input's rows grouped by join key: the StateTable plus an index built from it.
+
+    The index (join key -> {row: (count, degree)}) is derived: it is rebuilt lazily
+    from the StateTable, so an operator constructed over recovered state is complete.
+    Every write goes to both. Values are immutable tuples so that a staged checkpoint
+    write never changes after it was handed over.
+    """
+
+    __slots__ = ("state", "key_of", "width", "pad", "_index")
+
+    def __init__(self, state: StateTable, key: list[int], width: int) -> None:
+        self.state = state
+        self.key_of = key_getter(key)
+        self.width = width
+        self.pad: tuple = (None,) * width
+        self._index: dict[tuple, dict[tuple, tuple[int, int]]] | None = None
+
+    @property
+    def index(self) -> dict[tuple, dict[tuple, tuple[int, int]]]:
+        if self._index is None:
+            index: dict[tuple, dict[tuple, tuple[int, int]]] = {}
+            for key, value in self.state.items():
+                if key:  # the empty key is reserved for side-wide totals
+                    index.setdefault(key[:-1], {})[key[-1]] = value
+            self._index = index
+        return self._index
+
+    def bucket(self, jk: tuple) -> dict[tuple, tuple[int, int]]:
+        """Rows stored under one join key (an empty dict if none; do not mutate)."""
+        return self.index.get(jk, _EMPTY)
+
+    def put(self, jk: tuple, row: tuple, count: int, degree: int) -> None:
+        """Set a row's count and degree; a count of zero or less removes the row."""
+        index = self.index
+        if count > 0:
+            value = (count, degree)
+            bucket = index.get(jk)
+            if bucket is None:
+                bucket = index[jk] = {}
+            bucket[row] = value
+            self.state.put(jk + (row,), value)
+            return
+        bucket = index.get(jk)
+        if bucket is not None and row in bucket:
+            del bucket[row]
+            if not bucket:
+                del index[jk]
+        self.state.delete(jk + (row,))
+
+
+_EMPTY: dict[tuple, tuple[int, int]] = {}
+
+
+def match_partners(groups: dict[tuple, dict[tuple, None]], other: JoinSide,
+                   this_is_left: bool, condition: Condition | None) -> dict[tuple, list[tuple]]:
+    """For every distinct row of a chunk (grouped by join key), the partner rows on the
+    other side that satisfy `condition`. The condition runs once over all candidate
+    pairs of the chunk (as `left_row + right_row`), not once per pair."""
+    matched: dict[tuple, list[tuple]] = {}
+    if condition is None:
+        for jk, rows in groups.items():
+            partners = list(other.bucket(jk))
+            for row in rows:
+                matched[row] = partners
+        return matched
+    pairs: list[tuple] = []
+    spans: list[tuple[tuple, list[tuple], int]] = []
+    for jk, rows in groups.items():
+        partners = list(other.bucket(jk))
+        for row in rows:
+            if not partners:
+                matched[row] = partners
+                continue
+            spans.append((row, partners, len(pairs)))
+            if this_is_left:
+                pairs.extend([row + p for p in partners])
+            else:
+                pairs.extend([p + row for p in partners])
+    if pairs:
+        results = condition(pairs)
+        for row, partners, start in spans:
+            matched[row] = list(compress(partners, results[start:start + len(partners)]))
+    return matched
+
+
+def group_by_key(rows: list[tuple], side: JoinSide) -> tuple[list[tuple | None],
+                                                             dict[tuple, dict[tuple, None]]]:
+    """Join key of every row (None where a key column is NULL) and the distinct rows
+    per non-NULL key, both in arrival order."""
+    keys: list[tuple | None] = []
+    groups: dict[tuple, dict[tuple, None]] = {}
+    key_of = side.key_of
+    for row in rows:
+        jk = key_of(row)
+        if None in jk:
+            keys.append(None)
+            continue
+        keys.append(jk)
+        group = groups.get(jk)
+        if group is None:
+            group = groups[jk] = {}
+        group[row] = None
+    return keys, groups
+
+
+class HashJoin:
+    """Equi-join of two streams with an optional extra condition, fully incremental."""
+
+    def __init__(self, kind: str, left_key: list[int], right_key: list[int],
+                 left_width: int, right_width: int, condition: Condition | None,
+                 left_state: StateTable, right_state: StateTable,
+                 chunk_size: int = 1024) -> None:
+        if kind not in JOIN_KINDS:
+            raise ValueError(f"unknown join kind {kind!r}")
+        if len(left_key) != len(right_key):
+            raise ValueError("join keys differ in length")
+        self.kind = kind
+        self.condition = condition
+        self.chunk_size = chunk_size
+        self.left = JoinSide(left_state, left_key, left_width)
+        self.right = JoinSide(right_state, right_key, right_width)
+        self.left_preserved = kind in ("left", "full")
+        self.right_preserved = kind in ("right", "full")
+
+    async def execute(self, inputs: list[AsyncIterator[Message]]) -> AsyncIterator[Message]:
+        async for side, msg in align(inputs):
+            match msg:
+                case Chunk():
+                    for out in self._apply(side, msg):
+                        yield out
+                case Barrier():
+                    # (1) nothing is pending: output is emitted per input chunk.
+                    if msg.is_checkpoint:  # (2)
+                        self.left.state.commit(msg.epoch)
+                        self.right.state.commit(msg.epoch)
+                    yield msg  # (3)
+                case _:
+                    pass  # watermarks are dropped: the output columns interleave both sides
+
+    def _apply(self, side: int, chunk: Chunk) -> list[Chunk]:
+        """Apply one input chunk to the state and return the resulting output chunks."""
+        is_left = side == 0
+        this, other = (self.left, self.right) if is_left else (self.right, self.left)
+        this_pres, other_pres = ((self.left_preserved, self.right_preserved) if is_left
+                                 else (self.right_preserved, self.left_preserved))
+        keys, groups = group_by_key(chunk.rows, this)
+        matched = match_partners(groups, other, is_left, self.condition)
+        out = ChunkBuilder(self.chunk_size)
+        this_pad, other_pad = this.pad, other.pad
+        for op, row, jk in zip(chunk.ops, chunk.rows, keys):
+            sign = SIGN[op]
+            out_op = INSERT if sign > 0 else DELETE
+            if jk is None:
+                if this_pres:
+                    out.append(out_op, row + other_pad if is_left else other_pad + row)
+                continue
+            obucket = other.bucket(jk)
+            degree = 0
+            for p in matched[row]:
+                count, pdeg = obucket[p]
+                degree += count
+                joined = row + p if is_left else p + row
+                if not other_pres:
+                    out.extend([out_op] * count, [joined] * count)
+                    continue
+                new_deg = pdeg + sign
+                other.put(jk, p, count, new_deg)
+                padded = this_pad + p if is_left else p + this_pad
+                if pdeg == 0 and new_deg > 0:  # first partner: padded rows give way
+                    out.extend([DELETE] * count, [padded] * count)
+                out.extend([out_op] * count, [joined] * count)
+                if pdeg > 0 and new_deg == 0:  # last partner gone: padded rows return
+                    out.extend([INSERT] * count, [padded] * count)
+            if this_pres and degree == 0:
+                out.append(out_op, row + other_pad if is_left else other_pad + row)
+            count = this.bucket(jk).get(row, (0, 0))[0] + sign
+            this.put(jk, row, count, degree if this_pres else 0)
+        return out.take()
