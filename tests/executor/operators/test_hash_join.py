@@ -171,6 +171,14 @@ def test_left_join_swaps_padded_row_on_first_and_last_partner():
     ]
 
 
+def test_duplicate_partners_count_toward_the_degree():
+    left = MockSource().push_barrier().push_chunk("+ 1 a").push_barrier().push_barrier()
+    right = MockSource().push_chunk("+ 1 x\n+ 1 x").push_barrier().push_barrier()\
+        .push_chunk("- 1 x").push_barrier()
+    out = epochs_out(make("left"), left, right)
+    assert out == [{}, {(1, "a", 1, "x"): 2}, {(1, "a", 1, "x"): -1}]
+
+
 def test_right_and_full_join_pad_the_preserved_sides():
     left = MockSource().push_chunk("+ 1 a\n+ 2 b").push_barrier().push_barrier()
     right = MockSource().push_chunk("+ 2 y\n+ 3 z").push_barrier()\

@@ -52,6 +52,14 @@ def test_anti_join_passes_left_rows_without_a_partner():
                    {(1, "a"): 2}]
 
 
+def test_duplicate_partners_count_toward_the_degree():
+    left = MockSource().push_barrier().push_chunk("+ 1 a").push_barrier().push_barrier()
+    right = MockSource().push_chunk("+ 1 x\n+ 1 x").push_barrier().push_barrier()\
+        .push_chunk("- 1 x").push_barrier()
+    out = epochs_out(make("semi"), left, right)
+    assert out == [{}, {(1, "a"): 1}, {}]
+
+
 def test_condition_restricts_partners_and_runs_once_per_chunk():
     calls: list[int] = []
 
