@@ -1,0 +1,315 @@
+"""HashAgg: grouped and simple (no GROUP BY) aggregation, fully retractable.
+
+State: one StateTable entry per group, key = the group key values (so the key
+starts with the distribution key), value = a list
+`[row_count, last_emitted_row_or_None, call_states, distinct_counts]`.
+Every aggregate keeps enough to undo a row exactly: counts, running sums,
+value -> count maps for min/max, item -> count maps for string_agg, and for
+DISTINCT calls a value -> count map that forwards only 0<->1 transitions.
+
+Output is emitted at barriers: the net change of each group touched in the
+epoch (INSERT for a new group, DELETE for a vanished one, an adjacent U-/U+
+pair for a changed one). The row a group last emitted is kept in its state, so
+after a restart nothing is emitted twice; a simple aggregation's single row is
+inserted at the first barrier and recorded the same way.
+"""
+
+from __future__ import annotations
+
+import decimal
+from typing import Any, AsyncIterator, Callable
+
+from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier,
+                              Chunk, ChunkBuilder, Message, Watermark)
+from executor.operators.top_n.order import sort_key
+from planner.aggregates import AggCall
+from storage.state_table import StateTable
+
+_SKIP = object()  # an input row that does not feed a call (NULL argument, FILTER false)
+
+# Indexes into a group's state list.
+_ROWS, _OUT, _CALLS, _DISTINCT = 0, 1, 2, 3
+
+
+# -- one accumulator per aggregate kind: new() -> state list, apply(), result()
+
+def _new_count() -> list:
+    return [0]
+
+
+def _apply_count(st: list, item: Any, sign: int) -> None:
+    st[0] += sign
+
+
+def _new_sum() -> list:
+    return [0, None]  # non-null count, running total (None while empty)
+
+
+def _apply_sum(st: list, v: Any, sign: int) -> None:
+    n = st[0] + sign
+    st[0] = n
+    if n == 0:
+        st[1] = None  # restart exactly: no float residue after full retraction
+    elif st[1] is None:
+        st[1] = v if sign > 0 else -v
+    else:
+        st[1] = st[1] + v if sign > 0 else st[1] - v
+
+
+def _new_extreme() -> list:
+    return [{}, None]  # value -> count, cached extreme (None = recompute)
+
+
+def _make_apply_extreme(is_min: bool) -> Callable[[list, Any, int], None]:
+    def apply(st: list, v: Any, sign: int) -> None:
+        counts = st[0]
+        c = counts.get(v, 0) + sign
+        if c == 0:
+            del counts[v]
+            if st[1] is not None and st[1] == v:
+                st[1] = None
+        else:
+            counts[v] = c
+            cur = st[1]
+            if sign > 0 and cur is not None and (v < cur if is_min else v > cur):
+                st[1] = v
+    return apply
+
+
+def _make_extreme_result(is_min: bool) -> Callable[[list], Any]:
+    pick = min if is_min else max
+
+    def result(st: list) -> Any:
+        counts = st[0]
+        if not counts:
+            return None
+        if st[1] is None:
+            st[1] = pick(counts)
+        return st[1]
+    return result
+
+
+def _new_bool() -> list:
+    return [0, 0]  # count of true, count of false
+
+
+def _apply_bool(st: list, v: Any, sign: int) -> None:
+    st[0 if v else 1] += sign
+
+
+def _bool_and(st: list) -> Any:
+    return None if st[0] == 0 and st[1] == 0 else st[1] == 0
+
+
+def _bool_or(st: list) -> Any:
+    return None if st[0] == 0 and st[1] == 0 else st[0] > 0
+
+
+def _new_multiset() -> list:
+    return [{}]  # item -> count
+
+
+def _apply_multiset(st: list, item: Any, sign: int) -> None:
+    counts = st[0]
+    c = counts.get(item, 0) + sign
+    if c == 0:
+        del counts[item]
+    else:
+        counts[item] = c
+
+
+def _avg_result(call: AggCall) -> Callable[[list], Any]:
+    as_float = call.result_type.is_float
+
+    def result(st: list) -> Any:
+        n, total = st
+        if n <= 0 or total is None:
+            return None
+        if as_float:
+            return float(total) / n
+        if isinstance(total, (int, decimal.Decimal)):
+            return decimal.Decimal(total) / decimal.Decimal(n)
+        if isinstance(total, float):
+            return total / n
+        return total * (1 / n)  # interval
+    return result
+
+
+def _string_agg_result(call: AggCall) -> Callable[[list], Any]:
+    k = len(call.order_by)
+    # Items are (order values..., value, separator); PostgreSQL puts NULLs last
+    # for ASC and first for DESC; ties fall back to the value.
+    key = sort_key([(i, desc, desc) for i, (_, desc) in enumerate(call.order_by)])
+
+    def result(st: list) -> Any:
+        counts = st[0]
+        if not counts:
+            return None
+        parts: list[str] = []
+        for item in sorted(counts, key=key):
+            sep = item[k + 1]
+            for _ in range(counts[item]):
+                if parts:
+                    parts.append("" if sep is None else sep)
+                parts.append(item[k])
+        return "".join(parts)
+    return result
+
+
+def _extractor(call: AggCall) -> Callable[[tuple], Any]:
+    """Row -> the item the call accumulates, or _SKIP."""
+    f, arg = call.filter_col, call.arg
+    if call.kind == "count_star" or arg is None:
+        if f is None:
+            return lambda row: ()
+        return lambda row: () if row[f] is True else _SKIP
+    if call.kind == "string_agg":
+        cols = [c for c, _ in call.order_by]
+        sep = call.separator
+
+        def item(row: tuple) -> Any:
+            v = row[arg]
+            if v is None or (f is not None and row[f] is not True):
+                return _SKIP
+            return tuple(row[c] for c in cols) + (v, None if sep is None else row[sep])
+        return item
+    if f is None:
+        return lambda row: _SKIP if row[arg] is None else row[arg]
+    return lambda row: _SKIP if row[arg] is None or row[f] is not True else row[arg]
+
+
+def _accumulator(call: AggCall) -> tuple[Callable[[], list], Callable[[list, Any, int], None],
+                                         Callable[[list], Any]]:
+    kind = call.kind
+    if kind in ("count_star", "count"):
+        return _new_count, _apply_count, lambda st: st[0]
+    if kind == "sum":
+        return _new_sum, _apply_sum, lambda st: st[1] if st[0] > 0 else None
+    if kind == "avg":
+        return _new_sum, _apply_sum, _avg_result(call)
+    if kind in ("min", "max"):
+        is_min = kind == "min"
+        return _new_extreme, _make_apply_extreme(is_min), _make_extreme_result(is_min)
+    if kind == "bool_and":
+        return _new_bool, _apply_bool, _bool_and
+    if kind == "bool_or":
+        return _new_bool, _apply_bool, _bool_or
+    if kind == "string_agg":
+        return _new_multiset, _apply_multiset, _string_agg_result(call)
+    raise ValueError(f"unknown aggregate kind {kind!r}")
+
+
+class HashAgg:
+    """Aggregates per group; output row = group key values + one value per call.
+
+    State table: key = group key values, dist_len = len(group_key)."""
+
+    def __init__(self, group_key: list[int], calls: list[AggCall], state: StateTable,
+                 chunk_size: int = 1024) -> None:
+        self.group_key = list(group_key)
+        self.calls = list(calls)
+        self.state = state
+        self.chunk_size = chunk_size
+        self._news = []
+        self._plan = []  # (index, extract, apply, distinct) per call
+        self._results = []
+        for i, call in enumerate(self.calls):
+            new, apply, result = _accumulator(call)
+            self._news.append(new)
+            self._plan.append((i, _extractor(call), apply, call.distinct))
+            self._results.append(result)
+        gk = self.group_key
+        self._group_of: Callable[[tuple], tuple] = (
+            eval(f"lambda r: ({''.join(f'r[{c}], ' for c in gk)})"))  # noqa: S307
+        self._pending: dict[tuple, None] = {}  # groups touched this epoch, in order
+
+    def _new_group(self) -> list:
+        return [0, None, [new() for new in self._news],
+                [{} if call.distinct else None for call in self.calls]]
+
+    def _apply(self, chunk: Chunk) -> None:
+        data, state, pending = self.state.data, self.state, self._pending
+        group_of, plan = self._group_of, self._plan
+        for op, row in zip(chunk.ops, chunk.rows):
+            sign = SIGN[op]
+            key = group_of(row)
+            group = data.get(key)
+            if group is None:
+                group = self._new_group()
+                state.put(key, group)
+            pending[key] = None
+            group[_ROWS] += sign
+            calls, distincts = group[_CALLS], group[_DISTINCT]
+            for i, extract, apply, distinct in plan:
+                item = extract(row)
+                if item is _SKIP:
+                    continue
+                if distinct:
+                    seen = distincts[i]
+                    c = seen.get(item, 0) + sign
+                    if c == 0:
+                        del seen[item]
+                    else:
+                        seen[item] = c
+                    # Only the first copy in and the last copy out change the result.
+                    if not ((sign > 0 and c == 1) or (sign < 0 and c == 0)):
+                        continue
+                apply(calls[i], item, sign)
+
+    def _output_row(self, key: tuple, group: list) -> tuple | None:
+        if self.group_key and group[_ROWS] <= 0:
+            return None
+        calls = group[_CALLS]
+        return key + tuple(result(calls[i]) for i, result in enumerate(self._results))
+
+    def _flush(self) -> list[Chunk]:
+        """Net change of every touched group, as chunks that never split a U-/U+ pair."""
+        state, builder, cap = self.state, ChunkBuilder(self.chunk_size), self.chunk_size
+        if not self.group_key and () not in state:
+            state.put((), self._new_group())
+            self._pending[()] = None
+        out: list[Chunk] = []
+        for key in self._pending:
+            group = state.get(key)
+            if group is None:
+                continue
+            old, new = group[_OUT], self._output_row(key, group)
+            if old != new:
+                if len(builder.rows) + 2 > cap:
+                    out.extend(builder.take())
+                if old is None:
+                    builder.append(INSERT, new)
+                elif new is None:
+                    builder.append(DELETE, old)
+                else:
+                    builder.append(UPDATE_DELETE, old)
+                    builder.append(UPDATE_INSERT, new)
+            if new is None and group[_ROWS] == 0:
+                state.delete(key)
+            else:
+                group[_OUT] = new
+                state.mark_dirty(key)
+        self._pending = {}
+        out.extend(builder.take())
+        return out
+
+    async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        watermarks: dict[int, Watermark] = {}  # held until the epoch's output is out
+        async for msg in input:
+            match msg:
+                case Chunk():
+                    self._apply(msg)
+                case Watermark(column=col, value=value):
+                    # Only group columns survive; output column = position in the key.
+                    if col in self.group_key:
+                        out_col = self.group_key.index(col)
+                        watermarks[out_col] = Watermark(out_col, value)
+                case Barrier():
+                    for chunk in self._flush():
+                        yield chunk
+                    for wm in watermarks.values():
+                        yield wm
+                    watermarks.clear()
+                    if msg.is_checkpoint:
+                        self.state.commit(msg.epoch)
+                    yield msg
