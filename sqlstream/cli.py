@@ -130,21 +130,33 @@ def run_script(execute: Execute, statements: Iterable[str], out: TextIO, err: Te
     return 0
 
 
-def run(sql_texts: list[str], files: list[str], data_dir: str | None,
-        out: TextIO | None = None, err: TextIO | None = None, **settings: Any) -> int:
-    """Open the database at `data_dir` (None: temporary), run `-c` texts then `-f` files."""
+def run_texts(execute: Execute, scripts: list[tuple[str, str]], out: TextIO, err: TextIO,
+              options: PrintOptions | None = None) -> int:
+    """Run `("c", sql)` and `("f", path)` items in the order given on the command line."""
+    for kind, value in scripts:
+        text = value
+        if kind == "f":
+            try:
+                with open(value, encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError as e:
+                err.write(f"sqlstream: {value}: {e.strerror}\n")
+                return 1
+        split = split_statements(text)
+        statements = split.statements + ([split.rest.strip()] if has_code(split.rest) else [])
+        code = run_script(execute, statements, out, err, options)
+        if code:
+            return code
+    return 0
+
+
+def run(scripts: list[tuple[str, str]], data_dir: str | None, out: TextIO | None = None,
+        err: TextIO | None = None, **settings: Any) -> int:
+    """Open the embedded database at `data_dir` (None: temporary) and run the scripts."""
     from sqlstream.session import Database
 
     out = out or sys.stdout
     err = err or sys.stderr
-    scripts: list[str] = list(sql_texts)
-    for path in files:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                scripts.append(fh.read())
-        except OSError as e:
-            err.write(f"sqlstream: {path}: {e.strerror}\n")
-            return 1
     try:
         db = Database.open(data_dir, **settings)
     except Error as e:
@@ -153,13 +165,7 @@ def run(sql_texts: list[str], files: list[str], data_dir: str | None,
     try:
         session = db.session()
         try:
-            for text in scripts:
-                split = split_statements(text)
-                statements = split.statements + ([split.rest.strip()] if has_code(split.rest) else [])
-                code = run_script(session.execute, statements, out, err)
-                if code:
-                    return code
-            return 0
+            return run_texts(session.execute, scripts, out, err)
         finally:
             session.close()
     finally:
