@@ -185,6 +185,10 @@ class HashJoin:
         matched = match_partners(groups, other, is_left, self.condition)
         out = ChunkBuilder(self.chunk_size)
         this_pad, other_pad = this.pad, other.pad
+        # Net state changes of the chunk, written once per row after the loop:
+        # count change and degree of this side's rows, degree change of partners.
+        own: dict[tuple, list] = {}
+        partner_deltas: dict[tuple[tuple, tuple], int] = {}
         for op, row, jk in zip(chunk.ops, chunk.rows, keys):
             sign = SIGN[op]
             out_op = INSERT if sign > 0 else DELETE
@@ -195,22 +199,32 @@ class HashJoin:
             obucket = other.bucket(jk)
             degree = 0
             for p in matched[row]:
-                count, pdeg = obucket[p]
+                count = obucket[p][0]
                 degree += count
-                joined = row + p if is_left else p + row
-                if not other_pres:
-                    out.extend([out_op] * count, [joined] * count)
-                    continue
-                new_deg = pdeg + sign
-                other.put(jk, p, count, new_deg)
-                padded = this_pad + p if is_left else p + this_pad
-                if pdeg == 0 and new_deg > 0:  # first partner: padded rows give way
-                    out.extend([DELETE] * count, [padded] * count)
-                out.extend([out_op] * count, [joined] * count)
-                if pdeg > 0 and new_deg == 0:  # last partner gone: padded rows return
-                    out.extend([INSERT] * count, [padded] * count)
+                out.extend([out_op] * count, [row + p if is_left else p + row] * count)
+                if other_pres:
+                    key = (jk, p)
+                    partner_deltas[key] = partner_deltas.get(key, 0) + sign
             if this_pres and degree == 0:
                 out.append(out_op, row + other_pad if is_left else other_pad + row)
-            count = this.bucket(jk).get(row, (0, 0))[0] + sign
-            this.put(jk, row, count, degree if this_pres else 0)
+            entry = own.get(row)
+            if entry is None:
+                own[row] = [jk, sign, degree]
+            else:
+                entry[1] += sign
+        for row, (jk, delta, degree) in own.items():
+            if delta:
+                count = this.bucket(jk).get(row, (0, 0))[0] + delta
+                this.put(jk, row, count, degree if this_pres else 0)
+        for (jk, p), delta in partner_deltas.items():
+            if not delta:
+                continue
+            count, old = other.bucket(jk)[p]
+            new = old + delta
+            other.put(jk, p, count, new)
+            padded = this_pad + p if is_left else p + this_pad
+            if old == 0 and new > 0:  # first partner: padded rows give way
+                out.extend([DELETE] * count, [padded] * count)
+            elif old > 0 and new == 0:  # last partner gone: padded rows return
+                out.extend([INSERT] * count, [padded] * count)
         return out.take()

@@ -113,29 +113,41 @@ class SemiAntiJoin:
         matched = match_partners(groups, left, False, self.condition)
         before = self._totals()
         rows_total, null_total = before
-        # Degree of every touched left row before this chunk, in first-touch order.
-        touched: dict[tuple[tuple, tuple], int] = {}
+        # Net changes of the chunk, written once per row: right counts, left degrees.
+        own: dict[tuple, list] = {}
+        deltas: dict[tuple[tuple, tuple], int] = {}
         for op, row, jk in zip(chunk.ops, chunk.rows, keys):
             sign = SIGN[op]
             rows_total += sign
             if jk is None:
                 null_total += sign
                 continue
-            lbucket = left.bucket(jk)
             for p in matched[row]:
-                count, degree = lbucket[p]
-                touched.setdefault((jk, p), degree)
-                left.put(jk, p, count, degree + sign)
-            count = right.bucket(jk).get(row, (0, 0))[0] + sign
-            right.put(jk, row, count, 0)
+                key = (jk, p)
+                deltas[key] = deltas.get(key, 0) + sign
+            entry = own.get(row)
+            if entry is None:
+                own[row] = [jk, sign]
+            else:
+                entry[1] += sign
+        for row, (jk, delta) in own.items():
+            if delta:
+                right.put(jk, row, right.bucket(jk).get(row, (0, 0))[0] + delta, 0)
+        # Degree of every touched left row before this chunk, in first-touch order.
+        touched: dict[tuple[tuple, tuple], int] = {}
+        for (jk, p), delta in deltas.items():
+            if delta:
+                count, degree = left.bucket(jk)[p]
+                touched[(jk, p)] = degree
+                left.put(jk, p, count, degree + delta)
         after = (rows_total, null_total)
         if self.null_aware and after != before:
             if after[0] > 0 or after[1] > 0:
                 right.state.put(_TOTALS, after)
             else:
                 right.state.delete(_TOTALS)
-            gate_changed = (before[1] == 0) != (after[1] == 0) or (before[0] == 0) != (after[0] == 0)
-            if gate_changed:  # every left row's verdict may flip
+            # Emptiness or NULL presence on the right changed: every verdict may flip.
+            if (before[0] == 0) != (after[0] == 0) or (before[1] == 0) != (after[1] == 0):
                 for jk, bucket in left.index.items():
                     for p, (_, degree) in bucket.items():
                         touched.setdefault((jk, p), degree)
