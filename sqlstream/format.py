@@ -90,7 +90,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
                 text = lines[k] if k < len(lines) else ""
                 more = k + 1 < len(lines)
                 last = j == ncols - 1
-                if last and not more and not right[j]:
+                if last and not more and (not right[j] or k >= len(lines)):
                     parts.append(" " + text)
                 else:
                     parts.append(" " + _pad(text, widths[j], right[j] and len(lines) == 1)
