@@ -134,21 +134,27 @@ class Shell:
     def execute(self, sql: str) -> list[StatementResult]:
         """Run `sql` in a worker thread; Ctrl-C meanwhile cancels it instead of quitting."""
         box: dict[str, Any] = {}
+        done = threading.Event()
 
         def work() -> None:
             try:
                 box["results"] = self.backend.execute(sql)
             except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
                 box["error"] = e
+            finally:
+                done.set()
 
         worker = threading.Thread(target=work, name="sqlstream-statement", daemon=True)
         worker.start()
         show_progress = self.tty and _CREATE_MV.match(sql) is not None
         started = time.monotonic()
         drawn = False
-        while worker.is_alive():
+        # Wait on an Event, not Thread.join: an interrupted join can report a live
+        # thread as finished.
+        while not done.is_set():
             try:
-                worker.join(0.1)
+                if done.wait(0.1):
+                    break
                 if show_progress and time.monotonic() - started > PROGRESS_DELAY:
                     fraction = ddl_progress(self.backend)
                     if fraction is not None:
