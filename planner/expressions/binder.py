@@ -88,7 +88,7 @@ _SIMPLE_FUNCS: dict[type, tuple[str, tuple[str, ...]]] = {
     exp.Ceil: ("ceil", ("this",)), exp.Sign: ("sign", ("this",)),
     exp.Sqrt: ("sqrt", ("this",)), exp.Cbrt: ("cbrt", ("this",)),
     exp.Exp: ("exp", ("this",)), exp.Ln: ("ln", ("this",)),
-    exp.Pow: ("power", ("this", "expression")), exp.Pi: ("pi", ()),
+    exp.Pi: ("pi", ()),
 }
 _UNSUPPORTED: dict[type, str] = {
     exp.Window: "window function in this position",
@@ -344,6 +344,10 @@ def _anonymous(b: _Binder, node: exp.Anonymous, pos: int | None) -> BoundExpr:
     return ops.bind_function(name, b.args(args), pos)
 
 
+def _pow(b: _Binder, node: exp.Pow, pos: int | None) -> BoundExpr:
+    return ops.bind_function("power", [b.bind(node.this), b.bind(node.expression)], pos)
+
+
 def _mod_func(b: _Binder, node: exp.Mod, pos: int | None) -> BoundExpr:
     return ops.bind_arith("%", b.bind(node.this), b.bind(node.expression), pos)
 
@@ -363,7 +367,7 @@ _DISPATCH: list[tuple[type, Callable[..., BoundExpr]]] = [
     (exp.Boolean, lambda b, n, p: Literal(bool(n.this), BOOLEAN)),
     (exp.Null, lambda b, n, p: Literal(None, UNKNOWN)),
     (exp.Neg, _neg),
-    (exp.Mod, _mod_func),
+    (exp.Mod, _mod_func), (exp.Pow, _pow),
     (exp.Is, _is),
     (exp.Escape, _like), (exp.Like, _like), (exp.ILike, _like),
     (exp.Binary, _binary),

@@ -104,9 +104,15 @@ class _Gen:
         text = body(atoms)
         return f"(None if {' or '.join(checks)} else {text})" if checks else f"({text})"
 
+    def gen_ref(self, e: BoundExpr) -> str:
+        """Like gen, but constants become names, so `is` tests on them are well-formed."""
+        if isinstance(e, Literal) and e.value is not None and not isinstance(e.value, bool):
+            return self.const(e.value)
+        return self.gen(e)
+
     def bind_once(self, e: BoundExpr) -> tuple[str, str]:
         """(code that evaluates e and keeps it, name to reuse it)."""
-        code = self.gen(e)
+        code = self.gen_ref(e)
         if _SIMPLE.match(code):
             return code, code
         t = self.tmp()
@@ -122,7 +128,7 @@ class _Gen:
         if isinstance(e, Case):
             code = self.gen(e.else_)
             for cond, res in reversed(e.whens):
-                code = f"({self.gen(res)} if {self.gen(cond)} is True else {code})"
+                code = f"({self.gen(res)} if {self.gen_ref(cond)} is True else {code})"
             return code
         if isinstance(e, Call):
             return self.gen_call(e)
@@ -194,7 +200,7 @@ _POSTFIX = {"IS NULL": "is None", "IS NOT NULL": "is not None", "IS TRUE": "is T
 
 
 def _postfix(g: _Gen, e: Call) -> str:
-    return f"({g.gen(e.args[0])} {_POSTFIX[e.name]})"
+    return f"({g.gen_ref(e.args[0])} {_POSTFIX[e.name]})"
 
 
 def _distinct(g: _Gen, e: Call) -> str:

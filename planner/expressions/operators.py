@@ -10,7 +10,7 @@ from planner.errors import (DATATYPE_MISMATCH, INVALID_TEXT, NUMERIC_OUT_OF_RANG
                             UNDEFINED_FUNCTION, DataError, ProgrammingError)
 from planner.expressions.functions import FUNCTIONS, describe_call, resolve_signature
 from planner.expressions.nodes import BoundExpr, Call, Case, Cast, Literal
-from planner.expressions.runtime import castable
+from planner.expressions.runtime import ROW_ERRORS, castable, caster
 from planner.types import (BOOLEAN, DATE, FLOAT64, INT32, INTERVAL, TIMESTAMP, UNKNOWN,
                            VARCHAR, DataType, coerce, common_supertype)
 
@@ -40,6 +40,12 @@ def cast(expr: BoundExpr, to: DataType, position: int | None = None) -> BoundExp
                 raise DataError(str(e), NUMERIC_OUT_OF_RANGE, position) from None
             except (ValueError, decimal.InvalidOperation) as e:
                 raise DataError(str(e), INVALID_TEXT, position) from None
+        if castable(expr.type, to):
+            fn = caster(expr.type, to)
+            try:
+                return Literal(expr.value if fn is None else fn(expr.value), to)
+            except ROW_ERRORS:
+                return Cast(expr, to)  # fails per row at run time, as written
     if expr.type.name == "unknown":
         return Cast(expr, to)
     if not castable(expr.type, to):
