@@ -77,17 +77,27 @@ def _scale(d: D) -> int:
     return -exp if isinstance(exp, int) and exp < 0 else 0
 
 
+def _base10000(d: D) -> tuple[int, int]:
+    """(weight, first digit) of d in PostgreSQL's base-10000 numeric representation."""
+    if d == 0:
+        return 0, 0
+    weight = d.adjusted() // 4
+    return weight, int(abs(d).scaleb(-4 * weight))
+
+
 def numeric_div(a: D, b: D) -> D:
-    """Numeric division keeping at least 16 significant digits, as PostgreSQL does."""
+    """Numeric division with PostgreSQL's result scale (select_div_scale): at least 16
+    significant digits, and no fewer decimals than either input."""
     if b == 0:
         raise div_zero()
-    q = NUMERIC_CTX.divide(D(a), D(b))
-    if q == 0:
-        return D(0).quantize(D(1).scaleb(-max(16, _scale(D(a)), _scale(D(b)))))
-    weight = q.adjusted()
-    rscale = max(16 - weight - 1, _scale(D(a)), _scale(D(b)), 0)
-    rscale = min(rscale, 1000)
-    return q.quantize(D(1).scaleb(-rscale), rounding=decimal.ROUND_HALF_UP, context=NUMERIC_CTX)
+    a, b = D(a), D(b)
+    w1, f1 = _base10000(a)
+    w2, f2 = _base10000(b)
+    qweight = w1 - w2 - (1 if f1 < f2 else 0)
+    rscale = min(max(16 - qweight * 4, _scale(a), _scale(b), 0), 1000)
+    return NUMERIC_CTX.divide(a, b).quantize(D(1).scaleb(-rscale),
+                                             rounding=decimal.ROUND_HALF_UP,
+                                             context=NUMERIC_CTX)
 
 
 def numeric_mod(a: D, b: D) -> D:
