@@ -58,6 +58,8 @@ class Server:
         self._tasks.append(task)
         try:
             await Connection(self, reader, writer).serve()
+        except asyncio.CancelledError:
+            pass  # server shutdown
         finally:
             self._tasks.remove(task)
 

@@ -229,7 +229,7 @@ class StatementRunner:
     async def _run_portal(self, portal: Portal) -> None:
         results = await self.run(portal.stmt.sql, portal.params, portal.stmt)
         portal.result = results[-1] if results else StatementResult("")
-        cols = portal.result.columns
+        cols = portal.result.columns if sqltext.returns_rows(portal.stmt.sql) else None
         if cols is not None and portal.stmt.described is not None \
                 and len(portal.stmt.described) == len(cols):
             cols = portal.stmt.described  # encode as announced at Describe
