@@ -82,8 +82,8 @@ def gen_operator(g: _Gen, e: Call) -> str | None:
             return g.guarded(e.args, lambda a: g.range_checked(
                 f"{name}({a[0]}, {a[1]})", e.type.name, nullable=not g.strict))
         if kind == "numeric":
-            method = _NCTX_METHOD[op]
-            return g.guarded(e.args, lambda a: f"_nctx.{method}({a[0]}, {a[1]})")
+            method = g.const(getattr(rt.NUMERIC_CTX, _NCTX_METHOD[op]), "f")
+            return g.guarded(e.args, lambda a: f"{method}({a[0]}, {a[1]})")
         return g.guarded(e.args, lambda a: g.range_checked(f"{a[0]} {op} {a[1]}",
                                                            e.type.name))
     entry = _TEMPORAL.get((op, lt.name, rtp.name)) or _TEMPORAL.get((op, lt.name, "*"))

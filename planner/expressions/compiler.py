@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from planner.errors import InternalError
+from planner.errors import DataError, InternalError
 from planner.expressions import builtins_time as bt
 from planner.expressions import runtime as rt
 from planner.expressions.compile_ops import gen_operator
@@ -32,6 +32,23 @@ def _safe(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args)
         except rt.ROW_ERRORS:
             return None
+    return call
+
+
+def _strict(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """fn with stray Python errors (date overflow, bad values) raised as DataError."""
+    def call(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except DataError:
+            raise
+        except (OverflowError, ValueError, ArithmeticError) as e:
+            # Python's datetime reports its range limits as Overflow/ValueError.
+            text = str(e)
+            if "year" in text or "date" in text:
+                raise DataError("timestamp out of range", "22008") from None
+            code = "22003" if isinstance(e, OverflowError) else "22000"
+            raise DataError(text, code) from None
     return call
 
 
@@ -60,8 +77,8 @@ class _Gen:
         return name
 
     def func(self, fn: Callable[..., Any], fallible: bool) -> str:
-        if fallible and not self.strict:
-            fn = _safe(fn)
+        if fallible:
+            fn = _strict(fn) if self.strict else _safe(fn)
         return self.const(fn, "f")
 
     def tmp(self) -> str:

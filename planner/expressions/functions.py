@@ -117,8 +117,8 @@ IMPL_BY_ARITY: dict[str, dict[int, Callable[..., Any]]] = {
 FUNCTIONS: dict[str, Func] = {f.name: f for f in _TABLE}
 
 # Functions spelled with SQL syntax rather than a plain call; listed for completion.
-_SYNTAX_FUNCTIONS = ("btrim", "coalesce", "greatest", "least", "nullif", "position", "mod",
-                     "substring", "trim", "mod")
+_SYNTAX_FUNCTIONS = ("coalesce", "greatest", "least", "mod", "nullif", "position",
+                     "substring", "trim")
 
 FUNCTION_NAMES: list[str] = sorted(dict.fromkeys([*FUNCTIONS, *_SYNTAX_FUNCTIONS]))
 

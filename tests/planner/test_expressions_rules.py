@@ -65,6 +65,13 @@ def test_bad_text_cast_per_row() -> None:
     assert err.value.sqlstate == "22P02"
 
 
+def test_timestamp_out_of_range() -> None:
+    assert one("ts + INTERVAL '8000 years'") is None
+    with pytest.raises(DataError) as err:
+        one("ts + INTERVAL '8000 years'", strict=True)
+    assert err.value.sqlstate == "22008"
+
+
 def test_error_only_in_failing_row_streaming() -> None:
     f = compile_projection([bind("100 / a"), bind("a + 1")])
     assert f([(4,) + ROW[0][1:], (0,) + ROW[0][1:]]) == [(25, 5), (None, 1)]
