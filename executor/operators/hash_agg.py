@@ -139,7 +139,7 @@ def _string_agg_result(call: AggCall) -> Callable[[list], Any]:
     k = len(call.order_by)
     # Items are (order values..., value, separator); PostgreSQL puts NULLs last
     # for ASC and first for DESC; ties fall back to the value.
-    key = sort_key([(i, desc, desc) for i, (_, desc) in enumerate(call.order_by)])
+    key = sort_key([(i, desc, desc) for i, (_, desc) in enumerate(call.order_by)], k + 2)
 
     def result(st: list) -> Any:
         counts = st[0]

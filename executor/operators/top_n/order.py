@@ -7,6 +7,7 @@ tie-break makes the order total, so results never depend on arrival order.
 
 from __future__ import annotations
 
+import decimal
 from typing import Any, Callable, Sequence
 
 
@@ -30,24 +31,32 @@ class Desc:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _null_safe(row: tuple) -> tuple:
-    return tuple((v is None, v) for v in row)
+def _reverse(v: Any) -> Any:
+    """Reversed-order stand-in for a value: negation for plain numbers (fast to
+    compare), a Desc wrapper for anything else. A column holds one type, so all
+    non-NULL values of a column take the same branch."""
+    if type(v) in _NEGATABLE:
+        return -v
+    return v if v is None else Desc(v)
 
 
-def sort_key(order_by: Sequence[tuple[int, bool, bool]],
-             tie_break: bool = True) -> Callable[[tuple], tuple]:
-    """Key function over a row for entries (column, descending, nulls_first).
+_NEGATABLE = (int, float, decimal.Decimal)
 
-    >>> key = sort_key([(0, True, False)])
-    >>> sorted([(1, 'a'), (None, 'b'), (3, 'c')], key=key)
-    [(3, 'c'), (1, 'a'), (None, 'b')]
+
+def sort_key(order_by: Sequence[tuple[int, bool, bool]], width: int) -> Callable[[tuple], tuple]:
+    """Key function over rows of `width` columns for entries (column, descending,
+    nulls_first), followed by every column (NULLs last) as the tie-break; width 0
+    leaves ties unbroken. The key is one flat tuple of (is-null flag, value) pairs.
+
+    >>> key = sort_key([(0, True, False)], 2)
+    >>> sorted([(1, 'a'), (None, 'b'), (3, 'c'), (1, None)], key=key)
+    [(3, 'c'), (1, 'a'), (1, None), (None, 'b')]
     """
     parts = []
     for col, desc, nulls_first in order_by:
-        flag = f"r[{col}] is not None" if nulls_first else f"r[{col}] is None"
-        value = f"_D(r[{col}])" if desc else f"r[{col}]"
-        parts.append(f"({flag}, {value})")
-    if tie_break:
-        parts.append("_N(r)")
-    src = f"lambda r: ({', '.join(parts)}{',' if len(parts) == 1 else ''})"
-    return eval(src, {"_D": Desc, "_N": _null_safe})  # noqa: S307 - compiled once per operator
+        parts.append(f"r[{col}] is not None" if nulls_first else f"r[{col}] is None")
+        parts.append(f"_R(r[{col}])" if desc else f"r[{col}]")
+    for col in range(width):
+        parts.append(f"r[{col}] is None, r[{col}]")
+    src = f"lambda r: ({', '.join(parts)}{',' if parts else ''})"
+    return eval(src, {"_R": _reverse})  # noqa: S307 - compiled once per operator

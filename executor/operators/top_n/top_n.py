@@ -3,7 +3,8 @@
 State: one entry per distinct row, key = group key values + the row, value = how
 many copies are present, so a checkpoint writes only the rows that changed. The
 operator works on a derived cache, group -> sorted list of all the group's rows
-(duplicates repeated), built from the StateTable on first use. All rows are
+(duplicates repeated) with their sort keys alongside, built from the StateTable on
+first use. All rows are
 kept, not only N, so that when a row leaves the top N the next one moves in.
 
 Ties in ORDER BY are broken by the whole row, so the output never depends on
@@ -14,12 +15,12 @@ and a position whose row changes is updated with an adjacent U-/U+ pair.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from typing import AsyncIterator, Callable
 
 from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier,
                               Chunk, ChunkBuilder, Message, Watermark)
 from executor.operators.top_n.order import sort_key
+from executor.operators.top_n.sorted_rows import SortedRows
 from storage.state_table import StateTable
 
 
@@ -38,33 +39,43 @@ class TopN:
         self.state = state
         self.row_number = row_number
         self.chunk_size = chunk_size
-        self._key: Callable[[tuple], tuple] = sort_key(self.order_by)
+        self._key: Callable[[tuple], tuple] | None = None  # compiled for the row width
         self._group_of: Callable[[tuple], tuple] = (
             eval(f"lambda r: ({''.join(f'r[{c}], ' for c in self.group_key)})"))  # noqa: S307
-        self._groups: dict[tuple, list[tuple]] | None = None  # derived cache
+        self._groups: dict[tuple, SortedRows] | None = None  # derived cache
         # Groups touched this epoch: group -> its visible rows at the last barrier.
         self._pending: dict[tuple, list[tuple]] = {}
 
-    def _visible(self, rows: list[tuple]) -> list[tuple]:
+    def _visible(self, rows: SortedRows) -> list[tuple]:
         end = None if self.limit is None else self.offset + self.limit
-        return rows[self.offset:end]
+        return rows.slice(self.offset, end)
 
-    def _load(self) -> dict[tuple, list[tuple]]:
+    def _load(self) -> dict[tuple, SortedRows]:
         """Rebuild the sorted rows of every group from the StateTable (once)."""
-        groups: dict[tuple, list[tuple]] = {}
+        members: dict[tuple, list[tuple]] = {}
         n = len(self.group_key)
         for k, count in self.state.items():
             if count > 0:
-                groups.setdefault(k[:n], []).extend([k[n:]] * count)
-        for rows in groups.values():
-            rows.sort(key=self._key)
+                members.setdefault(k[:n], []).extend([k[n:]] * count)
+        groups: dict[tuple, SortedRows] = {}
+        for g, rows in members.items():
+            key = self._key_for(rows[0])
+            rows.sort(key=key)
+            groups[g] = SortedRows([key(r) for r in rows], rows)
         self._groups = groups
         return groups
 
+    def _key_for(self, row: tuple) -> Callable[[tuple], tuple]:
+        if self._key is None:
+            self._key = sort_key(self.order_by, len(row))
+        return self._key
+
     def _apply(self, chunk: Chunk) -> None:
+        if not chunk.rows:
+            return
         groups = self._groups if self._groups is not None else self._load()
         state, data, pending = self.state, self.state.data, self._pending
-        group_of, key = self._group_of, self._key
+        group_of, key = self._group_of, self._key_for(chunk.rows[0])
         for op, row in zip(chunk.ops, chunk.rows):
             sign = SIGN[op]
             g = group_of(row)
@@ -74,15 +85,14 @@ class TopN:
                 continue  # deleting a row that is not there: nothing to undo
             rows = groups.get(g)
             if rows is None:
-                rows = groups[g] = []
+                rows = groups[g] = SortedRows()
             if g not in pending:
                 pending[g] = self._visible(rows)
             if sign > 0:
-                insort(rows, row, key=key)
+                rows.insert(key(row), row)
                 state.put(sk, count + 1)
             else:
-                i = bisect_left(rows, key(row), key=key)
-                del rows[i]
+                rows.remove(key(row))
                 if count == 1:
                     state.delete(sk)
                 else:
@@ -92,10 +102,10 @@ class TopN:
         groups = self._groups if self._groups is not None else {}
         builder, cap, out = ChunkBuilder(self.chunk_size), self.chunk_size, []
         for g, old in self._pending.items():
-            rows = groups.get(g, [])
-            new = self._visible(rows)
-            if not rows:
-                groups.pop(g, None)
+            rows = groups.get(g)
+            new = self._visible(rows) if rows is not None else []
+            if rows is not None and not len(rows):
+                del groups[g]
             if old == new:
                 continue
             if len(builder.rows) + len(old) + len(new) > cap:

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from executor.message import Chunk
-from executor.operators.top_n import TopN
+from executor.operators.top_n import TopN, sorted_rows
+from executor.operators.top_n.sorted_rows import SortedRows
 from storage.state_table import StateTable
 from tests.executor.harness import MockSource, chunks_between_barriers, multiset, run
 from tests.executor.operators.support import (accumulated_inputs, check_invariants,
@@ -142,8 +143,36 @@ def test_matches_reference_through_restarts(data: st.DataObject,
     epochs = draw_epochs(data, ROW, max_ops=16)
     checkpoints, restart_after = draw_schedule(data, len(epochs))
     group_key = [0] if grouped else []
-    outputs = run_with_restart(
-        lambda state: TopN(order_by, limit, offset, group_key, state, row_number),
-        epochs, checkpoints, restart_after, dist_len=len(group_key))
+    load, sorted_rows.LOAD = sorted_rows.LOAD, 2  # tiny buckets: splits and merges happen
+    try:
+        outputs = run_with_restart(
+            lambda state: TopN(order_by, limit, offset, group_key, state, row_number),
+            epochs, checkpoints, restart_after, dist_len=len(group_key))
+    finally:
+        sorted_rows.LOAD = load
     for got, rows in zip(outputs, accumulated_inputs(epochs)):
         assert got == reference_top_n(rows, order_by, limit, offset, group_key, row_number)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 20)), max_size=80),
+       st.integers(0, 30), st.integers(0, 30))
+def test_sorted_rows_matches_a_sorted_list(steps: list[tuple[bool, int]], start: int,
+                                           length: int) -> None:
+    load, sorted_rows.LOAD = sorted_rows.LOAD, 2
+    try:
+        rows = SortedRows([(0,), (5,), (5,)], [(0,), (5,), (5,)])
+        expected = [(0,), (5,), (5,)]
+        for insert, v in steps:
+            if insert or (v,) not in expected:
+                rows.insert((v,), (v,))
+                expected.append((v,))
+            else:
+                rows.remove((v,))
+                expected.remove((v,))
+            expected.sort()
+            assert len(rows) == len(expected)
+        assert rows.slice(0, None) == expected
+        assert rows.slice(start, start + length) == expected[start:start + length]
+    finally:
+        sorted_rows.LOAD = load
