@@ -210,9 +210,11 @@ class HashAgg:
         self.calls = list(calls)
         self.state = state
         self.chunk_size = chunk_size
-        self._news = []
-        self._plan = []  # (index, extract, apply, distinct) per call
-        self._results = []
+        self._news: list[Callable[[], list]] = []
+        # (index, extract, apply, distinct) per call
+        self._plan: list[tuple[int, Callable[[tuple], Any], Callable[[list, Any, int], None],
+                               bool]] = []
+        self._results: list[Callable[[list], Any]] = []
         for i, call in enumerate(self.calls):
             new, apply, result = _accumulator(call)
             self._news.append(new)

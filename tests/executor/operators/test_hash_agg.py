@@ -16,13 +16,13 @@ from planner.aggregates import AggCall
 from planner.types import BOOLEAN, DECIMAL, FLOAT64, INT32, INT64, VARCHAR
 from storage.state_table import StateTable
 from tests.executor.harness import MockSource, chunks_between_barriers, multiset, run
-from tests.executor.operators.support import (accumulated_inputs, check_invariants,
+from tests.executor.operators.support import (StateSink, accumulated_inputs, check_invariants,
                                               draw_epochs, draw_schedule, run_with_restart)
 
 COUNT_STAR = AggCall("count_star", None, INT64)
 
 
-def agg(group_key: list[int], calls: list[AggCall], dist_len: int | None = None) -> HashAgg:
+def agg(group_key: list[int], calls: list[AggCall]) -> HashAgg:
     return HashAgg(group_key, calls, StateTable("t", dist_len=len(group_key)))
 
 
@@ -141,8 +141,6 @@ def test_count_distinct_and_filter() -> None:
 
 
 def test_simple_agg_row_exists_without_input_and_survives_restart() -> None:
-    from tests.executor.operators.support import StateSink
-
     sink = StateSink()
     calls = [COUNT_STAR, AggCall("sum", 0, INT64)]
     src = MockSource().push_barrier().push_chunk("+ 4").push_barrier()
