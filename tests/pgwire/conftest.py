@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from sqlstream.pgwire.server import _parser, serve
 from sqlstream import session as engine
@@ -34,7 +35,7 @@ class RunningServer:
         if self.password:
             parts["password"] = self.password
         parts.update(extra)
-        return " ".join(f"{k}={v}" for k, v in parts.items())
+        return make_conninfo(**parts)
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ, PGCONNECT_TIMEOUT="5")
