@@ -17,6 +17,17 @@ def _q(n: int) -> D:
     return D(1).scaleb(-n)
 
 
+def _sig16(r: D, *inputs: Any) -> D:
+    """A transcendental numeric result cut to about 16 significant digits (and no fewer
+    decimals than the inputs), the precision PostgreSQL shows for them."""
+    if not r:
+        return D(0)
+    scales = [-d.as_tuple().exponent for d in inputs if isinstance(d, D)
+              and isinstance(d.as_tuple().exponent, int)]
+    scale = max([16 - (r.adjusted() + 1), 0, *scales])
+    return r.quantize(_q(scale), rounding=decimal.ROUND_HALF_UP, context=NUMERIC_CTX)
+
+
 def round0(x: Any) -> Any:
     if isinstance(x, D):
         return x.to_integral_value(rounding=decimal.ROUND_HALF_UP)
@@ -62,7 +73,7 @@ def sqrt(x: Any) -> Any:
     if x < 0:
         raise DataError("cannot take square root of a negative number", "2201F")
     if isinstance(x, D):
-        return NUMERIC_CTX.sqrt(x).quantize(_q(16)).normalize(NUMERIC_CTX) if x else D(0)
+        return _sig16(NUMERIC_CTX.sqrt(x), x)
     return math.sqrt(x)
 
 
@@ -73,7 +84,7 @@ def cbrt(x: float) -> float:
 def exp(x: Any) -> Any:
     try:
         if isinstance(x, D):
-            return NUMERIC_CTX.exp(x)
+            return _sig16(NUMERIC_CTX.exp(x), x)
         return math.exp(x)
     except (OverflowError, decimal.Overflow):
         raise out_of_range("value") from None
@@ -89,14 +100,14 @@ def _log_check(x: Any) -> None:
 def ln(x: Any) -> Any:
     _log_check(x)
     if isinstance(x, D):
-        return NUMERIC_CTX.ln(x)
+        return _sig16(NUMERIC_CTX.ln(x), x)
     return math.log(x)
 
 
 def log10(x: Any) -> Any:
     _log_check(x)
     if isinstance(x, D):
-        return NUMERIC_CTX.log10(x)
+        return _sig16(NUMERIC_CTX.log10(x), x)
     return math.log10(x)
 
 
@@ -107,7 +118,7 @@ def log_base(b: Any, x: Any) -> Any:
         lb = NUMERIC_CTX.ln(D(b))
         if lb == 0:
             raise DataError("division by zero", "22012")
-        return NUMERIC_CTX.divide(NUMERIC_CTX.ln(x), lb)
+        return _sig16(NUMERIC_CTX.divide(NUMERIC_CTX.ln(x), lb), b, x)
     lb = math.log(b)
     if lb == 0:
         raise DataError("division by zero", "22012")
@@ -124,7 +135,7 @@ def power(a: Any, b: Any) -> Any:
         if isinstance(a, D) or isinstance(b, D):
             if D(b) == D(b).to_integral_value():
                 return NUMERIC_CTX.power(D(a), int(b))
-            return NUMERIC_CTX.power(D(a), D(b))
+            return _sig16(NUMERIC_CTX.power(D(a), D(b)), a, b)
         r = math.pow(a, b)
     except (OverflowError, decimal.Overflow):
         raise out_of_range("value") from None

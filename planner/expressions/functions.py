@@ -52,6 +52,9 @@ def _f(name: str, sigs: list[Sig], impl: Callable[..., Any] | None = None,
 
 
 _FLOAT_OR_DEC: list[Sig] = [(("dec",), "same"), (("float",), "double")]
+# numeric when either side is numeric and neither is a float, as PostgreSQL resolves it.
+_POWER_SIGS: list[Sig] = [(("dec", "numeric"), "numeric"), (("numeric", "dec"), "numeric"),
+                          (("float", "float"), "double")]
 
 _TABLE = [
     # strings
@@ -95,10 +98,8 @@ _TABLE = [
     _f("log10", _FLOAT_OR_DEC, m.log10, fallible=True),
     _f("log", _FLOAT_OR_DEC + [(("dec", "dec"), "numeric"), (("float", "float"), "double")],
        None, fallible=True),
-    _f("power", [(("float", "float"), "double"), (("numeric", "numeric"), "numeric")],
-       m.power, fallible=True),
-    _f("pow", [(("float", "float"), "double"), (("numeric", "numeric"), "numeric")],
-       m.power, fallible=True),
+    _f("power", _POWER_SIGS, m.power, fallible=True),
+    _f("pow", _POWER_SIGS, m.power, fallible=True),
     _f("pi", [((), "double")], m.pi),
     # date/time
     _f("extract", [(("unit", "datetime"), "numeric")], t.extract, fallible=True),

@@ -93,7 +93,8 @@ def test_case_is_lazy_even_when_strict() -> None:
     ("ts - ts", INTERVAL), ("CAST(ts AS timestamptz) + INTERVAL '1 day'", TIMESTAMPTZ),
     ("INTERVAL '1 day' * 2", INTERVAL), ("extract(year from ts)", DECIMAL),
     ("date_part('year', ts)", DECIMAL), ("length(s)", INT32), ("round(x)", FLOAT64),
-    ("round(n, 1)", DECIMAL), ("sqrt(a)", FLOAT64), ("abs(n)", DECIMAL),
+    ("round(n, 1)", DECIMAL), ("power(a, 2)", FLOAT64), ("power(a, 0.5)", DECIMAL),
+    ("power(n, x)", FLOAT64), ("sqrt(a)", FLOAT64), ("abs(n)", DECIMAL),
     ("CASE WHEN a > 0 THEN 1 ELSE 2.5 END", DECIMAL), ("coalesce(a, 1.5)", DECIMAL),
 ])
 def test_result_types(sql: str, expected_type: object) -> None:
@@ -133,7 +134,8 @@ def test_result_types(sql: str, expected_type: object) -> None:
     ("a IN (7, NULL)", True), ("a NOT IN (1, NULL)", None), ("NULL IS DISTINCT FROM NULL", False),
     ("a IS DISTINCT FROM NULL", True), ("NULL = NULL", None), ("nullif(a, 7)", None),
     ("greatest(1, NULL, 3)", 3), ("least(NULL, NULL)", None),
-    ("a BETWEEN SYMMETRIC 10 AND 1", True), ("log(100)", 2.0), ("log(2, 8)", 3.0),
+    ("a BETWEEN SYMMETRIC 10 AND 1", True), ("sqrt(2.0)", Decimal("1.414213562373095")),
+    ("ln(2.0)", Decimal("0.6931471805599453")), ("log(100)", 2.0), ("log(2, 8)", 3.0),
 ])
 def test_postgres_semantics(sql: str, expected: object) -> None:
     got = one(sql)
