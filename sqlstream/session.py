@@ -1,73 +1,172 @@
-"""TEMPORARY STAND-IN: the real Session (streaming engine) replaces this file.
-It runs every statement directly on DuckDB so front ends can be developed now.
-The public signatures below are the contract and will not change."""
+"""Session: statement dispatch. Splits the text into statements, runs each one
+(DDL, DML, queries, utility commands) and returns one result per statement.
+
+A session has its own settings; the engine (`Database`) is shared."""
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, Sequence
 
-import duckdb
-import sqlglot
+from sqlglot import exp
 
 from planner import types as T
-from planner.errors import Error, ProgrammingError
+from planner.errors import (Error, InternalError, OperationalError, ProgrammingError,
+                            not_supported)
+from planner.parse import Statement, bind_parameters, parse, split_statements
+from sqlstream import ddl, dml, query
+from sqlstream.database import Database
 from sqlstream.result import Column, StatementResult
+from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
 
-_DUCK_TO_TYPE = {"INTEGER": T.INT32, "BIGINT": T.INT64, "SMALLINT": T.INT16, "DOUBLE": T.FLOAT64,
-                 "FLOAT": T.FLOAT32, "BOOLEAN": T.BOOLEAN, "VARCHAR": T.VARCHAR, "DATE": T.DATE,
-                 "TIMESTAMP": T.TIMESTAMP, "TIME": T.TIME, "INTERVAL": T.INTERVAL,
-                 "TIMESTAMP WITH TIME ZONE": T.TIMESTAMPTZ, "HUGEINT": T.DECIMAL}
+__all__ = ["Database", "Session"]
 
+_TXN = re.compile(r"^(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE"
+                  r"|DISCARD|DEALLOCATE|RESET|CLOSE|UNLISTEN|LISTEN)\b", re.I)
+_TXN_TAGS = {"BEGIN": "BEGIN", "START": "START TRANSACTION", "COMMIT": "COMMIT", "END": "COMMIT",
+             "ROLLBACK": "ROLLBACK", "ABORT": "ROLLBACK", "SAVEPOINT": "SAVEPOINT",
+             "RELEASE": "RELEASE", "DISCARD": "DISCARD ALL", "DEALLOCATE": "DEALLOCATE",
+             "RESET": "RESET", "CLOSE": "CLOSE CURSOR", "UNLISTEN": "UNLISTEN",
+             "LISTEN": "LISTEN"}
+_SET = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|\bTO\b)\s*(.+?)\s*$",
+                  re.I | re.S)
+_SET_TZ = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?TIME\s+ZONE\s+(.+?)\s*$", re.I | re.S)
+_SHOW = re.compile(r"^SHOW\s+(.+?)\s*$", re.I | re.S)
+_FLUSH = re.compile(r"^FLUSH\s*$", re.I)
+_EXPLAIN = re.compile(r"^EXPLAIN\s+(.*)$", re.I | re.S)
+_DESCRIBE = re.compile(r"^(?:DESCRIBE|DESC)\s+([\w.\"]+)\s*$", re.I)
 
-class Database:
-    def __init__(self, path: str | None = None, **settings: Any) -> None:
-        self.path = path
-        self.settings = settings
-        self.duck = duckdb.connect()
-        self.lock = threading.Lock()
-
-    @classmethod
-    def open(cls, path: str | None = None, **settings: Any) -> "Database":
-        return cls(path, **settings)
-
-    def session(self) -> "Session":
-        return Session(self)
-
-    def close(self) -> None:
-        self.duck.close()
+# Session-level settings every PostgreSQL client may ask for.
+_CLIENT_DEFAULTS = {
+    "server_version": "15.0.0", "server_encoding": "UTF8", "client_encoding": "UTF8",
+    "datestyle": "ISO, MDY", "intervalstyle": "postgres", "timezone": "UTC",
+    "standard_conforming_strings": "on", "transaction_isolation": "read committed",
+    "search_path": '"$user", public', "application_name": "", "integer_datetimes": "on",
+    "max_identifier_length": "63", "default_transaction_isolation": "read committed",
+    "transaction_read_only": "off", "is_superuser": "on", "lc_collate": "C",
+    "extra_float_digits": "1",
+}
 
 
 class Session:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.settings: dict[str, str] = {}
+        self.settings: dict[str, Any] = {k: v for k, v in db.settings.items()}
+        self.client_settings: dict[str, str] = dict(_CLIENT_DEFAULTS)
+        self.closed = False
+        self._cancel = threading.Event()
 
+    # ------------------------------------------------------------ public API
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[StatementResult]:
-        out = []
-        for stmt in sqlglot.parse(sql, read="postgres"):
-            if stmt is None:
-                continue
-            text = stmt.sql("duckdb")
+        if self.closed:
+            raise OperationalError("the session is closed", "08003")
+        self._cancel.clear()
+        results = []
+        for stmt in split_statements(sql):
+            if self._cancel.is_set():
+                raise OperationalError("canceling statement due to user request", "57014")
             try:
-                with self.db.lock:
-                    cur = self.db.duck.execute(text, list(params) if params else None)
-                    rows = cur.fetchall() if cur.description else []
-                    desc = cur.description
-            except duckdb.Error as e:
-                raise ProgrammingError(str(e), "42601") from None
-            if desc:
-                cols = [Column(d[0], _DUCK_TO_TYPE.get(str(d[1]), T.VARCHAR)) for d in desc]
-                out.append(StatementResult(f"SELECT {len(rows)}", cols, rows))
-            else:
-                out.append(StatementResult(stmt.key.upper()))
-        return out
-
-    def describe(self, sql: str) -> tuple[list[T.DataType], list[Column] | None]:
-        return [], None
+                results.append(self._execute_one(stmt, params))
+            except Error as e:
+                if e.position is not None:
+                    e.position += stmt.offset
+                raise
+        return results
 
     def cancel(self) -> None:
-        pass
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
 
     def close(self) -> None:
-        pass
+        self.closed = True
+
+    # ------------------------------------------------------------ dispatch
+    def _execute_one(self, stmt: Statement, params: Sequence[Any] | None) -> StatementResult:
+        text = stmt.text
+        if _FLUSH.match(text):
+            self.db.flush()
+            return StatementResult("FLUSH")
+        if m := _TXN.match(text):
+            return StatementResult(_TXN_TAGS[m.group(1).split()[0].upper()])
+        if m := _SET_TZ.match(text):
+            self.client_settings["timezone"] = m.group(1).strip("'\"")
+            return StatementResult("SET")
+        if m := _SET.match(text):
+            return self._set(m.group(1).lower(), m.group(2))
+        if m := _SHOW.match(text):
+            return self._show(m.group(1))
+        if m := _DESCRIBE.match(text):
+            return ddl.describe(self, m.group(1).strip('"'))
+        if m := _EXPLAIN.match(text):
+            return ddl.explain(self, m.group(1), params)
+        if re.match(r"^(CREATE|DROP|ALTER)\s", text, re.I):
+            return ddl.execute(self, text, params)
+        tree = bind_parameters(parse(text), list(params) if params else None)
+        if isinstance(tree, (exp.Select, exp.Union, exp.Subquery, exp.Except, exp.Intersect,
+                             exp.Values)):
+            return query.select(self, tree, text)
+        if isinstance(tree, exp.Insert):
+            return self._dml(dml.insert, tree)
+        if isinstance(tree, exp.Update):
+            return self._dml(dml.update, tree)
+        if isinstance(tree, exp.Delete):
+            return self._dml(dml.delete, tree)
+        if isinstance(tree, exp.Describe):
+            return ddl.describe(self, tree.this.name)
+        raise not_supported(f"{tree.key.upper()} statement", 1)
+
+    def _dml(self, fn: Any, tree: exp.Expression) -> StatementResult:
+        result = fn(self, tree)
+        if self.settings.get("implicit_flush"):
+            self.db.flush()
+        return result
+
+    # ------------------------------------------------------------ SET / SHOW
+    def _set(self, name: str, value: str) -> StatementResult:
+        if name in SETTINGS:
+            if value.strip().upper() == "DEFAULT":
+                v = SETTINGS[name][0]
+            else:
+                try:
+                    v = parse_value(name, value)
+                except ValueError as e:
+                    raise ProgrammingError(str(e), "22023") from None
+            self.settings[name] = v
+            if name in DATABASE_SETTINGS:
+                self.db.settings[name] = v
+                rt = self.db.runtime
+                if rt is not None:
+                    if name == "barrier_interval_ms":
+                        rt.barriers.interval_ms = int(v)
+                    elif name == "checkpoint_frequency":
+                        rt.barriers.checkpoint_frequency = int(v)
+            return StatementResult("SET")
+        self.client_settings[name] = value.strip().strip("'\"")
+        return StatementResult("SET")
+
+    def _show(self, what: str) -> StatementResult:
+        key = re.sub(r"\s+", " ", what.strip().lower())
+        if key in ("tables", "materialized views", "sources", "views", "functions"):
+            return ddl.show_relations(self, key)
+        if key == "all":
+            rows = [(k, show_value(self.settings[k]), d) for k, (_v, d) in SETTINGS.items()]
+            return StatementResult(f"SHOW {len(rows)}", [Column("name", T.VARCHAR),
+                                                         Column("setting", T.VARCHAR),
+                                                         Column("description", T.VARCHAR)], rows)
+        if key in SETTINGS:
+            return StatementResult("SHOW", [Column(key, T.VARCHAR)],
+                                   [(show_value(self.settings[key]),)])
+        name = key.replace(" ", "_")
+        if name in ("time_zone",):
+            name = "timezone"
+        if name in self.client_settings:
+            return StatementResult("SHOW", [Column(name, T.VARCHAR)],
+                                   [(self.client_settings[name],)])
+        raise ProgrammingError(f'unrecognized configuration parameter "{what.strip()}"', "42704")
+
+
+__all__ += ["InternalError"]

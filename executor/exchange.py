@@ -1,0 +1,169 @@
+"""Bounded exchanges between actors, and the dispatcher that routes an actor's
+output to the actors of the next fragments.
+
+A Channel's capacity is counted in rows. A chunk is accepted while the channel
+holds fewer rows than its capacity (a single chunk larger than the capacity
+still passes when the channel is empty); otherwise the sender waits. That wait
+is backpressure: it stops the sending actor, which stops reading its own input,
+and so on up to the sources. Barriers and watermarks never wait for room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from executor.message import Barrier, Chunk, Message
+from storage.state_table import stable_hash
+
+
+class ChannelClosed(Exception):
+    pass
+
+
+class Channel:
+    __slots__ = ("capacity", "rows", "_queue", "_readable", "_writable", "closed",
+                 "blocked_ns", "rows_sent")
+
+    def __init__(self, capacity: int = 2048) -> None:
+        self.capacity = capacity
+        self.rows = 0
+        self._queue: collections.deque[Any] = collections.deque()
+        self._readable: asyncio.Future | None = None
+        self._writable: asyncio.Future | None = None
+        self.closed = False
+        self.blocked_ns = 0  # total time senders waited for room (backpressure)
+        self.rows_sent = 0
+
+    async def send(self, msg: Any) -> None:
+        if self.closed:
+            return
+        if isinstance(msg, Chunk):
+            n = len(msg.rows)
+            if self.rows and self.rows + n > self.capacity:
+                t0 = time.perf_counter_ns()
+                while self.rows and self.rows + n > self.capacity and not self.closed:
+                    self._writable = asyncio.get_running_loop().create_future()
+                    await self._writable
+                self.blocked_ns += time.perf_counter_ns() - t0
+                if self.closed:
+                    return
+            self.rows += n
+            self.rows_sent += n
+        self._queue.append(msg)
+        if self._readable is not None and not self._readable.done():
+            self._readable.set_result(None)
+
+    def send_nowait(self, msg: Any) -> None:
+        """For control messages (barriers) and injections that must not block."""
+        if self.closed:
+            return
+        if isinstance(msg, Chunk):
+            self.rows += len(msg.rows)
+            self.rows_sent += len(msg.rows)
+        self._queue.append(msg)
+        if self._readable is not None and not self._readable.done():
+            self._readable.set_result(None)
+
+    async def recv(self) -> Any:
+        while not self._queue:
+            if self.closed:
+                raise ChannelClosed
+            self._readable = asyncio.get_running_loop().create_future()
+            await self._readable
+        msg = self._queue.popleft()
+        if isinstance(msg, Chunk):
+            self.rows -= len(msg.rows)
+            if self._writable is not None and not self._writable.done() and (
+                    self.rows + 0 < self.capacity):
+                self._writable.set_result(None)
+        return msg
+
+    def close(self) -> None:
+        self.closed = True
+        self._queue.clear()
+        self.rows = 0
+        for fut in (self._readable, self._writable):
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+
+    async def __aiter__(self) -> AsyncIterator[Message]:  # type: ignore[override]
+        try:
+            while True:
+                yield await self.recv()
+        except ChannelClosed:
+            return
+
+
+@dataclass
+class Edge:
+    """Routes an actor's output to one downstream fragment's actors."""
+
+    channels: list[Channel]
+    keys: tuple[int, ...] = ()
+    target: Any = None  # what the edge feeds (for removal and metrics)
+    feeder: asyncio.Task | None = None  # snapshot still being sent into this edge
+
+
+@dataclass
+class Dispatcher:
+    edges: list[Edge] = field(default_factory=list)
+
+    async def dispatch(self, msg: Message) -> None:
+        for edge in list(self.edges):
+            if edge.feeder is not None:
+                await edge.feeder
+                edge.feeder = None
+            chans = edge.channels
+            if isinstance(msg, Chunk) and len(chans) > 1:
+                for i, part in enumerate(split(msg, edge.keys, len(chans))):
+                    if part is not None:
+                        await chans[i].send(part)
+            else:
+                for ch in chans:
+                    await ch.send(msg)
+
+    def remove_target(self, target: Any) -> None:
+        keep = []
+        for e in self.edges:
+            if e.target is target:
+                for ch in e.channels:
+                    ch.close()
+                if e.feeder is not None:
+                    e.feeder.cancel()
+            else:
+                keep.append(e)
+        self.edges = keep
+
+
+def split(chunk: Chunk, keys: tuple[int, ...], n: int) -> list[Chunk | None]:
+    """Partition a chunk by a stable hash of the key columns."""
+    ops_by: list[list[int]] = [[] for _ in range(n)]
+    rows_by: list[list[tuple]] = [[] for _ in range(n)]
+    for op, row in zip(chunk.ops, chunk.rows):
+        i = stable_hash(tuple(row[k] for k in keys)) % 256 % n
+        ops_by[i].append(op)
+        rows_by[i].append(row)
+    return [Chunk(o, r) if r else None for o, r in zip(ops_by, rows_by)]
+
+
+def owner_of_vnode(vnode: int, n: int) -> int:
+    """The actor (of n) that owns a vnode: must agree with `split`."""
+    return vnode % n
+
+
+async def merge(channels: list[Channel]) -> AsyncIterator[Message]:
+    """One input stream from several upstream actors, barriers aligned."""
+    if len(channels) == 1:
+        async for msg in channels[0]:
+            yield msg
+        return
+    from executor.align import align
+    async for _, msg in align([ch.__aiter__() for ch in channels]):
+        yield msg
+
+
+__all__ = ["Channel", "Edge", "Dispatcher", "split", "merge", "Barrier"]

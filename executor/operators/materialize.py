@@ -1,0 +1,118 @@
+"""Materialize: keeps a relation's contents (the state reads and subscribers use)
+and, at each checkpoint, hands the epoch's net change to the serving store.
+
+Two layouts:
+- keyed (tables, `key` given): state key = primary key, value = (row, rid);
+  an insert of an existing key overwrites it.
+- multiset (views): state key = the row, value = (count, rid).
+`rid` is the row's surrogate id in the serving store.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, AsyncIterator, Protocol
+
+from executor.message import SIGN, Barrier, Chunk, Message
+from storage.serving_store import Delta
+from storage.state_table import StateTable
+
+
+class ServingSink(Protocol):
+    def stage_serving(self, epoch: int, relation_id: int, delta: Delta) -> None: ...
+
+
+class Materialize:
+    def __init__(self, relation_id: int, key: list[int] | None, state: StateTable,
+                 sink: ServingSink | None, rids: itertools.count) -> None:
+        self.relation_id = relation_id
+        self.key = key
+        self.state = state
+        self.sink = sink
+        self.rids = rids
+        # rid each touched key had at the start of the epoch (None: absent).
+        self._touched: dict[tuple, int | None] = {}
+        self.rows_in = 0
+
+    def snapshot(self) -> list[tuple]:
+        """Current contents as rows (one per copy): the backfill of a new subscriber."""
+        if self.key is not None:
+            return [row for row, _rid in self.state.data.values()]
+        out: list[tuple] = []
+        for row, (count, _rid) in self.state.data.items():
+            out.extend([row] * count) if count > 1 else out.append(row)
+        return out
+
+    def initial_delta(self) -> Delta:
+        """Everything in state, as inserts: fills the serving store at recovery."""
+        if self.key is not None:
+            return Delta([], [(rid, 1) + row for row, rid in self.state.data.values()])
+        return Delta([], [(rid, count) + row for row, (count, rid) in self.state.data.items()])
+
+    def max_rid(self) -> int:
+        vals = self.state.data.values()
+        if self.key is not None:
+            return max((rid for _row, rid in vals), default=0)
+        return max((rid for _count, rid in vals), default=0)
+
+    def apply(self, chunk: Chunk) -> None:
+        data, touched, state = self.state.data, self._touched, self.state
+        self.rows_in += len(chunk.rows)
+        if self.key is not None:
+            key = self.key
+            for op, row in zip(chunk.ops, chunk.rows):
+                k = tuple(row[i] for i in key)
+                old = data.get(k)
+                if k not in touched:
+                    touched[k] = old[1] if old is not None else None
+                if SIGN[op] > 0:
+                    state.put(k, (row, old[1] if old is not None else next(self.rids)))
+                elif old is not None:
+                    state.delete(k)
+            return
+        for op, row in zip(chunk.ops, chunk.rows):
+            old = data.get(row)
+            if row not in touched:
+                touched[row] = old[1] if old is not None else None
+            count = (old[0] if old is not None else 0) + SIGN[op]
+            if count > 0:
+                state.put(row, (count, old[1] if old is not None else next(self.rids)))
+            elif old is not None:
+                # count <= 0: the row is gone (a negative count would be an upstream bug).
+                state.delete(row)
+
+    def take_delta(self) -> Delta:
+        delta = Delta()
+        data = self.state.data
+        for k, old_rid in self._touched.items():
+            if old_rid is not None:
+                delta.deletes.append(old_rid)
+            now = data.get(k)
+            if now is not None:
+                if self.key is not None:
+                    row, rid = now
+                    delta.inserts.append((rid, 1) + row)
+                else:
+                    count, rid = now
+                    delta.inserts.append((rid, count) + k)
+        self._touched = {}
+        return delta
+
+    async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        async for msg in input:
+            match msg:
+                case Chunk():
+                    self.apply(msg)
+                    yield msg
+                case Barrier():
+                    if msg.is_checkpoint:
+                        if self.sink is not None and self._touched:
+                            self.sink.stage_serving(msg.epoch, self.relation_id,
+                                                    self.take_delta())
+                        self.state.commit(msg.epoch)
+                    yield msg
+                case _:
+                    yield msg
+
+
+__all__ = ["Materialize", "Any"]

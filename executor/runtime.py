@@ -1,0 +1,353 @@
+"""The stream runtime: deploys stream plans as actors wired by bounded channels,
+subscribes new views to their upstream relations (with a backfill snapshot),
+drops them, and commits epochs through the barrier manager.
+
+Everything here runs on the engine's event loop thread. Graph changes (attach,
+drop) are made between two awaits, so no actor sees a half-made change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from executor.barrier_manager import BarrierManager
+from executor.builder import MULTI_INPUT, BuildContext, build_operator
+from executor.exchange import Channel, Dispatcher, Edge, merge, split
+from executor.message import Barrier, Chunk, Message
+from executor.operators.materialize import Materialize
+from executor.operators.table_source import TableSource
+from planner.catalog import Relation
+from planner.stream_plan import Fragment, StreamNode, StreamPlan
+from storage.checkpoint_store import CheckpointStore
+from storage.serving_store import Delta, ServingStore
+from storage.state_table import StateTable
+
+log = logging.getLogger("sqlstream.runtime")
+
+
+@dataclass
+class Actor:
+    id: int
+    relation_id: int
+    fragment: int
+    index: int
+    parallelism: int
+    operators: list[str]
+    dispatcher: Dispatcher = field(default_factory=Dispatcher)
+    materialize: Materialize | None = None
+    source: TableSource | None = None
+    task: asyncio.Task | None = None
+    states: list[StateTable] = field(default_factory=list)
+    rows_in: int = 0
+    rows_out: int = 0
+    # wall time split (ns): busy processing, idle waiting for input, blocked on output
+    busy_ns: int = 0
+    idle_ns: int = 0
+    blocked_ns: int = 0
+    started: float = field(default_factory=time.time)
+
+
+@dataclass
+class RelationRuntime:
+    relation: Relation
+    actors: list[Actor]
+    mat_actors: list[Actor]
+    plan: StreamPlan | None = None
+    input: Channel | None = None  # a table's DML injection point
+    backfill_total: int = 0
+    backfill_sent: int = 0
+    created_at: float = field(default_factory=time.time)
+
+
+class Runtime:
+    def __init__(self, store: CheckpointStore, serving: ServingStore,
+                 settings: dict[str, Any]) -> None:
+        self.store = store
+        self.serving = serving
+        self.settings = settings
+        self.relations: dict[int, RelationRuntime] = {}
+        self.rids = itertools.count(1)
+        self._actor_ids = itertools.count(1)
+        self._serving_staged: dict[int, dict[int, list[Delta]]] = defaultdict(dict)
+        self.barriers = BarrierManager(self._commit, store.committed_epoch,
+                                       int(settings.get("barrier_interval_ms", 1000)),
+                                       int(settings.get("checkpoint_frequency", 1)))
+
+    @property
+    def capacity(self) -> int:
+        return int(self.settings.get("exchange_capacity", 2048))
+
+    @property
+    def chunk_size(self) -> int:
+        return int(self.settings.get("chunk_size", 1024))
+
+    # ------------------------------------------------------------ commits
+    def stage_serving(self, epoch: int, relation_id: int, delta: Delta) -> None:
+        self._serving_staged[epoch].setdefault(relation_id, []).append(delta)
+
+    async def _commit(self, epoch: int) -> None:
+        await self.store.commit(epoch)
+        staged = [self._serving_staged.pop(e) for e in sorted(self._serving_staged) if e <= epoch]
+        for per_rel in staged:
+            merged: dict[int, Delta] = {}
+            for rid, deltas in per_rel.items():
+                d = Delta()
+                for x in deltas:
+                    d.deletes.extend(x.deletes)
+                    d.inserts.extend(x.inserts)
+                merged[rid] = d
+            if merged:
+                await asyncio.to_thread(self.serving.apply, merged)
+
+    # ------------------------------------------------------------ deploy
+    async def deploy_table(self, rel: Relation, parallelism: int, offset: int) -> RelationRuntime:
+        """A table: source actor (DML + barriers) -> hash(pk) -> materialize actors."""
+        input_ch = Channel(self.capacity)
+        src_actor = self._new_actor(rel.id, 0, 0, 1, ["TableSource"])
+        source = TableSource(rel.id, self.store, offset)
+        src_actor.source = source
+        mats: list[Actor] = []
+        chans = [Channel(self.capacity) for _ in range(parallelism)]
+        src_actor.dispatcher.edges.append(Edge(chans, tuple(rel.pk), target="mat"))
+        for i in range(parallelism):
+            actor = self._new_actor(rel.id, 1, i, parallelism, ["Materialize"])
+            state = await self._state(f"r{rel.id}/mat", i, parallelism, len(rel.pk), actor)
+            mat = Materialize(rel.id, list(rel.pk), state, self, self.rids)
+            actor.materialize = mat
+            self._bump_rids(mat)
+            mats.append(actor)
+        rt = RelationRuntime(rel, [src_actor] + mats, mats, None, input_ch)
+        self.relations[rel.id] = rt
+        self._start(src_actor, source.execute(input_ch.__aiter__()))
+        for actor, ch in zip(mats, chans):
+            assert actor.materialize is not None
+            self._start(actor, actor.materialize.execute(ch.__aiter__()), sink=True)
+        self.barriers.add_source(("table", rel.id), input_ch)
+        return rt
+
+    async def deploy_view(self, rel: Relation, plan: StreamPlan, backfill: bool) -> RelationRuntime:
+        """Build every fragment's actors, wire the exchanges, subscribe the scans to
+        their upstream relations (sending a snapshot when `backfill`), start them."""
+        frag_actors: dict[int, list[Actor]] = {}
+        # channels[(fragment, leaf op index)][downstream actor][upstream actor]
+        inputs: dict[tuple[int, int], list[list[Channel]]] = {}
+        rt = RelationRuntime(rel, [], [], plan)
+        for frag in plan.fragments:
+            n = frag.parallelism
+            actors = [self._new_actor(rel.id, frag.index, i, n, _op_names(frag.root))
+                      for i in range(n)]
+            frag_actors[frag.index] = actors
+            rt.actors.extend(actors)
+            for leaf in frag.leaves:
+                if leaf.kind == "exchange":
+                    ups = frag_actors[leaf.upstream_fragment]
+                    grid = [[Channel(self.capacity) for _ in ups] for _ in range(n)]
+                    for u, up in enumerate(ups):
+                        keys = leaf.distribution.keys if leaf.distribution else ()
+                        up.dispatcher.edges.append(Edge([grid[d][u] for d in range(n)], keys,
+                                                        target=rel.id))
+                    inputs[(frag.index, leaf.op_index)] = grid
+                else:  # table_scan: subscribe to the upstream relation's materialize actors
+                    upstream = self.relations[leaf.upstream_relation]
+                    ups = upstream.mat_actors
+                    grid = [[Channel(self.capacity) for _ in ups] for _ in range(n)]
+                    keys = leaf.distribution.keys if leaf.distribution else ()
+                    for u, up in enumerate(ups):
+                        edge = Edge([grid[d][u] for d in range(n)], keys, target=rel.id)
+                        if backfill and up.materialize is not None:
+                            rows = up.materialize.snapshot()
+                            rt.backfill_total += len(rows)
+                            edge.feeder = asyncio.ensure_future(
+                                self._feed_snapshot(rows, edge, rt))
+                        up.dispatcher.edges.append(edge)
+                    inputs[(frag.index, leaf.op_index)] = grid
+        # Build operator chains (state loaded) and start the actors.
+        for frag in plan.fragments:
+            for actor in frag_actors[frag.index]:
+                ctx = await self._context(rel, frag, actor)
+                stream = self._build(frag.root, actor, inputs, ctx)
+                is_sink = frag.root.kind == "materialize"
+                if is_sink:
+                    rt.mat_actors.append(actor)
+                self._start(actor, stream, sink=is_sink)
+        self.relations[rel.id] = rt
+        return rt
+
+    async def _feed_snapshot(self, rows: list[tuple], edge: Edge, rt: RelationRuntime) -> None:
+        size = self.chunk_size
+        for i in range(0, len(rows), size):
+            chunk = Chunk.inserts(rows[i:i + size])
+            if len(edge.channels) == 1:
+                await edge.channels[0].send(chunk)
+            else:
+                for ch, part in zip(edge.channels, split(chunk, edge.keys, len(edge.channels))):
+                    if part is not None:
+                        await ch.send(part)
+            rt.backfill_sent += len(chunk.rows)
+
+    async def _context(self, rel: Relation, frag: Fragment, actor: Actor) -> BuildContext:
+        # Preload every state table this actor's operators use.
+        wanted: list[tuple[StreamNode, str, int]] = []
+        stack = [frag.root]
+        while stack:
+            node = stack.pop()
+            if node.kind == "hash_join":
+                n = len(node.params["left_key"])
+                wanted += [(node, "left", n), (node, "right", n)]
+            elif node.kind in ("hash_agg", "top_n", "distinct"):
+                key = node.params.get("group_key", node.params.get("key", []))
+                wanted.append((node, "", len(key)))
+            elif node.kind == "values":
+                wanted.append((node, "", 0))
+            if node.kind not in ("exchange", "table_scan"):
+                stack.extend(node.inputs)
+        tables: dict[tuple[int, str], StateTable] = {}
+        for node, suffix, dist_len in wanted:
+            tid = f"r{rel.id}/f{frag.index}/o{node.op_index}{'/' + suffix if suffix else ''}"
+            tables[(node.op_index, suffix)] = await self._state(
+                tid, actor.index, actor.parallelism, dist_len, actor)
+
+        def state(node: StreamNode, suffix: str, dist_len: int) -> StateTable:
+            return tables[(node.op_index, suffix)]
+
+        return BuildContext(state, self.chunk_size)
+
+    async def _state(self, base: str, index: int, parallelism: int, dist_len: int,
+                     actor: Actor) -> StateTable:
+        tid = f"{base}/a{index}of{parallelism}"
+        st = StateTable(tid, self.store, dist_len)
+        st.load((key, value) for _vnode, key, value in await self.store.load_state(tid))
+        actor.states.append(st)
+        return st
+
+    def _build(self, node: StreamNode, actor: Actor,
+               inputs: dict[tuple[int, int], list[list[Channel]]],
+               ctx: BuildContext) -> AsyncIterator[Message]:
+        if node.kind in ("exchange", "table_scan"):
+            return merge(inputs[(actor.fragment, node.op_index)][actor.index])
+        if node.kind == "materialize":
+            mat = Materialize(node.params["relation_id"], None,
+                              StateTable(f"r{actor.relation_id}/mat/a{actor.index}of"
+                                         f"{actor.parallelism}", self.store, 0),
+                              self, self.rids)
+            actor.materialize = mat
+            return self._materialize_stream(mat, node, actor, inputs, ctx)
+        if node.kind == "values":
+            op = build_operator(node, ctx)
+            ch = Channel(self.capacity)
+            self.barriers.add_source(("values", actor.id), ch)
+            return op.execute(ch.__aiter__())
+        op = build_operator(node, ctx)
+        if node.kind in MULTI_INPUT:
+            return op.execute([self._build(c, actor, inputs, ctx) for c in node.inputs])
+        return op.execute(self._build(node.inputs[0], actor, inputs, ctx))
+
+    async def _materialize_stream(self, mat: Materialize, node: StreamNode, actor: Actor,
+                                  inputs: Any, ctx: BuildContext) -> AsyncIterator[Message]:
+        # Load the materialized state (it is the view's contents) before running.
+        mat.state.load((k, v) for _vn, k, v in await self.store.load_state(mat.state.table_id))
+        actor.states.append(mat.state)
+        self._bump_rids(mat)
+        if mat.state.data:
+            self.serving.apply({mat.relation_id: mat.initial_delta()})
+        async for msg in mat.execute(self._build(node.inputs[0], actor, inputs, ctx)):
+            yield msg
+
+    def _bump_rids(self, mat: Materialize) -> None:
+        top = mat.max_rid()
+        nxt = next(self.rids)
+        if top >= nxt:
+            self.rids = itertools.count(top + 1)
+            mat.rids = self.rids
+        else:
+            self.rids = itertools.count(nxt)
+            mat.rids = self.rids
+        for rt in self.relations.values():
+            for a in rt.mat_actors:
+                if a.materialize is not None:
+                    a.materialize.rids = self.rids
+
+    def _new_actor(self, rel_id: int, frag: int, index: int, n: int,
+                   operators: list[str]) -> Actor:
+        return Actor(next(self._actor_ids), rel_id, frag, index, n, operators)
+
+    def _start(self, actor: Actor, stream: AsyncIterator[Message], sink: bool = False) -> None:
+        if sink:
+            self.barriers.add_sink(actor.id)
+        actor.task = asyncio.ensure_future(self._run_actor(actor, stream, sink))
+
+    async def _run_actor(self, actor: Actor, stream: AsyncIterator[Message], sink: bool) -> None:
+        dispatcher = actor.dispatcher
+        barriers = self.barriers
+        perf = time.perf_counter_ns
+        try:
+            t = perf()
+            async for msg in stream:
+                t1 = perf()
+                actor.busy_ns += t1 - t
+                if type(msg) is Chunk:
+                    actor.rows_out += len(msg.rows)
+                await dispatcher.dispatch(msg)
+                t = perf()
+                actor.blocked_ns += t - t1
+                if sink and type(msg) is Barrier:
+                    barriers.collect(actor.id, msg.epoch)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a bug in an operator: stop committing, report it
+            log.exception("actor %s of relation %s failed", actor.id, actor.relation_id)
+            barriers.fail(exc)
+
+    # ------------------------------------------------------------ drop
+    async def drop(self, rel_id: int) -> None:
+        rt = self.relations.pop(rel_id, None)
+        if rt is None:
+            return
+        # Unsubscribe from upstream relations first (closing those channels wakes any
+        # upstream actor blocked on them), then stop this relation's actors.
+        for other in self.relations.values():
+            for actor in other.mat_actors:
+                actor.dispatcher.remove_target(rel_id)
+        self.barriers.remove_sinks([a.id for a in rt.mat_actors])
+        self.barriers.remove_source(("table", rel_id))
+        for a in rt.actors:
+            self.barriers.remove_source(("values", a.id))
+            if a.task is not None:
+                a.task.cancel()
+        for a in rt.actors:
+            if a.task is not None:
+                try:
+                    await a.task
+                except BaseException:
+                    pass
+
+    async def stop(self) -> None:
+        await self.barriers.stop()
+        for rt in list(self.relations.values()):
+            for a in rt.actors:
+                if a.task is not None:
+                    a.task.cancel()
+        for rt in list(self.relations.values()):
+            for a in rt.actors:
+                if a.task is not None:
+                    try:
+                        await a.task
+                    except BaseException:
+                        pass
+
+
+def _op_names(root: StreamNode) -> list[str]:
+    names = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.kind not in ("exchange", "table_scan"):
+            names.append(n.describe().split(" ")[0])
+            stack.extend(n.inputs)
+    return names

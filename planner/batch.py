@@ -1,0 +1,94 @@
+"""Batch queries: a SELECT over tables, views and system tables, translated to
+DuckDB SQL with PostgreSQL's semantics kept (integer division, output column
+names), after checking that every relation it names exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from planner.binder import output_name, position_of
+from planner.catalog import Catalog
+from planner.errors import UNDEFINED_TABLE, ProgrammingError
+
+# Schemas answered by the serving store itself.
+_PASSTHROUGH_SCHEMAS = ("pg_catalog", "information_schema", "_pg", "main")
+
+
+@dataclass
+class BatchQuery:
+    sql: str
+    system_tables: list[str] = field(default_factory=list)
+
+
+def _cte_names(tree: exp.Expression) -> set[str]:
+    return {c.alias for c in tree.find_all(exp.CTE)}
+
+
+def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
+    tree = tree.copy()
+    ctes = _cte_names(tree)
+    system: list[str] = []
+    int_cols: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        name, db = table.name, table.db
+        if not name or isinstance(table.this, exp.Func):
+            continue
+        if db in _PASSTHROUGH_SCHEMAS or name.startswith("pg_") and not db:
+            continue
+        if not db and name in ctes:
+            continue
+        key = f"{db}.{name}" if db and db != "public" else name
+        rel = catalog.get(key)
+        if rel is None:
+            raise ProgrammingError(f'relation "{key}" does not exist', UNDEFINED_TABLE,
+                                   position_of(table))
+        if db == "public":
+            table.set("db", None)
+        if rel.schema == "sys" and rel.name not in system:
+            system.append(rel.name)
+        int_cols.update(c.name for c in rel.columns if c.type.is_integer)
+    for div in list(tree.find_all(exp.Div)):
+        if _is_int(div.this, int_cols) and _is_int(div.expression, int_cols):
+            div.replace(exp.IntDiv(this=div.this, expression=div.expression))
+    if isinstance(tree, exp.Select):
+        _name_outputs(tree)
+    return BatchQuery(tree.sql(dialect="duckdb"), system)
+
+
+def _is_int(node: exp.Expression, int_cols: set[str]) -> bool:
+    """Whether an expression has an integer type, as far as can be told from syntax."""
+    if isinstance(node, exp.Paren):
+        return _is_int(node.this, int_cols)
+    if isinstance(node, exp.Literal):
+        return not node.is_string and node.this.lstrip("-").isdigit()
+    if isinstance(node, exp.Neg):
+        return _is_int(node.this, int_cols)
+    if isinstance(node, exp.Column):
+        return node.name in int_cols
+    if isinstance(node, exp.Cast):
+        return node.to.this in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
+                                exp.DataType.Type.SMALLINT, exp.DataType.Type.TINYINT)
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.IntDiv)):
+        return _is_int(node.this, int_cols) and _is_int(node.expression, int_cols)
+    if isinstance(node, exp.Count):
+        return True
+    if isinstance(node, (exp.Sum, exp.Min, exp.Max, exp.Abs)):
+        return _is_int(node.this, int_cols)
+    return False
+
+
+def _name_outputs(sel: exp.Select) -> None:
+    """Give unaliased output columns PostgreSQL's names (count, ?column?, ...)."""
+    new = []
+    for e in sel.expressions:
+        if isinstance(e, (exp.Alias, exp.Column, exp.Star)) or (
+                isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
+            new.append(e)
+            continue
+        new.append(exp.alias_(e, output_name(e), quoted=True))
+    sel.set("expressions", new)
+
+
+__all__ = ["translate", "BatchQuery"]

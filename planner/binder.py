@@ -1,0 +1,768 @@
+"""Binder: a sqlglot query AST -> a typed logical plan, names resolved against the
+catalog. Aggregation, joins and subqueries are planned here; scalar expressions
+are bound by `planner.expressions`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlglot import exp
+
+from planner import expressions as X
+from planner import types as T
+from planner.aggregates import AggCall
+from planner.catalog import Catalog, Relation, SYSTEM_TABLE
+from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
+                            ProgrammingError, not_supported)
+from planner.logical import (Field, LogicalAgg, LogicalDistinct, LogicalFilter, LogicalJoin,
+                             LogicalNode, LogicalProject, LogicalScan, LogicalTopN, LogicalUnion,
+                             LogicalValues)
+
+
+def position_of(node: exp.Expression | None) -> int | None:
+    """1-based character offset of a node in the statement, when sqlglot recorded it."""
+    while node is not None:
+        meta = getattr(node, "_meta", None) or {}
+        if "start" in meta:
+            return int(meta["start"]) + 1
+        node = node.find(exp.Identifier) if not isinstance(node, exp.Identifier) else None
+    return None
+
+
+@dataclass
+class ScopeColumn:
+    table: str | None
+    name: str
+    index: int
+    type: T.DataType
+
+
+class Scope:
+    """Columns visible to expressions: each carries its position in the input row."""
+
+    def __init__(self, columns: list[ScopeColumn]) -> None:
+        self.columns = columns
+
+    @staticmethod
+    def of(plan: LogicalNode, alias: str | None, offset: int = 0) -> Scope:
+        return Scope([ScopeColumn(alias, f.name, offset + i, f.type)
+                      for i, f in enumerate(plan.schema)])
+
+    def __add__(self, other: Scope) -> Scope:
+        return Scope(self.columns + other.columns)
+
+    def shifted(self, by: int) -> Scope:
+        return Scope([ScopeColumn(c.table, c.name, c.index + by, c.type) for c in self.columns])
+
+    def lookup(self, col: exp.Column) -> ScopeColumn | None:
+        name, table = col.name, col.table
+        hits = [c for c in self.columns
+                if c.name == name and (not table or c.table == table)]
+        if not hits:
+            return None
+        if len(hits) > 1 and len({c.index for c in hits}) > 1:
+            raise ProgrammingError(f'column reference "{name}" is ambiguous', AMBIGUOUS_COLUMN,
+                                   position_of(col))
+        return hits[0]
+
+    def tables(self) -> list[str]:
+        return list(dict.fromkeys(c.table for c in self.columns if c.table))
+
+
+AGG_CLASSES: dict[type, str] = {
+    exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max",
+    exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or", exp.GroupConcat: "string_agg",
+}
+
+
+def is_agg(node: exp.Expression) -> bool:
+    return isinstance(node, exp.AggFunc) or (isinstance(node, exp.Filter)
+                                              and isinstance(node.this, exp.AggFunc))
+
+
+class Ctx:
+    """BindContext for planner.expressions: resolves columns through a Scope and
+    substitutes pre-planned nodes (group keys, aggregates) with input references."""
+
+    def __init__(self, scope: Scope, special: Callable[[exp.Expression], Any] | None = None,
+                 allow_agg: bool = False, clause: str = "") -> None:
+        self.scope = scope
+        self.special = special
+        self.clause = clause
+
+    def resolve(self, node: exp.Expression) -> Any:
+        if self.special is not None:
+            hit = self.special(node)
+            if hit is not None:
+                return hit
+        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            c = self.scope.lookup(node)
+            if c is None:
+                name = f"{node.table}.{node.name}" if node.table else node.name
+                raise ProgrammingError(f'column "{name}" does not exist', UNDEFINED_COLUMN,
+                                       position_of(node))
+            return X.InputRef(c.index, c.type, c.name)
+        if is_agg(node):
+            raise ProgrammingError(f"aggregate functions are not allowed in {self.clause or 'this context'}",
+                                   GROUPING_ERROR, position_of(node))
+        if isinstance(node, exp.Window):
+            raise not_supported("window function in this position", position_of(node))
+        if isinstance(node, (exp.Subquery, exp.Exists)) or (
+                isinstance(node, exp.In) and node.args.get("query") is not None):
+            raise not_supported("subquery in this position (use it as a WHERE conjunct)",
+                                position_of(node))
+        return None
+
+
+def bind_scalar(node: exp.Expression, scope: Scope, clause: str = "",
+                special: Callable[[exp.Expression], Any] | None = None) -> Any:
+    return X.fold_constants(X.bind_expr(node, Ctx(scope, special, clause=clause)))
+
+
+def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+    if node is None:
+        return []
+    if isinstance(node, exp.And):
+        return conjuncts(node.this) + conjuncts(node.expression)
+    if isinstance(node, exp.Paren):
+        return conjuncts(node.this)
+    return [node]
+
+
+def output_name(node: exp.Expression) -> str:
+    if isinstance(node, exp.Alias):
+        return node.alias
+    if isinstance(node, exp.Column):
+        return node.name
+    if isinstance(node, exp.Cast):
+        return output_name(node.this) if isinstance(node.this, exp.Column) else node.to.sql().lower()
+    if isinstance(node, exp.Window):
+        return output_name(node.this)
+    if isinstance(node, exp.Filter):
+        return output_name(node.this)
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    if isinstance(node, exp.Func):
+        name = AGG_CLASSES.get(type(node)) or node.sql_name().lower()
+        return {"logical_and": "bool_and", "logical_or": "bool_or",
+                "group_concat": "string_agg"}.get(name, name)
+    return "?column?"
+
+
+class Binder:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.dependencies: list[int] = []
+
+    # ------------------------------------------------------------- queries
+    def bind_query(self, q: exp.Expression) -> tuple[LogicalNode, list[str]]:
+        if isinstance(q, exp.Subquery):
+            plan, names = self.bind_query(q.this)
+            return self._order_limit(q, plan, names)
+        if isinstance(q, exp.Union):
+            return self._bind_union(q)
+        if isinstance(q, (exp.Except, exp.Intersect)):
+            raise not_supported(f"{q.key.upper()} in a streaming query", position_of(q))
+        if isinstance(q, exp.Select):
+            if q.args.get("with_"):
+                raise not_supported("WITH (common table expressions) in a streaming query",
+                                    position_of(q))
+            return self._bind_select(q)
+        raise not_supported(f"{q.key.upper()} as a query", position_of(q))
+
+    def _bind_union(self, q: exp.Union) -> tuple[LogicalNode, list[str]]:
+        left, names = self.bind_query(q.this)
+        right, _ = self.bind_query(q.expression)
+        ls, rs = left.schema, right.schema
+        if len(ls) != len(rs):
+            raise ProgrammingError("each UNION query must have the same number of columns",
+                                   "42601", position_of(q))
+        types = []
+        for a, b in zip(ls, rs):
+            t = T.common_supertype(a.type, b.type)
+            if t is None:
+                raise ProgrammingError(f"UNION types {a.type} and {b.type} cannot be matched",
+                                       "42804", position_of(q))
+            types.append(t)
+        inputs = []
+        for plan in (left, right):
+            sch = plan.schema
+            if any(f.type != t for f, t in zip(sch, types)):
+                exprs = [X.cast(X.InputRef(i, f.type, f.name), t) for i, (f, t) in
+                         enumerate(zip(sch, types))]
+                plan = LogicalProject(plan, exprs, [f.name for f in sch])
+            inputs.append(plan)
+        # Flatten nested UNION ALLs into one node.
+        flat: list[LogicalNode] = []
+        for plan in inputs:
+            flat.extend(plan.inputs_ if isinstance(plan, LogicalUnion) else [plan])
+        out: LogicalNode = LogicalUnion(flat)
+        if q.args.get("distinct"):
+            out = LogicalDistinct(out)
+        if not isinstance(out, LogicalUnion) or True:
+            out = LogicalProject(out, [X.InputRef(i, t, n) for i, (n, t) in
+                                       enumerate(zip(names, types))], names)
+        return self._order_limit(q, out, names)
+
+    def _order_limit(self, q: exp.Expression, plan: LogicalNode,
+                     names: list[str]) -> tuple[LogicalNode, list[str]]:
+        """ORDER BY / LIMIT / OFFSET on a union or parenthesized query (by output column)."""
+        limit, offset = self._limit_offset(q)
+        order = q.args.get("order")
+        if limit is None and not offset:
+            return plan, names
+        scope = Scope.of(plan, None)
+        keys = []
+        for o in (order.expressions if order else []):
+            keys.append(self._order_key(o, scope, names, plan, None))
+        return self._top_n(plan, keys, limit, offset), names
+
+    def _limit_offset(self, q: exp.Expression) -> tuple[int | None, int]:
+        limit = offset = None
+        if q.args.get("limit") is not None:
+            node = q.args["limit"].expression
+            limit = self._const_int(node, "LIMIT")
+        if q.args.get("offset") is not None:
+            offset = self._const_int(q.args["offset"].expression, "OFFSET")
+        return limit, offset or 0
+
+    def _const_int(self, node: exp.Expression, what: str) -> int:
+        try:
+            value = X.eval_const(X.bind_expr(node, Ctx(Scope([]))))
+        except ProgrammingError:
+            raise not_supported(f"non-constant {what}", position_of(node)) from None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ProgrammingError(f"{what} must be a non-negative integer", "22023",
+                                   position_of(node))
+        return value
+
+    def _order_key(self, o: exp.Expression, scope: Scope, names: list[str],
+                   plan: LogicalNode, extra: list[Any] | None) -> tuple[int, bool, bool]:
+        desc = bool(o.args.get("desc")) if isinstance(o, exp.Ordered) else False
+        nulls_first = o.args.get("nulls_first") if isinstance(o, exp.Ordered) else None
+        if nulls_first is None or (isinstance(o, exp.Ordered) and "nulls_first" not in o.args):
+            nulls_first = desc
+        # sqlglot sets nulls_first=False by default for ASC; PostgreSQL's default is
+        # NULLS LAST for ASC and NULLS FIRST for DESC.
+        if isinstance(o, exp.Ordered) and not o.args.get("desc") and o.args.get("nulls_first") is False:
+            nulls_first = False
+        if isinstance(o, exp.Ordered) and o.args.get("desc") and not _explicit_nulls(o):
+            nulls_first = True
+        node = o.this if isinstance(o, exp.Ordered) else o
+        if isinstance(node, exp.Literal) and not node.is_string:
+            k = int(node.this)
+            if not 1 <= k <= len(names):
+                raise ProgrammingError(f"ORDER BY position {k} is not in select list", "42P10",
+                                       position_of(node))
+            return k - 1, desc, bool(nulls_first)
+        if isinstance(node, exp.Column) and not node.table and node.name in names:
+            return names.index(node.name), desc, bool(nulls_first)
+        bound = bind_scalar(node, scope, "ORDER BY")
+        if isinstance(bound, X.InputRef):
+            return bound.index, desc, bool(nulls_first)
+        if extra is None:
+            raise not_supported("ORDER BY expression that is not an output column",
+                                position_of(node))
+        extra.append(bound)
+        return -len(extra), desc, bool(nulls_first)
+
+    def _top_n(self, plan: LogicalNode, keys: list[tuple[int, bool, bool]], limit: int | None,
+               offset: int) -> LogicalNode:
+        if not keys:
+            # LIMIT without ORDER BY picks any rows; choose a deterministic order.
+            keys = [(i, False, False) for i in range(len(plan.schema))]
+        return LogicalTopN(plan, keys, limit, offset)
+
+    # ------------------------------------------------------------- SELECT
+    def _bind_select(self, sel: exp.Select) -> tuple[LogicalNode, list[str]]:
+        where = sel.args.get("where")
+        conj = conjuncts(where.this if where is not None else None)
+        plain = [c for c in conj if not _is_subquery_predicate(c)]
+        subq = [c for c in conj if _is_subquery_predicate(c)]
+        plan, scope, rest = self._bind_from(sel, plain)
+        for c in subq:
+            plan = self._bind_subquery_predicate(c, plan, scope)
+        if rest:
+            preds = [bind_scalar(c, scope, "WHERE") for c in rest]
+            plan = LogicalFilter(plan, _and_all(preds))
+        items = self._expand_stars(sel.expressions, scope)
+        if sel.args.get("group") is not None or sel.args.get("having") is not None or any(
+                _contains_agg(e) for e in items):
+            plan, scope, special = self._bind_aggregate(sel, items, plan, scope)
+        else:
+            special = None
+        windows = [e for e in items if _window_of(e) is not None]
+        if windows:
+            plan, scope, special = self._bind_row_number(items, plan, scope, special)
+        names = [output_name(e) for e in items]
+        exprs = [bind_scalar(e.this if isinstance(e, exp.Alias) else e, scope, "SELECT",
+                             special) for e in items]
+        distinct = sel.args.get("distinct") is not None
+        limit, offset = self._limit_offset(sel)
+        order = sel.args.get("order")
+        keys: list[tuple[int, bool, bool]] = []
+        extra: list[Any] = []
+        if order is not None and (limit is not None or offset):
+            out_scope = Scope([ScopeColumn(None, n, i, e.type) for i, (n, e) in
+                               enumerate(zip(names, exprs))])
+            for o in order.expressions:
+                node = o.this if isinstance(o, exp.Ordered) else o
+                try:
+                    k = self._order_key(o, out_scope, names, plan, None)
+                except ProgrammingError:
+                    if distinct:
+                        raise
+                    bound = bind_scalar(node, scope, "ORDER BY", special)
+                    extra.append(bound)
+                    k = (len(exprs) + len(extra) - 1, *self._order_key(
+                        o, Scope([ScopeColumn(None, "?", 0, bound.type)]), ["?"], plan, None)[1:])
+                    # the helper call above only computes the direction flags
+                keys.append(k)
+        plan = LogicalProject(plan, exprs + extra, names + [f"_order{i}" for i in range(len(extra))])
+        if distinct:
+            plan = LogicalDistinct(plan)
+        if limit is not None or offset:
+            plan = self._top_n(plan, keys, limit, offset)
+            if extra:
+                plan = LogicalProject(plan, [X.InputRef(i, e.type, n) for i, (n, e) in
+                                             enumerate(zip(names, exprs))], names)
+        return plan, names
+
+    def _expand_stars(self, items: list[exp.Expression], scope: Scope) -> list[exp.Expression]:
+        out: list[exp.Expression] = []
+        for e in items:
+            if isinstance(e, exp.Star):
+                out.extend(_col(c) for c in scope.columns)
+            elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
+                cols = [c for c in scope.columns if c.table == e.table]
+                if not cols:
+                    raise ProgrammingError(f'missing FROM-clause entry for table "{e.table}"',
+                                           "42P01", position_of(e))
+                out.extend(_col(c) for c in cols)
+            else:
+                out.append(e)
+        return out
+
+    # ------------------------------------------------------------- FROM / joins
+    def _bind_from(self, sel: exp.Select, where: list[exp.Expression]
+                   ) -> tuple[LogicalNode, Scope, list[exp.Expression]]:
+        """Plan FROM and JOINs; consume WHERE conjuncts usable as join keys or as
+        filters pushed below the joins. Returns the conjuncts left over."""
+        from_ = sel.args.get("from_")
+        if from_ is None:
+            if sel.args.get("joins"):
+                raise not_supported("JOIN without FROM", position_of(sel))
+            return LogicalValues([()], []), Scope([]), list(where)
+        items: list[tuple[LogicalNode, str | None]] = [self._bind_item(from_.this)]
+        joins = sel.args.get("joins") or []
+        kinds: list[str] = []
+        ons: list[exp.Expression | None] = []
+        for j in joins:
+            side = (j.args.get("side") or "").upper()
+            kind = (j.args.get("kind") or "").upper()
+            if j.args.get("using"):
+                raise not_supported("JOIN ... USING", position_of(j))
+            if kind in ("SEMI", "ANTI") or j.args.get("method"):
+                raise not_supported(f"{kind or j.args.get('method')} JOIN", position_of(j))
+            items.append(self._bind_item(j.this))
+            kinds.append({"LEFT": "left", "RIGHT": "right", "FULL": "full"}.get(side, "inner"))
+            ons.append(j.args.get("on"))
+        offsets = [0]
+        for plan, _ in items:
+            offsets.append(offsets[-1] + len(plan.schema))
+        full = Scope([])
+        for (plan, alias), off in zip(items, offsets):
+            full = full + Scope.of(plan, alias, off)
+        outer = any(k != "inner" for k in kinds)
+        # Which items each WHERE conjunct reads.
+        pending: list[tuple[exp.Expression, set[int]]] = []
+        for c in where:
+            refs = bind_scalar(c, full, "WHERE").input_refs()
+            pending.append((c, {_item_of(r, offsets) for r in refs}))
+        # Push single-item conjuncts below the joins (only when no outer join could
+        # turn the pushed filter into a wrong answer).
+        plans = [p for p, _ in items]
+        if not outer:
+            keep = []
+            for c, its in pending:
+                if len(its) == 1:
+                    i = next(iter(its))
+                    pred = bind_scalar(c, Scope.of(plans[i], items[i][1]), "WHERE")
+                    plans[i] = _add_filter(plans[i], pred)
+                else:
+                    keep.append((c, its))
+            pending = keep
+        acc = plans[0]
+        for k in range(1, len(items)):
+            scope_k = full.columns[:offsets[k + 1]]
+            conds = conjuncts(ons[k - 1]) if ons[k - 1] is not None else []
+            if kinds[k - 1] == "inner":
+                usable = [c for c, its in pending if its and max(its) == k]
+                pending = [(c, its) for c, its in pending if not (its and max(its) == k)]
+                conds = conds + usable
+            acc = self._join(acc, plans[k], kinds[k - 1], conds, Scope(scope_k), offsets[k])
+        return acc, full, [c for c, _ in pending]
+
+    def _bind_item(self, node: exp.Expression) -> tuple[LogicalNode, str | None]:
+        if isinstance(node, exp.Table):
+            if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
+                raise not_supported("table function in FROM", position_of(node))
+            name = node.name
+            db = node.db
+            if db and db not in ("public", "sys", "pg_catalog"):
+                raise ProgrammingError(f'schema "{db}" does not exist', "3F000",
+                                       position_of(node))
+            rel = self.catalog.get(f"{db}.{name}" if db == "sys" else name)
+            if rel is None:
+                raise ProgrammingError(f'relation "{name}" does not exist', "42P01",
+                                       position_of(node))
+            if rel.kind == SYSTEM_TABLE:
+                raise not_supported("a streaming view over a system table", position_of(node))
+            self.dependencies.append(rel.id)
+            alias = node.alias_or_name
+            cols = [i for i, c in enumerate(rel.columns) if not c.hidden]
+            return LogicalScan(rel, cols), alias
+        if isinstance(node, exp.Subquery):
+            plan, names = self.bind_query(node.this)
+            plan = _rename(plan, names)
+            return plan, node.alias or None
+        raise not_supported(f"{node.key} in FROM", position_of(node))
+
+    def _join(self, left: LogicalNode, right: LogicalNode, kind: str,
+              conds: list[exp.Expression], scope: Scope, right_offset: int) -> LogicalNode:
+        lk: list[int] = []
+        rk: list[int] = []
+        rest = []
+        for c in conds:
+            bound = bind_scalar(c, scope, "JOIN condition")
+            if (isinstance(c, exp.EQ) and isinstance(bound, X.Call) and len(bound.args) == 2):
+                a, b = bound.args
+                if isinstance(a, X.InputRef) and isinstance(b, X.InputRef):
+                    if a.index < right_offset <= b.index:
+                        lk.append(a.index)
+                        rk.append(b.index - right_offset)
+                        continue
+                    if b.index < right_offset <= a.index:
+                        lk.append(b.index)
+                        rk.append(a.index - right_offset)
+                        continue
+            rest.append(bound)
+        return LogicalJoin(left, right, kind, lk, rk, _and_all(rest) if rest else None)
+
+    # ------------------------------------------------------------- subqueries
+    def _bind_subquery_predicate(self, c: exp.Expression, plan: LogicalNode,
+                                 scope: Scope) -> LogicalNode:
+        negate = isinstance(c, exp.Not)
+        node = c.this if negate else c
+        width = len(plan.schema)
+        if isinstance(node, exp.Exists):
+            sub = node.this
+            if not isinstance(sub, exp.Select):
+                raise not_supported("EXISTS over a set operation", position_of(node))
+            inner_where = sub.args.get("where")
+            sub_conj = conjuncts(inner_where.this if inner_where is not None else None)
+            stripped = sub.copy()
+            stripped.set("where", None)
+            if stripped.args.get("group") or any(_contains_agg(e) for e in stripped.expressions):
+                raise not_supported("EXISTS over an aggregate subquery", position_of(node))
+            stripped.set("expressions", [exp.Literal.number(1)])
+            stripped.set("order", None)
+            inner, inner_scope, leftover = self._bind_from(stripped, [])
+            local, correlated = [], []
+            for sc in sub_conj:
+                try:
+                    local.append(bind_scalar(sc, inner_scope, "WHERE"))
+                except ProgrammingError as e:
+                    if e.sqlstate not in (UNDEFINED_COLUMN, "42P01"):
+                        raise
+                    correlated.append(sc)
+            if local:
+                inner = LogicalFilter(inner, _and_all(local))
+            both = scope + inner_scope.shifted(width)
+            both = Scope([c2 for c2 in scope.columns] + inner_scope.shifted(width).columns)
+            # Prefer inner columns for unqualified names (SQL scoping: innermost first).
+            both = Scope(inner_scope.shifted(width).columns + scope.columns)
+            join = self._join(plan, inner, "anti" if negate else "semi", correlated, both, width)
+            return join
+        if isinstance(node, exp.In):
+            sub = node.args["query"]
+            inner, names = self.bind_query(sub.this if isinstance(sub, exp.Subquery) else sub)
+            if len(inner.schema) != 1:
+                raise ProgrammingError("subquery has too many columns", "42601",
+                                       position_of(sub))
+            lhs = bind_scalar(node.this, scope, "WHERE")
+            rtype = inner.schema[0].type
+            t = T.common_supertype(lhs.type, rtype) or rtype
+            if isinstance(lhs, X.InputRef) and lhs.type == t:
+                return LogicalJoin(plan, inner, "anti" if negate else "semi", [lhs.index], [0],
+                                   None, null_aware=negate)
+            eq = X.bind_expr(exp.EQ(this=exp.Column(this=exp.to_identifier("_l")),
+                                    expression=exp.Column(this=exp.to_identifier("_r"))),
+                             _FixedCtx({"_l": lhs, "_r": X.InputRef(width, rtype, names[0])}))
+            if negate:
+                raise not_supported("NOT IN over an expression", position_of(node))
+            return LogicalJoin(plan, inner, "semi", [], [], eq)
+        raise not_supported("this subquery predicate", position_of(c))
+
+    # ------------------------------------------------------------- aggregation
+    def _bind_aggregate(self, sel: exp.Select, items: list[exp.Expression],
+                        plan: LogicalNode, scope: Scope):
+        group = sel.args.get("group")
+        group_nodes: list[exp.Expression] = []
+        for g in (group.expressions if group is not None else []):
+            if isinstance(g, exp.Literal) and not g.is_string:
+                k = int(g.this)
+                if not 1 <= k <= len(items):
+                    raise ProgrammingError(f"GROUP BY position {k} is not in select list",
+                                           "42P10", position_of(g))
+                g = items[k - 1]
+                g = g.this if isinstance(g, exp.Alias) else g
+            elif isinstance(g, exp.Column) and not g.table and scope.lookup(g) is None:
+                aliased = [e.this for e in items if isinstance(e, exp.Alias) and e.alias == g.name]
+                if aliased:
+                    g = aliased[0]
+            group_nodes.append(g)
+        if group is not None and (group.args.get("rollup") or group.args.get("cube")
+                                  or group.args.get("grouping_sets")):
+            raise not_supported("ROLLUP / CUBE / GROUPING SETS", position_of(group))
+        group_exprs = [bind_scalar(g, scope, "GROUP BY") for g in group_nodes]
+        pre: list[Any] = list(group_exprs)
+        pre_names = [output_name(g) for g in group_nodes]
+        calls: list[AggCall] = []
+        call_nodes: list[exp.Expression] = []
+        having = sel.args.get("having")
+        order = sel.args.get("order")
+        sources = list(items) + ([having.this] if having is not None else []) + (
+            [o for o in order.expressions] if order is not None else [])
+        for src in sources:
+            for node in _find_aggs(src):
+                if any(node == n for n in call_nodes):
+                    continue
+                calls.append(self._agg_call(node, scope, pre, pre_names))
+                call_nodes.append(node)
+        g = len(group_exprs)
+        agg = LogicalAgg(LogicalProject(plan, pre, pre_names), list(range(g)), calls,
+                         [output_name(n) for n in call_nodes])
+        group_sql = [e.to_sql() for e in group_exprs]
+
+        def special(node: exp.Expression) -> Any:
+            for j, n in enumerate(call_nodes):
+                if node == n:
+                    return X.InputRef(g + j, calls[j].result_type, output_name(n))
+            if isinstance(node, (exp.Literal, exp.Null, exp.Boolean)):
+                return None
+            try:
+                bound = bind_scalar(node, scope, "GROUP BY")
+            except ProgrammingError:
+                return None
+            sql = bound.to_sql()
+            for i, gs in enumerate(group_sql):
+                if sql == gs:
+                    return X.InputRef(i, group_exprs[i].type, pre_names[i])
+            if isinstance(node, exp.Column):
+                raise ProgrammingError(
+                    f'column "{node.sql()}" must appear in the GROUP BY clause or be used in '
+                    f"an aggregate function", GROUPING_ERROR, position_of(node))
+            return None
+
+        out_scope = Scope([])
+        result: LogicalNode = agg
+        if having is not None:
+            pred = bind_scalar(having.this, out_scope, "HAVING", special)
+            result = LogicalFilter(result, pred)
+        return result, out_scope, special
+
+    def _agg_call(self, node: exp.Expression, scope: Scope, pre: list[Any],
+                  pre_names: list[str]) -> AggCall:
+        filter_col = None
+        if isinstance(node, exp.Filter):
+            cond = node.expression.this if isinstance(node.expression, exp.Where) else node.expression
+            pre.append(bind_scalar(cond, scope, "FILTER"))
+            pre_names.append("_filter")
+            filter_col = len(pre) - 1
+            node = node.this
+        kind = AGG_CLASSES.get(type(node))
+        if kind is None:
+            raise not_supported(f"aggregate function {node.sql_name().lower()}",
+                                position_of(node))
+        arg_node = node.this
+        distinct = False
+        if isinstance(arg_node, exp.Distinct):
+            distinct = True
+            if len(arg_node.expressions) != 1:
+                raise not_supported("DISTINCT over several arguments", position_of(node))
+            arg_node = arg_node.expressions[0]
+        order_by: tuple[tuple[int, bool], ...] = ()
+        if isinstance(arg_node, exp.Order):
+            keys = []
+            for o in arg_node.expressions:
+                pre.append(bind_scalar(o.this, scope, "aggregate ORDER BY"))
+                pre_names.append("_order")
+                keys.append((len(pre) - 1, bool(o.args.get("desc"))))
+            order_by = tuple(keys)
+            arg_node = arg_node.this
+        if kind == "count" and (arg_node is None or isinstance(arg_node, exp.Star)):
+            return AggCall("count_star", None, T.INT64, filter_col=filter_col)
+        arg = bind_scalar(arg_node, scope, "aggregate argument")
+        if kind in ("bool_and", "bool_or") and arg.type != T.BOOLEAN:
+            raise ProgrammingError(f"function {kind}({arg.type}) does not exist", "42883",
+                                   position_of(node))
+        if kind in ("sum", "avg") and not arg.type.is_numeric and arg.type != T.INTERVAL:
+            raise ProgrammingError(f"function {kind}({arg.type}) does not exist", "42883",
+                                   position_of(node))
+        pre.append(arg)
+        pre_names.append(output_name(arg_node))
+        arg_idx = len(pre) - 1
+        sep = None
+        if kind == "string_agg":
+            if arg.type != T.VARCHAR:
+                pre[arg_idx] = X.cast(arg, T.VARCHAR)
+            sep_node = node.args.get("separator")
+            pre.append(bind_scalar(sep_node, scope) if sep_node is not None
+                       else X.Literal(",", T.VARCHAR))
+            pre_names.append("_sep")
+            sep = len(pre) - 1
+        return AggCall(kind, arg_idx, X.agg_result_type(kind, pre[arg_idx].type), distinct,
+                       sep, order_by, filter_col)
+
+    # ------------------------------------------------------------- row_number()
+    def _bind_row_number(self, items, plan, scope, special):
+        """row_number() OVER (PARTITION BY p ORDER BY o) becomes a group top-N without
+        a limit; a filter `rn <= n` above it later sets the limit."""
+        wins = [(i, _window_of(e)) for i, e in enumerate(items) if _window_of(e) is not None]
+        if len(wins) > 1:
+            raise not_supported("several window functions in one SELECT", position_of(wins[1][1]))
+        idx, win = wins[0]
+        fn = win.this
+        if not (isinstance(fn, exp.RowNumber) or (isinstance(fn, exp.Anonymous)
+                                                  and str(fn.this).lower() == "row_number")):
+            raise not_supported(f"window function {fn.sql()}", position_of(win))
+        if win.args.get("spec") is not None:
+            raise not_supported("window frame clause", position_of(win))
+        others = [e for i, e in enumerate(items) if i != idx]
+        base = [bind_scalar(e.this if isinstance(e, exp.Alias) else e, scope, "SELECT", special)
+                for e in others]
+        part = [bind_scalar(p, scope, "PARTITION BY", special)
+                for p in (win.args.get("partition_by") or [])]
+        order = win.args.get("order")
+        ords = []
+        exprs = list(base)
+        for p in part:
+            exprs.append(p)
+        part_idx = list(range(len(base), len(base) + len(part)))
+        for o in (order.expressions if order is not None else []):
+            b = bind_scalar(o.this, scope, "ORDER BY", special)
+            exprs.append(b)
+            desc = bool(o.args.get("desc"))
+            nf = o.args.get("nulls_first")
+            nulls_first = desc if not _explicit_nulls(o) else bool(nf)
+            ords.append((len(exprs) - 1, desc, nulls_first))
+        names = [output_name(e) for e in others] + [f"_p{i}" for i in range(len(part))] + [
+            f"_o{i}" for i in range(len(ords))]
+        rn_name = output_name(items[idx])
+        proj = LogicalProject(plan, exprs, names)
+        top = LogicalTopN(proj, ords or [(i, False, False) for i in range(len(exprs))], None, 0,
+                          part_idx, True, rn_name)
+        # The SELECT list is re-bound over the top-N output: others by position, the
+        # window function by the row-number column.
+        sch = top.schema
+        rn_ref = X.InputRef(len(exprs), T.INT64, rn_name)
+        positions = {id(e): i for i, e in enumerate(others)}
+
+        def special2(node: exp.Expression) -> Any:
+            if node is items[idx] or node is win or node is _strip_alias(items[idx]):
+                return rn_ref
+            for e in others:
+                if node is e or node is _strip_alias(e):
+                    i = positions[id(e)]
+                    return X.InputRef(i, sch[i].type, sch[i].name)
+            return None
+
+        return top, Scope([]), special2
+
+
+class _FixedCtx:
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self.mapping = mapping
+
+    def resolve(self, node: exp.Expression) -> Any:
+        if isinstance(node, exp.Column):
+            return self.mapping[node.name]
+        return None
+
+
+def _explicit_nulls(o: exp.Expression) -> bool:
+    text = o.sql(dialect="postgres").upper()
+    return "NULLS FIRST" in text or "NULLS LAST" in text
+
+
+def _strip_alias(e: exp.Expression) -> exp.Expression:
+    return e.this if isinstance(e, exp.Alias) else e
+
+
+def _window_of(e: exp.Expression) -> exp.Window | None:
+    e = _strip_alias(e)
+    return e if isinstance(e, exp.Window) else None
+
+
+def _col(c: ScopeColumn) -> exp.Column:
+    return exp.Column(this=exp.to_identifier(c.name, quoted=True),
+                      table=exp.to_identifier(c.table, quoted=True) if c.table else None)
+
+
+def _rename(plan: LogicalNode, names: list[str]) -> LogicalNode:
+    sch = plan.schema
+    if [f.name for f in sch] == names:
+        return plan
+    return LogicalProject(plan, [X.InputRef(i, f.type, n) for i, (f, n) in
+                                 enumerate(zip(sch, names))], names)
+
+
+def _item_of(index: int, offsets: list[int]) -> int:
+    for i in range(len(offsets) - 1):
+        if offsets[i] <= index < offsets[i + 1]:
+            return i
+    return len(offsets) - 2
+
+
+def _add_filter(plan: LogicalNode, pred: Any) -> LogicalNode:
+    if isinstance(plan, LogicalFilter):
+        return LogicalFilter(plan.input, _and_all([plan.predicate, pred]))
+    return LogicalFilter(plan, pred)
+
+
+def _and_all(preds: list[Any]) -> Any:
+    out = preds[0]
+    for p in preds[1:]:
+        out = X.Call("AND", (out, p), T.BOOLEAN)
+    return out
+
+
+def _is_subquery_predicate(c: exp.Expression) -> bool:
+    node = c.this if isinstance(c, exp.Not) else c
+    return isinstance(node, exp.Exists) or (isinstance(node, exp.In)
+                                            and node.args.get("query") is not None)
+
+
+def _contains_agg(e: exp.Expression) -> bool:
+    return any(True for _ in _find_aggs(e))
+
+
+def _find_aggs(e: exp.Expression):
+    """Aggregate calls in e, outermost first, not descending into subqueries."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (exp.Subquery, exp.Select)) and node is not e:
+            continue
+        if isinstance(node, exp.Window):
+            stack.extend(a for a in node.args.get("partition_by") or [])
+            continue
+        if is_agg(node):
+            yield node
+            continue
+        stack.extend(reversed(list(node.iter_expressions())))
+
+
+__all__ = ["Binder", "Scope", "position_of", "Field"]

@@ -1,0 +1,109 @@
+"""Logical rewrites, applied in order by `optimize()`.
+
+Predicate pushdown below joins and constant folding happen while binding; the
+rules here work on the bound tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable
+
+from planner import expressions as X
+from planner.logical import (LogicalAgg, LogicalDistinct, LogicalFilter, LogicalJoin,
+                             LogicalNode, LogicalProject, LogicalTopN, LogicalUnion)
+
+
+def _split_and(e: Any) -> list[Any]:
+    if isinstance(e, X.Call) and e.name == "AND":
+        return _split_and(e.args[0]) + _split_and(e.args[1])
+    return [e]
+
+
+def _rn_limit(pred: Any, rn_index: int) -> int | None:
+    """The limit implied by `rn <= c`, `rn < c`, `rn = 1` (or c >= rn ...)."""
+    if not isinstance(pred, X.Call) or len(pred.args) != 2:
+        return None
+    a, b = pred.args
+    op = pred.name
+    if isinstance(b, X.InputRef) and isinstance(a, X.Literal):
+        a, b = b, a
+        op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+    if not (isinstance(a, X.InputRef) and a.index == rn_index and isinstance(b, X.Literal)
+            and isinstance(b.value, int) and not isinstance(b.value, bool)):
+        return None
+    if op == "<=":
+        return max(b.value, 0)
+    if op == "<":
+        return max(b.value - 1, 0)
+    if op == "=" and b.value == 1:
+        return 1
+    return None
+
+
+def fuse_row_number_filter(node: LogicalNode) -> LogicalNode:
+    """Filter(rn <= n) over a row_number() top-N without a limit sets its limit
+    (a group top-N that keeps only n rows per group).
+
+    The row number column stays in the output, so the filter itself is kept (it is
+    then always true) only when other conjuncts remain."""
+    if isinstance(node, LogicalFilter):
+        child = node.input
+        proj = None
+        if isinstance(child, LogicalProject) and isinstance(child.input, LogicalTopN):
+            proj, top = child, child.input
+        elif isinstance(child, LogicalTopN):
+            top = child
+        else:
+            return node
+        if not top.row_number or top.limit is not None:
+            return node
+        rn = len(top.input.schema)
+        if proj is not None:
+            refs = [i for i, e in enumerate(proj.exprs)
+                    if isinstance(e, X.InputRef) and e.index == rn]
+            if not refs:
+                return node
+            rn_out = refs[0]
+        else:
+            rn_out = rn
+        rest, limit = [], None
+        for c in _split_and(node.predicate):
+            n = _rn_limit(c, rn_out)
+            if n is not None and limit is None:
+                limit = n
+            else:
+                rest.append(c)
+        if limit is None:
+            return node
+        new_top = replace(top, limit=limit)
+        out: LogicalNode = replace(proj, input=new_top) if proj is not None else new_top
+        if rest:
+            pred = rest[0]
+            for c in rest[1:]:
+                pred = X.Call("AND", (pred, c), pred.type)
+            out = LogicalFilter(out, pred)
+        return out
+    return node
+
+
+RULES: tuple[Callable[[LogicalNode], LogicalNode], ...] = (fuse_row_number_filter,)
+
+
+def _map_children(node: LogicalNode, f: Callable[[LogicalNode], LogicalNode]) -> LogicalNode:
+    if isinstance(node, (LogicalProject, LogicalFilter, LogicalAgg, LogicalTopN,
+                         LogicalDistinct)):
+        return replace(node, input=f(node.input))
+    if isinstance(node, LogicalJoin):
+        return replace(node, left=f(node.left), right=f(node.right))
+    if isinstance(node, LogicalUnion):
+        return replace(node, inputs_=[f(i) for i in node.inputs_])
+    return node
+
+
+def optimize(node: LogicalNode) -> LogicalNode:
+    """Apply every rule bottom-up."""
+    node = _map_children(node, optimize)
+    for rule in RULES:
+        node = rule(node)
+    return node

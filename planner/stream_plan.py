@@ -1,0 +1,274 @@
+"""Stream plan: the logical plan lowered to incremental operators, cut into
+fragments at exchanges. Each fragment runs as `parallelism` actors; an exchange
+says how rows are routed to the next fragment's actors (hash on keys, single).
+
+A fragment's leaves are inputs: `StreamExchange` (from another fragment of the
+same view) or `StreamTableScan` (a subscription to an upstream relation's
+materialized output).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from planner.aggregates import AggCall
+from planner.logical import (Field, LogicalAgg, LogicalDistinct, LogicalFilter, LogicalJoin,
+                             LogicalNode, LogicalProject, LogicalScan, LogicalTopN, LogicalUnion,
+                             LogicalValues)
+from planner import expressions as X
+from planner.errors import not_supported
+
+
+@dataclass(frozen=True)
+class Distribution:
+    kind: str  # "hash" | "single"
+    keys: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return f"hash({', '.join(f'${k}' for k in self.keys)})" if self.kind == "hash" else "single"
+
+
+@dataclass
+class StreamNode:
+    """One operator of a fragment. `params` are what its builder needs; `inputs`
+    are its input nodes (operators, or leaf inputs)."""
+
+    kind: str
+    schema: list[Field]
+    inputs: list[StreamNode] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    stream_key: list[int] = field(default_factory=list)
+    # Set for leaves: the upstream fragment index (exchange) or relation id (scan).
+    upstream_fragment: int | None = None
+    upstream_relation: int | None = None
+    distribution: Distribution | None = None
+    op_index: int = -1
+
+    def describe(self) -> str:
+        p = self.params
+        k = self.kind
+        if k == "project":
+            return "StreamProject { exprs: [" + ", ".join(e.to_sql() for e in p["exprs"]) + "] }"
+        if k == "filter":
+            return f"StreamFilter {{ predicate: {p['predicate'].to_sql()} }}"
+        if k == "hash_agg":
+            name = "StreamHashAgg" if p["group_key"] else "StreamSimpleAgg"
+            return (f"{name} {{ group_key: [{', '.join(f'${i}' for i in p['group_key'])}], "
+                    f"aggs: [{', '.join(str(c) for c in p['calls'])}] }}")
+        if k == "hash_join":
+            cond = p["condition"].to_sql() if p.get("condition") is not None else "none"
+            keys = ", ".join(f"${a} = ${b}" for a, b in zip(p["left_key"], p["right_key"]))
+            name = "StreamHashJoin" if p["kind"] in ("inner", "left", "right", "full") else \
+                "StreamSemiAntiJoin"
+            return f"{name} {{ type: {p['kind']}, keys: [{keys}], condition: {cond} }}"
+        if k == "top_n":
+            order = ", ".join(f"${c} {'DESC' if d else 'ASC'}{' NULLS FIRST' if nf else ''}"
+                              for c, d, nf in p["order"])
+            grp = f", group_key: [{', '.join(f'${i}' for i in p['group_key'])}]" \
+                if p["group_key"] else ""
+            return (f"{'StreamGroupTopN' if p['group_key'] else 'StreamTopN'} "
+                    f"{{ order: [{order}], limit: {p['limit']}, offset: {p['offset']}{grp}"
+                    f"{', row_number' if p['row_number'] else ''} }}")
+        if k == "distinct":
+            return "StreamDistinct"
+        if k == "union":
+            return f"StreamUnion {{ inputs: {len(self.inputs)} }}"
+        if k == "values":
+            return f"StreamValues {{ rows: {len(p['rows'])} }}"
+        if k == "materialize":
+            return (f"StreamMaterialize {{ name: {p['name']}, columns: ["
+                    + ", ".join(f.name for f in self.schema) + "] }")
+        if k == "table_scan":
+            return f"StreamTableScan {{ table: {p['name']}, distribution: {self.distribution} }}"
+        if k == "exchange":
+            return (f"StreamExchange {{ from: fragment {self.upstream_fragment}, "
+                    f"distribution: {self.distribution} }}")
+        return k
+
+
+@dataclass
+class Fragment:
+    index: int
+    root: StreamNode
+    parallelism: int
+    # Distribution this fragment's rows must have (how upstreams route to it).
+    leaves: list[StreamNode] = field(default_factory=list)
+
+
+@dataclass
+class StreamPlan:
+    relation_id: int
+    name: str
+    fragments: list[Fragment]
+    schema: list[Field]
+    stream_key: list[int]
+
+    def explain(self) -> str:
+        lines: list[str] = []
+        for frag in reversed(self.fragments):
+            lines.append(f"Fragment {frag.index} (parallelism {frag.parallelism})")
+            _explain(frag.root, "", True, lines, self.schema if frag.root.kind ==
+                     "materialize" else None)
+        return "\n".join(lines)
+
+
+def _explain(node: StreamNode, prefix: str, last: bool, lines: list[str],
+             _schema: Any) -> None:
+    key = ", ".join(f"${k}" for k in node.stream_key) if node.stream_key else "all columns"
+    lines.append(f"{prefix}└─ {node.describe()}  [stream key: {key}]")
+    for i, child in enumerate(node.inputs):
+        _explain(child, prefix + "   ", i == len(node.inputs) - 1, lines, None)
+
+
+class StreamPlanner:
+    """Lowers a logical plan to a stream plan with fragments."""
+
+    def __init__(self, relation_id: int, name: str, parallelism: int) -> None:
+        self.relation_id = relation_id
+        self.name = name
+        self.parallelism = parallelism
+        self.fragments: list[Fragment] = []
+
+    def plan(self, logical: LogicalNode, names: list[str]) -> StreamPlan:
+        root = self._lower(logical)
+        schema = [Field(n, f.type) for n, f in zip(names, logical.schema)]
+        mat = StreamNode("materialize", schema, [root],
+                         {"name": self.name, "relation_id": self.relation_id},
+                         list(root.stream_key))
+        top = self._fragment(mat, self._parallelism_of(root))
+        del top
+        for frag in self.fragments:
+            _number_ops(frag)
+        return StreamPlan(self.relation_id, self.name, self.fragments, schema,
+                          list(root.stream_key))
+
+    # A fragment's parallelism: 1 when any operator in it is a singleton.
+    def _parallelism_of(self, node: StreamNode) -> int:
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.params.get("singleton"):
+                return 1
+            if n.kind not in ("exchange", "table_scan"):
+                stack.extend(n.inputs)
+            elif n.kind == "exchange" and n.distribution is not None and \
+                    n.distribution.kind == "single":
+                return 1
+        return self.parallelism
+
+    def _fragment(self, root: StreamNode, parallelism: int) -> Fragment:
+        frag = Fragment(len(self.fragments), root, parallelism)
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n.kind in ("exchange", "table_scan"):
+                frag.leaves.append(n)
+            else:
+                stack.extend(n.inputs)
+        self.fragments.append(frag)
+        return frag
+
+    def _exchange(self, node: StreamNode, dist: Distribution) -> StreamNode:
+        """Close the fragment holding `node` and read its output through an exchange."""
+        frag = self._fragment(node, self._parallelism_of(node))
+        return StreamNode("exchange", node.schema, [], {}, list(node.stream_key),
+                          upstream_fragment=frag.index, distribution=dist)
+
+    def _lower(self, node: LogicalNode) -> StreamNode:
+        if isinstance(node, LogicalScan):
+            rel = node.relation
+            all_fields = [Field(c.name, c.type) for c in rel.columns]
+            scan = StreamNode("table_scan", all_fields, [],
+                              {"name": rel.name, "relation_id": rel.id},
+                              list(rel.pk) if rel.pk else [],
+                              upstream_relation=rel.id,
+                              distribution=Distribution("hash", tuple(rel.pk or range(len(
+                                  rel.columns)))))
+            if node.columns == list(range(len(rel.columns))):
+                return scan
+            exprs = [X.InputRef(i, rel.columns[i].type, rel.columns[i].name) for i in node.columns]
+            key = [node.columns.index(k) for k in scan.stream_key] \
+                if all(k in node.columns for k in scan.stream_key) and scan.stream_key else []
+            return StreamNode("project", node.schema, [scan], {"exprs": exprs}, key)
+        if isinstance(node, LogicalProject):
+            child = self._lower(node.input)
+            mapping = {e.index: i for i, e in enumerate(node.exprs) if isinstance(e, X.InputRef)}
+            key = [mapping[k] for k in child.stream_key] \
+                if child.stream_key and all(k in mapping for k in child.stream_key) else []
+            return StreamNode("project", node.schema, [child], {"exprs": node.exprs}, key)
+        if isinstance(node, LogicalFilter):
+            child = self._lower(node.input)
+            return StreamNode("filter", node.schema, [child], {"predicate": node.predicate},
+                              list(child.stream_key))
+        if isinstance(node, LogicalAgg):
+            child = self._lower(node.input)
+            gk = node.group_key
+            dist = Distribution("hash", tuple(gk)) if gk else Distribution("single")
+            ex = self._exchange(child, dist)
+            return StreamNode("hash_agg", node.schema, [ex],
+                              {"group_key": list(gk), "calls": list(node.calls),
+                               "singleton": not gk},
+                              list(range(len(gk))))
+        if isinstance(node, LogicalJoin):
+            left = self._lower(node.left)
+            right = self._lower(node.right)
+            # A null-aware anti join keeps a verdict over the whole right side: one actor.
+            has_keys = bool(node.left_keys) and not node.null_aware
+            lx = self._exchange(left, Distribution("hash", tuple(node.left_keys))
+                                if has_keys else Distribution("single"))
+            rx = self._exchange(right, Distribution("hash", tuple(node.right_keys))
+                                if has_keys else Distribution("single"))
+            lw = len(node.left.schema)
+            if node.kind in ("semi", "anti"):
+                key = list(left.stream_key)
+            else:
+                key = (list(left.stream_key) + [lw + k for k in right.stream_key]
+                       if left.stream_key and right.stream_key else [])
+            return StreamNode("hash_join", node.schema, [lx, rx],
+                              {"kind": node.kind, "left_key": list(node.left_keys),
+                               "right_key": list(node.right_keys), "condition": node.condition,
+                               "left_width": lw, "right_width": len(node.right.schema),
+                               "null_aware": node.null_aware, "singleton": not has_keys}, key)
+        if isinstance(node, LogicalTopN):
+            child = self._lower(node.input)
+            gk = node.group_key
+            dist = Distribution("hash", tuple(gk)) if gk else Distribution("single")
+            ex = self._exchange(child, dist)
+            key = list(child.stream_key)
+            return StreamNode("top_n", node.schema, [ex],
+                              {"order": list(node.order), "limit": node.limit,
+                               "offset": node.offset, "group_key": list(gk),
+                               "row_number": node.row_number, "singleton": not gk}, key)
+        if isinstance(node, LogicalDistinct):
+            child = self._lower(node.input)
+            n = len(node.schema)
+            ex = self._exchange(child, Distribution("hash", tuple(range(n))))
+            return StreamNode("distinct", node.schema, [ex], {"key": list(range(n))},
+                              list(range(n)))
+        if isinstance(node, LogicalUnion):
+            kids = [self._lower(i) for i in node.inputs_]
+            n = len(node.schema)
+            exs = [self._exchange(k, Distribution("hash", tuple(range(n)))) for k in kids]
+            return StreamNode("union", node.schema, exs, {}, [])
+        if isinstance(node, LogicalValues):
+            if node.fields:
+                raise not_supported("VALUES in a streaming query")
+            return StreamNode("values", node.schema, [], {"rows": node.rows, "singleton": True},
+                              [])
+        raise not_supported(f"{type(node).__name__} in a streaming query")
+
+
+def _number_ops(frag: Fragment) -> None:
+    """Give every operator of a fragment a stable index (pre-order), used in state ids."""
+    counter = 0
+    stack = [frag.root]
+    while stack:
+        n = stack.pop()
+        n.op_index = counter
+        counter += 1
+        if n.kind not in ("exchange", "table_scan"):
+            stack.extend(reversed(n.inputs))
+
+
+__all__ = ["StreamPlan", "StreamPlanner", "StreamNode", "Fragment", "Distribution", "AggCall"]

@@ -1,0 +1,192 @@
+"""Database: one engine instance (catalog, stores, stream runtime) on its own
+event-loop thread, shared by every session opened on the same data directory
+in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import threading
+from typing import Any, Coroutine, TypeVar
+
+from executor.operators.table_source import Offset
+from executor.message import Chunk
+from executor.runtime import RelationRuntime, Runtime
+from planner.catalog import (MATERIALIZED_VIEW, TABLE, Catalog, Relation, RelationInfo)
+from planner.errors import InternalError, OperationalError
+from sqlstream.settings import DATABASE_SETTINGS, defaults
+from storage.checkpoint_store import CheckpointStore
+from storage.serving_store import ServingStore
+
+R = TypeVar("R")
+
+_registry: dict[str, "Database"] = {}
+_registry_lock = threading.Lock()
+
+
+class TableWriter:
+    """A table's current contents as DML sees them (including statements not yet
+    committed by a checkpoint): primary key -> row. DML is checked against it."""
+
+    def __init__(self, rel: Relation) -> None:
+        self.rel = rel
+        self.rows: dict[tuple, tuple] = {}
+        self.seq = 0  # last DML log sequence number
+        self.next_row_id = 1
+
+
+class Database:
+    def __init__(self, path: str | None, settings: dict[str, Any]) -> None:
+        self.path = path
+        self.temp_dir = None
+        if path is None:
+            self.temp_dir = tempfile.mkdtemp(prefix="sqlstream-")
+            data_dir = self.temp_dir
+        else:
+            data_dir = path
+            os.makedirs(data_dir, exist_ok=True)
+        self.data_dir = data_dir
+        self.settings = defaults()
+        self.settings.update({k: v for k, v in settings.items() if k in DATABASE_SETTINGS})
+        self.refs = 0
+        self.closed = False
+        self.lock = threading.RLock()  # serializes DDL and DML
+        self.catalog = Catalog()
+        self.writers: dict[int, TableWriter] = {}
+        self.serving = ServingStore()
+        self.duck = self.serving.duck
+        self.store = CheckpointStore(os.path.join(data_dir, "sqlstream.db"))
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="sqlstream-engine",
+                                        daemon=True)
+        self._thread.start()
+        self.runtime: Runtime | None = None
+        from sqlstream import recovery  # the start-up path, kept apart
+        try:
+            self.run(recovery.start(self))
+        except BaseException:
+            self._shutdown_loop()
+            raise
+        self.pg_catalog: Any = None
+        try:
+            from sqlstream.pg_catalog import PgCatalog
+            self.pg_catalog = PgCatalog(self)
+        except ImportError:
+            pass
+
+    # ------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: str | None = None, **settings: Any) -> Database:
+        if path is None:
+            db = cls(None, settings)
+            db.refs = 1
+            return db
+        key = os.path.realpath(path)
+        with _registry_lock:
+            db = _registry.get(key)
+            if db is None or db.closed:
+                db = cls(path, settings)
+                _registry[key] = db
+            db.refs += 1
+            return db
+
+    def session(self) -> Any:
+        from sqlstream.session import Session
+        return Session(self)
+
+    @property
+    def catalog_version(self) -> int:
+        return self.catalog.version
+
+    def catalog_snapshot(self) -> list[RelationInfo]:
+        with self.lock:
+            return self.catalog.snapshot()
+
+    # ------------------------------------------------------------ loop plumbing
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def run(self, coro: Coroutine[Any, Any, R], timeout: float | None = None) -> R:
+        """Run a coroutine on the engine loop and wait for its result."""
+        if self.closed and self.runtime is None:
+            coro.close()
+            raise OperationalError("the database is closed", "08003")
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return fut.result(timeout)
+
+    def flush(self) -> int:
+        assert self.runtime is not None
+        try:
+            return self.run(self.runtime.barriers.flush())
+        except (OperationalError, InternalError):
+            raise
+        except Exception as exc:
+            raise InternalError(f"streaming failed: {exc!r}", "XX000") from exc
+
+    # ------------------------------------------------------------ DML entry
+    def push_changes(self, rel: Relation, ops: list[int], rows: list[tuple]) -> None:
+        """Durably log a statement's changes, then feed them to the table's source.
+        Caller holds self.lock and has already applied them to the writer."""
+        writer = self.writers[rel.id]
+        writer.seq += 1
+        seq = writer.seq
+        rt = self.runtime.relations[rel.id] if self.runtime else None
+        if rt is None or rt.input is None:
+            raise InternalError(f"table {rel.name} has no running source", "XX000")
+        self.run(self._push(rt, seq, ops, rows))
+
+    async def _push(self, rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple]) -> None:
+        await self.store.append_dml(rt.relation.id, seq, (ops, rows))
+        await feed(rt, seq, ops, rows, int(self.settings["chunk_size"]))
+
+    # ------------------------------------------------------------ catalog
+    async def persist_catalog(self) -> None:
+        await self.store.put_meta("catalog", self.catalog.to_json())
+
+    # ------------------------------------------------------------ closing
+    def close(self) -> None:
+        with _registry_lock:
+            self.refs -= 1
+            if self.refs > 0 or self.closed:
+                return
+            self.closed = True
+            if self.path is not None:
+                _registry.pop(os.path.realpath(self.path), None)
+        try:
+            if self.runtime is not None and self.runtime.barriers.failure is None:
+                try:
+                    self.run(self.runtime.barriers.flush(), timeout=30)
+                except Exception:
+                    pass
+            if self.runtime is not None:
+                self.run(self.runtime.stop())
+            self.run(self.store.close())
+        finally:
+            self.runtime = None
+            self._shutdown_loop()
+            try:
+                self.duck.close()
+            except Exception:
+                pass
+            if self.temp_dir is not None:
+                shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    def _shutdown_loop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+
+
+async def feed(rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple],
+               chunk_size: int) -> None:
+    """Send one statement's change rows into a table's source, then its offset marker.
+    The channel is bounded: a full graph makes the statement wait (backpressure)."""
+    assert rt.input is not None
+    for i in range(0, len(rows), chunk_size):
+        await rt.input.send(Chunk(ops[i:i + chunk_size], rows[i:i + chunk_size]))
+    rt.input.send_nowait(Offset(seq))
+
+
+__all__ = ["Database", "TableWriter", "TABLE", "MATERIALIZED_VIEW", "Catalog"]

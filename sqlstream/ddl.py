@@ -1,0 +1,286 @@
+"""DDL and catalog commands: CREATE TABLE, CREATE MATERIALIZED VIEW, DROP,
+EXPLAIN, DESCRIBE, SHOW TABLES / MATERIALIZED VIEWS."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Sequence
+
+from sqlglot import exp
+
+from planner import types as T
+from planner.binder import position_of
+from planner.catalog import (MATERIALIZED_VIEW, ROW_ID, SOURCE, SYSTEM_TABLE, TABLE, ColumnDef,
+                             Relation)
+from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE,
+                            UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError, not_supported)
+from planner.parse import bind_parameters, parse
+from planner.planner import plan_view, view_query
+from sqlstream import recovery
+from sqlstream.result import Column, StatementResult
+
+if TYPE_CHECKING:
+    from sqlstream.session import Session
+
+_CREATE_MV = re.compile(r"^CREATE\s+MATERIALIZED\s+VIEW\b", re.I)
+
+
+def execute(session: "Session", text: str, params: Sequence[Any] | None) -> StatementResult:
+    head = " ".join(text.split()[:3]).upper()
+    if head.startswith("CREATE SOURCE") or head.startswith("CREATE FUNCTION") or \
+            head.startswith("CREATE SINK") or head.startswith("CREATE INDEX"):
+        raise not_supported(" ".join(text.split()[:2]).upper(), 1)
+    if head.startswith("ALTER"):
+        raise not_supported("ALTER", 1)
+    tree = parse(text)
+    if params:
+        tree = bind_parameters(tree, list(params))
+    if isinstance(tree, exp.Create):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind == "TABLE":
+            if tree.expression is not None:
+                raise not_supported("CREATE TABLE AS", 1)
+            return create_table(session, tree)
+        if kind == "VIEW":
+            if not _CREATE_MV.match(text):
+                raise not_supported("CREATE VIEW (use CREATE MATERIALIZED VIEW)", 1)
+            return create_materialized_view(session, tree, text)
+        raise not_supported(f"CREATE {kind}", 1)
+    if isinstance(tree, exp.Drop):
+        return drop(session, tree)
+    raise not_supported(f"{tree.key.upper()} statement", 1)
+
+
+# ---------------------------------------------------------------- CREATE TABLE
+def column_type(node: exp.DataType) -> T.DataType:
+    if node.this == exp.DataType.Type.DECIMAL and node.expressions:
+        params = [int(p.this.this) for p in node.expressions]
+        return T.numeric(params[0], params[1] if len(params) > 1 else 0)
+    base = node.copy()
+    base.set("expressions", [])
+    name = base.sql(dialect="postgres").lower()
+    t = T.type_from_name(name)
+    if t is None:
+        raise not_supported(f"type {node.sql(dialect='postgres')}", position_of(node))
+    return t
+
+
+def create_table(session: "Session", tree: exp.Create) -> StatementResult:
+    db = session.db
+    schema = tree.this
+    name = schema.this.name
+    cols: list[ColumnDef] = []
+    pk_names: list[str] = []
+    for item in schema.expressions:
+        if isinstance(item, exp.ColumnDef):
+            cname = item.this.name
+            if any(c.name == cname for c in cols):
+                raise ProgrammingError(f'column "{cname}" specified more than once',
+                                       DUPLICATE_COLUMN, position_of(item))
+            if item.args.get("kind") is None:
+                raise ProgrammingError(f'column "{cname}" has no type', "42601",
+                                       position_of(item))
+            col = ColumnDef(cname, column_type(item.args["kind"]))
+            for cons in item.args.get("constraints") or []:
+                k = cons.args.get("kind")
+                if isinstance(k, exp.PrimaryKeyColumnConstraint):
+                    pk_names.append(cname)
+                    col.nullable = False
+                elif isinstance(k, exp.NotNullColumnConstraint):
+                    col.nullable = bool(k.args.get("allow_null"))
+                elif isinstance(k, exp.DefaultColumnConstraint):
+                    raise not_supported("column DEFAULT", position_of(item))
+            cols.append(col)
+        elif isinstance(item, exp.PrimaryKey):
+            if pk_names:
+                raise ProgrammingError(f'multiple primary keys for table "{name}" are not allowed',
+                                       "42P16", position_of(item))
+            pk_names = [e.name for e in item.expressions]
+        else:
+            raise not_supported(f"{item.key} in CREATE TABLE", position_of(item))
+    with db.lock:
+        if db.catalog.get(name) is not None:
+            if tree.args.get("exists"):
+                return StatementResult("CREATE TABLE", notices=[
+                    f'relation "{name}" already exists, skipping'])
+            raise ProgrammingError(f'relation "{name}" already exists', DUPLICATE_TABLE)
+        pk = []
+        for pn in pk_names:
+            idx = next((i for i, c in enumerate(cols) if c.name == pn), None)
+            if idx is None:
+                raise ProgrammingError(f'column "{pn}" named in key does not exist',
+                                       UNDEFINED_COLUMN)
+            cols[idx].nullable = False
+            pk.append(idx)
+        if not pk:
+            cols.append(ColumnDef(ROW_ID, T.INT64, False, hidden=True))
+            pk = [len(cols) - 1]
+        rel = Relation(db.catalog.allocate_id(), name, TABLE, cols, pk,
+                       parallelism=_parallelism(session))
+        db.catalog.add(rel)
+        db.run(_deploy_and_persist(db, rel))
+    return StatementResult("CREATE TABLE")
+
+
+async def _deploy_and_persist(db: Any, rel: Relation) -> None:
+    await recovery.deploy(db, rel, backfill=False)
+    await db.persist_catalog()
+
+
+def _parallelism(session: "Session") -> int:
+    n = int(session.settings.get("streaming_parallelism") or 1)
+    return max(1, n)
+
+
+# ---------------------------------------------------------------- CREATE MATERIALIZED VIEW
+def create_materialized_view(session: "Session", tree: exp.Create, text: str) -> StatementResult:
+    db = session.db
+    target = tree.this
+    column_names = None
+    if isinstance(target, exp.Schema):
+        column_names = [e.name for e in target.expressions]
+        target = target.this
+    name = target.name
+    with db.lock:
+        if db.catalog.get(name) is not None:
+            if tree.args.get("exists"):
+                return StatementResult("CREATE MATERIALIZED VIEW", notices=[
+                    f'relation "{name}" already exists, skipping'])
+            raise ProgrammingError(f'relation "{name}" already exists', DUPLICATE_TABLE)
+        rid = db.catalog.allocate_id()
+        parallelism = _parallelism(session)
+        planned = plan_view(db.catalog, view_query(tree), rid, name, parallelism, column_names)
+        cols = [ColumnDef(f.name, f.type) for f in planned.fields]
+        rel = Relation(rid, name, MATERIALIZED_VIEW, cols, [], text, planned.depends_on,
+                       parallelism, options={"creating": True})
+        if column_names:
+            rel.options["column_names"] = column_names
+        db.catalog.add(rel)
+        try:
+            db.run(_create_view(db, rel))
+        except BaseException:
+            db.catalog.relations.pop(rel.key, None)
+            db.catalog.version += 1
+            raise
+        rel.options.pop("creating", None)
+        db.run(db.persist_catalog())
+    # The backfill snapshot precedes the next barrier on every edge, so once that
+    # barrier's checkpoint commits the view holds the full result.
+    db.flush()
+    return StatementResult("CREATE MATERIALIZED VIEW")
+
+
+async def _create_view(db: Any, rel: Relation) -> None:
+    await db.persist_catalog()  # marked "creating": dropped at recovery if we die now
+    await recovery.deploy(db, rel, backfill=True)
+
+
+# ---------------------------------------------------------------- DROP
+def drop(session: "Session", tree: exp.Drop) -> StatementResult:
+    db = session.db
+    kind = (tree.args.get("kind") or "").upper()
+    materialized = bool(tree.args.get("materialized"))
+    want = {"TABLE": TABLE, "VIEW": MATERIALIZED_VIEW, "SOURCE": SOURCE}.get(kind)
+    if want is None:
+        raise not_supported(f"DROP {kind}", 1)
+    if kind == "VIEW" and not materialized:
+        want = MATERIALIZED_VIEW
+    tag = {TABLE: "DROP TABLE", MATERIALIZED_VIEW: "DROP MATERIALIZED VIEW",
+           SOURCE: "DROP SOURCE"}[want]
+    notices = []
+    with db.lock:
+        targets = []
+        for t in tree.args.get("tables") or [tree.this]:
+            rel = db.catalog.get(t.name)
+            if rel is None or rel.kind == SYSTEM_TABLE:
+                if tree.args.get("exists"):
+                    notices.append(f'{want} "{t.name}" does not exist, skipping')
+                    continue
+                raise ProgrammingError(f'{want} "{t.name}" does not exist', UNDEFINED_TABLE,
+                                       position_of(t))
+            if rel.kind != want:
+                raise ProgrammingError(f'"{rel.name}" is not a {want}', "42809", position_of(t))
+            targets.append(rel)
+        order: list[Relation] = []
+        for rel in targets:
+            _collect_drop(db, rel, bool(tree.args.get("cascade")), order)
+        for rel in order:
+            db.run(_drop_one(db, rel))
+            db.catalog.remove(rel.key)
+            db.writers.pop(rel.id, None)
+        db.run(db.persist_catalog())
+    return StatementResult(tag, notices=notices)
+
+
+def _collect_drop(db: Any, rel: Relation, cascade: bool, order: list[Relation]) -> None:
+    deps = db.catalog.dependents(rel)
+    if deps and not cascade:
+        names = ", ".join(d.name for d in deps)
+        raise ProgrammingError(
+            f'cannot drop {rel.kind} {rel.name} because other objects depend on it',
+            DEPENDENT_OBJECTS, detail=f"{names} depend(s) on {rel.name}",
+            hint="Use DROP ... CASCADE to drop the dependent objects too.")
+    for d in deps:
+        _collect_drop(db, d, cascade, order)
+    if rel not in order:
+        order.append(rel)
+
+
+async def _drop_one(db: Any, rel: Relation) -> None:
+    await db.runtime.drop(rel.id)
+    db.serving.drop_relation(rel.id, rel.name)
+    await db.store.drop_state(f"r{rel.id}/")
+    await db.store.drop_dml(rel.id)
+
+
+# ---------------------------------------------------------------- EXPLAIN / DESCRIBE / SHOW
+def explain(session: "Session", rest: str, params: Sequence[Any] | None) -> StatementResult:
+    db = session.db
+    text = rest.strip()
+    if _CREATE_MV.match(text):
+        tree = parse(text)
+        target = tree.this
+        cols = None
+        if isinstance(target, exp.Schema):
+            cols = [e.name for e in target.expressions]
+            target = target.this
+        with db.lock:
+            planned = plan_view(db.catalog, view_query(tree), 0, target.name,
+                                _parallelism(session), cols)
+        lines = planned.plan.explain().split("\n")
+    else:
+        tree = bind_parameters(parse(text), list(params) if params else None)
+        if not isinstance(tree, (exp.Select, exp.Union)):
+            raise not_supported("EXPLAIN of this statement", 1)
+        from planner.batch import translate
+        from sqlstream.query import run_duckdb
+        with db.lock:
+            batch = translate(tree, db.catalog)
+        _cols, rows = run_duckdb(db, "EXPLAIN " + batch.sql)
+        lines = "\n".join(str(r[-1]) for r in rows).split("\n")
+    return StatementResult(f"EXPLAIN", [Column("QUERY PLAN", T.VARCHAR)],
+                           [(ln,) for ln in lines])
+
+
+def describe(session: "Session", name: str) -> StatementResult:
+    db = session.db
+    with db.lock:
+        rel = db.catalog.get(name)
+        if rel is None:
+            raise ProgrammingError(f'relation "{name}" does not exist', UNDEFINED_TABLE)
+        pk = {rel.columns[i].name for i in rel.pk}
+        rows = [(c.name, str(c.type), "NO" if not c.nullable else "YES",
+                 "YES" if c.name in pk else "NO") for c in rel.visible_columns]
+    cols = [Column("name", T.VARCHAR), Column("type", T.VARCHAR), Column("nullable", T.VARCHAR),
+            Column("primary key", T.VARCHAR)]
+    return StatementResult(f"DESCRIBE", cols, rows)
+
+
+def show_relations(session: "Session", what: str) -> StatementResult:
+    kind = {"tables": TABLE, "materialized views": MATERIALIZED_VIEW, "views": MATERIALIZED_VIEW,
+            "sources": SOURCE, "functions": "function"}[what]
+    with session.db.lock:
+        names = sorted(r.name for r in session.db.catalog.relations.values()
+                       if r.kind == kind and r.schema == "public")
+    return StatementResult(f"SHOW {len(names)}", [Column("Name", T.VARCHAR)],
+                           [(n,) for n in names])

@@ -1,0 +1,335 @@
+"""INSERT, UPDATE, DELETE on tables.
+
+A statement is checked and computed against the table's writer state (its
+current contents, including statements not yet checkpointed), then its change
+rows are logged durably and fed into the table's source. Nothing is written
+unless the whole statement is valid."""
+
+from __future__ import annotations
+
+import decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from executor.message import DELETE, INSERT, UPDATE_DELETE, UPDATE_INSERT
+from planner import expressions as X
+from planner import types as T
+from planner.binder import Ctx, Scope, ScopeColumn, position_of
+from planner.catalog import ROW_ID, TABLE, Relation
+from planner.errors import (NOT_NULL_VIOLATION, UNDEFINED_COLUMN, UNIQUE_VIOLATION, DataError,
+                            IntegrityError, ProgrammingError, not_supported)
+from sqlstream.result import StatementResult
+
+if TYPE_CHECKING:
+    from sqlstream.database import TableWriter
+    from sqlstream.session import Session
+
+
+def _table(session: "Session", node: exp.Expression) -> Relation:
+    rel = session.db.catalog.get(node.name)
+    if rel is None:
+        raise ProgrammingError(f'relation "{node.name}" does not exist', "42P01",
+                               position_of(node))
+    if rel.kind != TABLE:
+        raise ProgrammingError(f'cannot change {rel.kind} "{rel.name}"', "42809",
+                               position_of(node))
+    return rel
+
+
+def _table_scope(rel: Relation, alias: str, offset: int = 0) -> Scope:
+    return Scope([ScopeColumn(alias, c.name, offset + i, c.type)
+                  for i, c in enumerate(rel.columns)])
+
+
+def _literal(node: exp.Expression) -> Any:
+    """Fast path for plain literals in VALUES; None means 'bind it'."""
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return ("s", node.this)
+        text = node.this
+        try:
+            return ("v", int(text))
+        except ValueError:
+            return ("v", decimal.Decimal(text))
+    if isinstance(node, exp.Null):
+        return ("v", None)
+    if isinstance(node, exp.Boolean):
+        return ("v", bool(node.this))
+    return None
+
+
+def _coerce(value: Any, col: Any, rel: Relation) -> Any:
+    try:
+        return T.coerce(value, col.type)
+    except OverflowError as e:
+        raise DataError(str(e), "22003") from None
+    except (ValueError, TypeError, decimal.InvalidOperation) as e:
+        raise DataError(str(e), "22P02") from None
+
+
+def _check_not_null(rel: Relation, row: tuple) -> None:
+    for c, v in zip(rel.columns, row):
+        if v is None and not c.nullable:
+            raise IntegrityError(
+                f'null value in column "{c.name}" of relation "{rel.name}" violates not-null '
+                f"constraint", NOT_NULL_VIOLATION)
+
+
+def _duplicate(rel: Relation, key: tuple) -> IntegrityError:
+    names = ", ".join(rel.columns[i].name for i in rel.pk)
+    vals = ", ".join(T.to_text(v) for v in key)
+    return IntegrityError(f'duplicate key value violates unique constraint "{rel.name}_pkey"',
+                          UNIQUE_VIOLATION, detail=f"Key ({names})=({vals}) already exists.")
+
+
+# ---------------------------------------------------------------- INSERT
+def insert(session: "Session", tree: exp.Insert) -> StatementResult:
+    db = session.db
+    if tree.args.get("returning"):
+        raise not_supported("RETURNING", position_of(tree))
+    target = tree.this
+    names = None
+    if isinstance(target, exp.Schema):
+        names = [e.name for e in target.expressions]
+        target = target.this
+    with db.lock:
+        rel = _table(session, target)
+        visible = [i for i, c in enumerate(rel.columns) if not c.hidden]
+        if names is None:
+            positions = visible
+        else:
+            positions = []
+            for n in names:
+                i = rel.column_index(n)
+                if i is None or rel.columns[i].hidden:
+                    raise ProgrammingError(f'column "{n}" of relation "{rel.name}" does not exist',
+                                           UNDEFINED_COLUMN)
+                positions.append(i)
+        source = tree.expression
+        if isinstance(source, exp.Values):
+            values = _values_rows(source, [rel.columns[i] for i in positions], rel)
+        else:
+            from sqlstream import query
+            result = query.select(session, source, "")
+            values = result.rows
+            if result.columns is not None and len(result.columns) != len(positions):
+                raise ProgrammingError("INSERT has more expressions than target columns"
+                                       if len(result.columns) > len(positions) else
+                                       "INSERT has more target columns than expressions",
+                                       "42601")
+        writer = db.writers[rel.id]
+        ops, rows = _insert_rows(session, rel, writer, positions, values, tree)
+        if rows:
+            _apply(writer, rel, ops, rows)
+            db.push_changes(rel, ops, rows)
+        n = sum(1 for op in ops if op in (INSERT, UPDATE_INSERT))
+    return StatementResult(f"INSERT 0 {n}")
+
+
+def _values_rows(values: exp.Values, cols: list[Any], rel: Relation) -> list[tuple]:
+    out = []
+    empty = Ctx(Scope([]), clause="VALUES")
+    n = len(cols)
+    for tup in values.expressions:
+        items = tup.expressions if isinstance(tup, exp.Tuple) else [tup]
+        if len(items) != n:
+            raise ProgrammingError("INSERT has more expressions than target columns"
+                                   if len(items) > n else
+                                   "INSERT has more target columns than expressions", "42601",
+                                   position_of(tup))
+        row = []
+        for node, col in zip(items, cols):
+            lit = _literal(node)
+            if lit is not None:
+                row.append(_coerce(lit[1], col, rel))
+                continue
+            bound = X.bind_expr(node, empty)
+            try:
+                value = X.eval_const(X.cast(bound, col.type))
+            except (ValueError, TypeError) as e:
+                raise DataError(str(e), "22P02", position_of(node)) from None
+            row.append(value)
+        out.append(tuple(row))
+    return out
+
+
+def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", positions: list[int],
+                 values: list[tuple], tree: exp.Insert) -> tuple[list[int], list[tuple]]:
+    width = len(rel.columns)
+    rid_col = rel.column_index(ROW_ID)
+    conflict = tree.args.get("conflict")
+    action = str(conflict.args.get("action") or "").upper() if conflict is not None else ""
+    pk = rel.pk
+    full_positions = positions == list(range(width))
+    ops: list[int] = []
+    rows: list[tuple] = []
+    pending: dict[tuple, int] = {}  # key -> index in rows of this statement's insert
+    updater = None
+    if "UPDATE" in action:
+        updater = _conflict_updater(rel, conflict)
+    existing = writer.rows
+    for vals in values:
+        if full_positions:
+            row = tuple(_coerce(v, rel.columns[i], rel) for i, v in enumerate(vals))
+        else:
+            r: list[Any] = [None] * width
+            for p, v in zip(positions, vals):
+                r[p] = _coerce(v, rel.columns[p], rel)
+            if rid_col is not None:
+                r[rid_col] = writer.next_row_id + len(rows)
+            row = tuple(r)
+        _check_not_null(rel, row)
+        key = tuple(row[i] for i in pk)
+        if rid_col is not None:
+            rows.append(row)
+            ops.append(INSERT)
+            continue
+        old = rows[pending[key]] if key in pending else existing.get(key)
+        if old is not None:
+            if action == "DO NOTHING":
+                continue
+            if updater is None:
+                raise _duplicate(rel, key)
+            if key in pending:
+                raise ProgrammingError("ON CONFLICT DO UPDATE command cannot affect row a second"
+                                       " time", "21000")
+            new = updater(old, row)
+            _check_not_null(rel, new)
+            if tuple(new[i] for i in pk) != key:
+                raise not_supported("ON CONFLICT DO UPDATE that changes the primary key")
+            ops += [UPDATE_DELETE, UPDATE_INSERT]
+            rows += [old, new]
+            pending[key] = len(rows) - 1
+            continue
+        pending[key] = len(rows)
+        ops.append(INSERT)
+        rows.append(row)
+    if rid_col is not None:
+        base = writer.next_row_id
+        if full_positions:
+            rows = [r[:rid_col] + (base + i,) + r[rid_col + 1:] for i, r in enumerate(rows)]
+        writer.next_row_id = base + len(rows)
+    return ops, rows
+
+
+def _conflict_updater(rel: Relation, conflict: exp.OnConflict) -> Any:
+    if conflict.args.get("where") is not None:
+        raise not_supported("ON CONFLICT DO UPDATE ... WHERE")
+    width = len(rel.columns)
+    scope = _table_scope(rel, rel.name) + _table_scope(rel, "excluded", width)
+    sets: dict[int, Any] = {}
+    for eq in conflict.expressions:
+        col = eq.this
+        i = rel.column_index(col.name)
+        if i is None:
+            raise ProgrammingError(f'column "{col.name}" of relation "{rel.name}" does not exist',
+                                   UNDEFINED_COLUMN, position_of(col))
+        bound = X.bind_expr(eq.expression, Ctx(scope, clause="ON CONFLICT"))
+        sets[i] = X.compile_scalar(X.cast(bound, rel.columns[i].type), strict=True)
+
+    def update(old: tuple, proposed: tuple) -> tuple:
+        both = old + proposed
+        return tuple(sets[i](both) if i in sets else old[i] for i in range(width))
+
+    return update
+
+
+def _apply(writer: "TableWriter", rel: Relation, ops: list[int], rows: list[tuple]) -> None:
+    pk = rel.pk
+    data = writer.rows
+    for op, row in zip(ops, rows):
+        key = tuple(row[i] for i in pk)
+        if op in (INSERT, UPDATE_INSERT):
+            data[key] = row
+        else:
+            data.pop(key, None)
+
+
+# ---------------------------------------------------------------- UPDATE / DELETE
+def _matching(session: "Session", rel: Relation, writer: "TableWriter",
+              where: exp.Expression | None, alias: str) -> list[tuple]:
+    rows = list(writer.rows.values())
+    if where is None:
+        return rows
+    cond = where.this
+    if cond.find(exp.Select, exp.Exists):
+        raise not_supported("subquery in the WHERE of UPDATE or DELETE", position_of(cond))
+    scope = _table_scope(rel, alias)
+    pred = X.fold_constants(X.bind_expr(cond, Ctx(scope, clause="WHERE")))
+    # Primary key lookup instead of a scan when WHERE is `pk = constant`.
+    if len(rel.pk) == 1 and isinstance(pred, X.Call) and pred.name == "=":
+        a, b = pred.args
+        if isinstance(b, X.InputRef):
+            a, b = b, a
+        if isinstance(a, X.InputRef) and a.index == rel.pk[0] and isinstance(b, X.Literal):
+            row = writer.rows.get((b.value,))
+            return [row] if row is not None else []
+    mask = X.compile_filter(pred, strict=True)(rows)
+    return [r for r, keep in zip(rows, mask) if keep]
+
+
+def update(session: "Session", tree: exp.Update) -> StatementResult:
+    db = session.db
+    if tree.args.get("from_") or tree.args.get("from") or tree.args.get("returning"):
+        raise not_supported("UPDATE ... FROM / RETURNING", position_of(tree))
+    with db.lock:
+        rel = _table(session, tree.this)
+        alias = tree.this.alias_or_name
+        writer = db.writers[rel.id]
+        targets = _matching(session, rel, writer, tree.args.get("where"), alias)
+        scope = _table_scope(rel, alias)
+        exprs: list[Any] = [X.InputRef(i, c.type, c.name) for i, c in enumerate(rel.columns)]
+        for eq in tree.expressions:
+            col = eq.this
+            i = rel.column_index(col.name)
+            if i is None or rel.columns[i].hidden:
+                raise ProgrammingError(f'column "{col.name}" of relation "{rel.name}" does not '
+                                       f"exist", UNDEFINED_COLUMN, position_of(col))
+            bound = X.bind_expr(eq.expression, Ctx(scope, clause="UPDATE"))
+            exprs[i] = X.cast(bound, rel.columns[i].type)
+        new_rows = X.compile_projection(exprs, strict=True)(targets)
+        pk = rel.pk
+        ops: list[int] = []
+        rows: list[tuple] = []
+        moved_from = {tuple(r[i] for i in pk) for r in targets}
+        seen: set[tuple] = set()
+        for old, new in zip(targets, new_rows):
+            _check_not_null(rel, new)
+            ok, nk = tuple(old[i] for i in pk), tuple(new[i] for i in pk)
+            if nk in seen or (nk != ok and nk in writer.rows and nk not in moved_from):
+                raise _duplicate(rel, nk)
+            seen.add(nk)
+        deletes: list[tuple] = []
+        inserts: list[tuple] = []
+        for old, new in zip(targets, new_rows):
+            if old == new:
+                continue
+            if tuple(old[i] for i in pk) == tuple(new[i] for i in pk):
+                ops += [UPDATE_DELETE, UPDATE_INSERT]
+                rows += [old, new]
+            else:
+                deletes.append(old)
+                inserts.append(new)
+        ops += [DELETE] * len(deletes) + [INSERT] * len(inserts)
+        rows += deletes + inserts
+        if rows:
+            _apply(writer, rel, ops, rows)
+            db.push_changes(rel, ops, rows)
+    return StatementResult(f"UPDATE {len(targets)}")
+
+
+def delete(session: "Session", tree: exp.Delete) -> StatementResult:
+    db = session.db
+    if tree.args.get("using") or tree.args.get("returning"):
+        raise not_supported("DELETE ... USING / RETURNING", position_of(tree))
+    with db.lock:
+        rel = _table(session, tree.this)
+        writer = db.writers[rel.id]
+        targets = _matching(session, rel, writer, tree.args.get("where"),
+                            tree.this.alias_or_name)
+        if targets:
+            ops = [DELETE] * len(targets)
+            _apply(writer, rel, ops, targets)
+            db.push_changes(rel, ops, targets)
+    return StatementResult(f"DELETE {len(targets)}")

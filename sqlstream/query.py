@@ -1,0 +1,107 @@
+"""Batch SELECT: answered by DuckDB over the serving store (the last committed
+epoch of every table and view) and the system tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+from sqlglot import exp
+
+from planner import types as T
+from planner.batch import translate
+from planner.errors import (DataError, Error, NotSupportedError, OperationalError,
+                            ProgrammingError)
+from sqlstream.result import Column, StatementResult
+
+if TYPE_CHECKING:
+    from sqlstream.session import Session
+
+try:  # provided by the wire-protocol layer: PostgreSQL catalog compatibility
+    from planner import pg_compat
+except ImportError:  # pragma: no cover
+    pg_compat = None  # type: ignore[assignment]
+
+
+def select(session: "Session", tree: exp.Expression, text: str) -> StatementResult:
+    db = session.db
+    if pg_compat is not None and pg_compat.references_catalog(tree):
+        if db.pg_catalog is not None:
+            db.pg_catalog.refresh()
+        tree = pg_compat.rewrite(tree)
+    with db.lock:
+        batch = translate(tree, db.catalog)
+    if batch.system_tables:
+        from sqlstream.system_tables import refresh
+        refresh(db, batch.system_tables)
+    cols, rows = run_duckdb(db, batch.sql)
+    return StatementResult(f"SELECT {len(rows)}", cols, rows)
+
+
+def run_duckdb(db: Any, sql: str, params: list | None = None) -> tuple[list[Column], list[tuple]]:
+    cur = db.duck.cursor()
+    try:
+        cur.execute(sql, params) if params else cur.execute(sql)
+        desc = cur.description or []
+        rows = cur.fetchall() if desc else []
+    except duckdb.Error as e:
+        raise translate_error(e) from None
+    finally:
+        cur.close()
+    cols = [Column(d[0], duck_type(str(d[1]))) for d in desc]
+    return cols, rows
+
+
+_DUCK_TYPES = {
+    "INTEGER": T.INT32, "BIGINT": T.INT64, "SMALLINT": T.INT16, "TINYINT": T.INT16,
+    "UTINYINT": T.INT16, "USMALLINT": T.INT32, "UINTEGER": T.INT64, "UBIGINT": T.DECIMAL,
+    "HUGEINT": T.DECIMAL, "UHUGEINT": T.DECIMAL, "DOUBLE": T.FLOAT64, "FLOAT": T.FLOAT32,
+    "BOOLEAN": T.BOOLEAN, "VARCHAR": T.VARCHAR, "DATE": T.DATE, "TIME": T.TIME,
+    "TIMESTAMP": T.TIMESTAMP, "TIMESTAMP WITH TIME ZONE": T.TIMESTAMPTZ,
+    "INTERVAL": T.INTERVAL, "BLOB": T.BYTEA, "NULL": T.VARCHAR, "UUID": T.VARCHAR,
+    "TIMESTAMP_NS": T.TIMESTAMP, "TIMESTAMP_MS": T.TIMESTAMP, "TIMESTAMP_S": T.TIMESTAMP,
+}
+
+
+def duck_type(name: str) -> T.DataType:
+    if name.startswith("DECIMAL"):
+        m = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", name)
+        return T.numeric(int(m.group(1)), int(m.group(2))) if m else T.DECIMAL
+    return _DUCK_TYPES.get(name, T.VARCHAR)
+
+
+def translate_error(e: Exception) -> Error:
+    msg = str(e).split("\n")[0]
+    msg = re.sub(r"^[A-Za-z ]+ Error: ", "", msg)
+    pos = None
+    m = re.search(r"LINE (\d+):", str(e))
+    del m
+    if isinstance(e, duckdb.CatalogException):
+        code = "42P01" if "Table" in msg or "relation" in msg.lower() else "42704"
+        if "Function" in str(e) or "function" in msg:
+            code = "42883"
+        return ProgrammingError(msg, code, pos)
+    if isinstance(e, duckdb.BinderException):
+        code = "42703" if "column" in msg.lower() else "42883" if "function" in msg.lower() \
+            else "42804"
+        return ProgrammingError(msg, code, pos)
+    if isinstance(e, duckdb.ParserException):
+        return ProgrammingError(msg, "42601", pos)
+    if isinstance(e, duckdb.ConversionException):
+        return DataError(msg, "22P02", pos)
+    if isinstance(e, duckdb.OutOfRangeException):
+        return DataError(msg, "22003", pos)
+    if isinstance(e, duckdb.NotImplementedException):
+        return NotSupportedError(msg, "0A000", pos)
+    if isinstance(e, duckdb.InvalidInputException):
+        if "division by zero" in msg.lower():
+            return DataError("division by zero", "22012", pos)
+        return DataError(msg, "22023", pos)
+    if isinstance(e, duckdb.InterruptException):
+        return OperationalError("canceling statement due to user request", "57014")
+    return ProgrammingError(msg, "XX000", pos)
+
+
+__all__ = ["select", "run_duckdb", "duck_type", "dt"]

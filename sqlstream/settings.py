@@ -1,0 +1,53 @@
+"""Settings users can SET and SHOW, with their defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# name -> (default, description)
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "barrier_interval_ms": (1000, "time between two barriers injected into every source"),
+    "checkpoint_frequency": (1, "every n-th barrier is a checkpoint"),
+    "streaming_parallelism": (1, "actors per fragment of views created from now on"),
+    "exchange_capacity": (2048, "rows an exchange between two actors holds before the sender waits"),
+    "chunk_size": (1024, "rows per chunk"),
+    "implicit_flush": (False, "FLUSH after every DML statement"),
+}
+
+# Settings that belong to the whole database rather than to a session.
+DATABASE_SETTINGS = ("barrier_interval_ms", "checkpoint_frequency", "exchange_capacity",
+                     "chunk_size")
+
+
+def defaults() -> dict[str, Any]:
+    return {k: v for k, (v, _d) in SETTINGS.items()}
+
+
+def parse_value(name: str, text: str) -> Any:
+    """A SET value as the setting's type; ValueError when it does not fit."""
+    default = SETTINGS[name][0] if name in SETTINGS else None
+    t = text.strip().strip("'\"")
+    if isinstance(default, bool):
+        low = t.lower()
+        if low in ("true", "on", "1", "yes", "t"):
+            return True
+        if low in ("false", "off", "0", "no", "f"):
+            return False
+        raise ValueError(f'parameter "{name}" requires a Boolean value')
+    if isinstance(default, int):
+        try:
+            v = int(t)
+        except ValueError:
+            raise ValueError(f'invalid value for parameter "{name}": "{t}"') from None
+        if v < 1 and name != "streaming_parallelism":
+            raise ValueError(f'invalid value for parameter "{name}": "{t}"')
+        if name == "streaming_parallelism" and v < 0:
+            raise ValueError(f'invalid value for parameter "{name}": "{t}"')
+        return v
+    return t
+
+
+def show_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,109 @@
+"""The serving store: DuckDB tables holding each relation's committed contents,
+answering batch SELECTs with full SQL.
+
+Each relation is a table `_ss.r<id>` with a surrogate row id `_rid`, a
+multiplicity `_n` (a view is a multiset) and its columns; the user-facing name
+is a DuckDB view in `main` exposing the visible columns, one row per copy.
+Deltas are applied once per committed epoch, in one DuckDB transaction, so a
+SELECT sees whole epochs only.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class Delta:
+    """One relation's change for an epoch: rids to delete, rows (rid, n, values...) to insert."""
+
+    deletes: list[int] = field(default_factory=list)
+    inserts: list[tuple] = field(default_factory=list)
+
+
+class ServingStore:
+    def __init__(self) -> None:
+        self.duck = duckdb.connect()
+        self.duck.execute("CREATE SCHEMA IF NOT EXISTS _ss")
+        self.lock = threading.Lock()
+        self._columns: dict[int, list[tuple[str, str, bool]]] = {}
+
+    def create_relation(self, rid: int, name: str, columns: list[tuple[str, str, bool]],
+                        multiset: bool) -> None:
+        """columns: (name, duckdb type, hidden)."""
+        self._columns[rid] = columns
+        cols = ", ".join(f"c{i} {t}" for i, (_, t, _h) in enumerate(columns))
+        visible = ", ".join(f"c{i} AS {_q(n)}" for i, (n, _t, h) in enumerate(columns) if not h)
+        source = f"_ss.r{rid}" + (", range(_n)" if multiset else "")
+        with self.lock:
+            self.duck.execute(f"CREATE TABLE IF NOT EXISTS _ss.r{rid} "
+                              f"(_rid BIGINT, _n INTEGER{', ' if cols else ''}{cols})")
+            self.duck.execute(f"CREATE OR REPLACE VIEW main.{_q(name)} AS SELECT {visible} "
+                              f"FROM {source}")
+
+    def drop_relation(self, rid: int, name: str) -> None:
+        with self.lock:
+            self.duck.execute(f"DROP VIEW IF EXISTS main.{_q(name)}")
+            self.duck.execute(f"DROP TABLE IF EXISTS _ss.r{rid}")
+        self._columns.pop(rid, None)
+
+    def apply(self, deltas: dict[int, Delta]) -> None:
+        """Apply one epoch's deltas of every relation atomically."""
+        if not any(d.deletes or d.inserts for d in deltas.values()):
+            return
+        with self.lock:
+            cur = self.duck.cursor()
+            cur.execute("BEGIN")
+            try:
+                for rid, delta in deltas.items():
+                    if rid not in self._columns:
+                        continue
+                    if delta.deletes:
+                        dels = pa.table({"rid": pa.array(delta.deletes, pa.int64())})
+                        cur.register("_del", dels)
+                        cur.execute(f"DELETE FROM _ss.r{rid} WHERE _rid IN (SELECT rid FROM _del)")
+                        cur.unregister("_del")
+                    if delta.inserts:
+                        cur.register("_ins", self._arrow(rid, delta.inserts))
+                        cur.execute(f"INSERT INTO _ss.r{rid} SELECT * FROM _ins")
+                        cur.unregister("_ins")
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.close()
+
+    def _arrow(self, rid: int, rows: list[tuple]) -> pa.Table:
+        cols = self._columns[rid]
+        data = list(zip(*rows))
+        arrays: dict[str, Any] = {"_rid": pa.array(data[0], pa.int64()),
+                                  "_n": pa.array(data[1], pa.int32())}
+        for i, (_, duck_type, _h) in enumerate(cols):
+            values = data[i + 2]
+            arrays[f"c{i}"] = _to_arrow(values, duck_type)
+        return pa.table(arrays)
+
+
+def _to_arrow(values: tuple, duck_type: str) -> pa.Array:
+    if duck_type == "INTERVAL":
+        return pa.array([None if v is None else pa.MonthDayNano([v.months, v.days, v.micros * 1000])
+                         for v in values], pa.month_day_nano_interval())
+    if duck_type.startswith("DECIMAL"):
+        # Let Arrow pick the precision; DuckDB casts to the column's scale on insert.
+        return pa.array(values) if any(v is not None for v in values) else pa.nulls(len(values))
+    if duck_type == "TIMESTAMPTZ":
+        return pa.array(values, pa.timestamp("us", tz="UTC"))
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
