@@ -110,3 +110,16 @@ def test_is_complete() -> None:
     assert not is_complete("SELECT ';")
     assert not is_complete("SELECT 1; SELECT 2")
     assert not is_complete("-- only a comment;")
+
+
+def test_run_in_process_stops_at_first_error() -> None:
+    import io
+
+    from sqlstream.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run([("c", "SELECT 1 AS a; SELECT * FROM absent_table; SELECT 2 AS b")], None,
+               out=out, err=err)
+    assert code == 1
+    assert out.getvalue() == " a \n---\n 1\n(1 row)\n\n"
+    assert err.getvalue().startswith("ERROR:  ")
