@@ -17,7 +17,7 @@ def completer(backend: LocalBackend) -> SqlCompleter:
     backend.execute("CREATE TABLE orders (order_id int, amount int, customer_id int)")
     backend.execute("CREATE TABLE customers (customer_id int, name varchar)")
     catalog = Catalog(backend.relations())
-    catalog.relations.append(RelationMeta("sys", "backpressure", "system table",
+    catalog.relations.append(RelationMeta("sys", "probe_only_here", "system table",
                                           [ColumnMeta("actor_id", "integer")]))
     return SqlCompleter(catalog)
 
@@ -35,13 +35,13 @@ def test_keywords_follow_the_case_typed(completer: SqlCompleter) -> None:
 def test_relations_after_from_and_join(completer: SqlCompleter) -> None:
     after_from = complete(completer, "SELECT * FROM ")
     assert sorted(after_from[:2]) == ["customers", "orders"]
-    assert "sys.backpressure" in after_from
+    assert "sys.probe_only_here" in after_from
     assert complete(completer, "SELECT * FROM orders o JOIN cu") == ["customers"]
     assert complete(completer, "SELECT * FROM orders, cu") == ["customers"]
 
 
 def test_schema_qualified_system_tables(completer: SqlCompleter) -> None:
-    assert complete(completer, "SELECT * FROM sys.b") == ["backpressure"]
+    assert complete(completer, "SELECT * FROM sys.probe_o") == ["probe_only_here"]
 
 
 def test_columns_of_tables_in_statement(completer: SqlCompleter) -> None:

@@ -21,7 +21,8 @@ from repl.shell import Shell, timing_text
 from sqlstream.result import Column, StatementResult
 from tests.repl.conftest import ShellDriver
 
-SETUP = "CREATE TABLE t (a int, b varchar);\rINSERT INTO t VALUES (1, 'x'), (2, NULL);\r"
+SETUP = ("CREATE TABLE t (a int, b varchar);\rINSERT INTO t VALUES (1, 'x'), (2, NULL);\r"
+         "FLUSH;\r")
 
 
 def test_multiline_statement_runs_at_semicolon(driver: ShellDriver) -> None:

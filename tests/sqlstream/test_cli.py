@@ -38,7 +38,8 @@ def test_commands_and_files_run_in_order(tmp_path: Path) -> None:
     script = tmp_path / "load.sql"
     script.write_text("CREATE TABLE t (k int, v varchar);\n"
                       "-- a comment; with a semicolon\n"
-                      "INSERT INTO t VALUES (1, 'a;b'), (20, NULL);\n")
+                      "INSERT INTO t VALUES (1, 'a;b'), (20, NULL);\n"
+                      "FLUSH;\n")
     proc = sqlstream_cmd("--memory", "-f", str(script), "-c",
                          "SELECT k, v FROM t ORDER BY k", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -81,16 +82,6 @@ def test_error_caret_under_position(tmp_path: Path) -> None:
     assert lines[0].startswith("ERROR:  ")
     assert lines[1] == "LINE 1: SELECT * FROM no_such_table"
     assert lines[2] == " " * lines[1].index("no_such_table") + "^"
-
-
-@needs_engine
-def test_data_dir_persists(tmp_path: Path) -> None:
-    data = str(tmp_path / "data")
-    first = sqlstream_cmd("--data-dir", data, "-c", "CREATE TABLE t (a int)",
-                          "-c", "INSERT INTO t VALUES (7)", "-c", "FLUSH", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    second = sqlstream_cmd("--data-dir", data, "-c", "SELECT a FROM t", cwd=tmp_path)
-    assert second.stdout == " a \n---\n 7\n(1 row)\n\n"
 
 
 def test_split_statements_respects_quotes_and_comments() -> None:
