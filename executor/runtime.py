@@ -121,6 +121,8 @@ class Runtime:
             mat = Materialize(rel.id, list(rel.pk), state, self, self.rids)
             actor.materialize = mat
             self._bump_rids(mat)
+            if state.data:  # recovery: refill the serving store from committed state
+                self.serving.apply({rel.id: mat.initial_delta()})
             mats.append(actor)
         rt = RelationRuntime(rel, [src_actor] + mats, mats, None, input_ch)
         self.relations[rel.id] = rt

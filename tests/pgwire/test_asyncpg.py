@@ -30,6 +30,7 @@ def test_fetch_execute_and_prepared(server: RunningServer) -> None:
                 "INSERT INTO apg VALUES ($1, $2, $3, $4, $5, $6)",
                 [(i, f"n{i}", i / 4, dt.date(2024, 2, i), dt.datetime(2024, 2, i, 1, 2, 3),
                   i % 2 == 0) for i in range(1, 5)])
+            await con.execute("FLUSH")
             rows = await con.fetch("SELECT id, name FROM apg WHERE id > $1 ORDER BY id", 2)
             assert [tuple(r) for r in rows] == [(3, "n3"), (4, "n4")]
             stmt = await con.prepare("SELECT score, day, at, ok FROM apg WHERE name = $1")

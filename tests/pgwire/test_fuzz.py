@@ -78,6 +78,7 @@ def fuzz_server():
     with psycopg.connect(srv.dsn(), autocommit=True) as c:
         c.execute("CREATE TABLE fuzz_t (k INT, v VARCHAR)")
         c.execute("INSERT INTO fuzz_t VALUES (1, 'one'), (2, 'two'), (3, 'three')")
+        c.execute("FLUSH")
     yield srv
     srv.close()
 
@@ -106,6 +107,7 @@ def test_server_healthy_after_fuzz(fuzz_server: RunningServer) -> None:
             rows = c.execute("SELECT k, v FROM fuzz_t ORDER BY k").fetchall()
             assert rows == [(1, "one"), (2, "two"), (3, "three")]
             c.execute("INSERT INTO fuzz_t VALUES (%s, %s)", (4, "four"))
+            c.execute("FLUSH")
             assert c.execute("SELECT count(*) FROM fuzz_t").fetchone() == (4,)
     finally:
         half_open.close()

@@ -23,7 +23,8 @@ def psql(srv: RunningServer, *args: str, stdin: str | None = None) -> subprocess
 def tables(server: RunningServer) -> RunningServer:
     r = psql(server, "-c", "CREATE TABLE psql_t (id INT, name VARCHAR, price DOUBLE PRECISION)",
              "-c", "INSERT INTO psql_t VALUES (1, 'apple', 1.5), (2, 'pear', 2.25)",
-             "-c", "CREATE MATERIALIZED VIEW psql_mv AS SELECT id, name FROM psql_t")
+             "-c", "CREATE MATERIALIZED VIEW psql_mv AS SELECT id, name FROM psql_t",
+             "-c", "FLUSH")
     assert r.returncode == 0, r.stderr
     return server
 

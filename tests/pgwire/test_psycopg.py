@@ -24,6 +24,7 @@ def test_params_and_executemany(conn: psycopg.Connection) -> None:
         cur.executemany("INSERT INTO pg3 VALUES (%s, %s, %s, %s, %s)",
                         [(i, f"n{i}", i * 0.5, dt.date(2024, 1, i), dt.datetime(2024, 1, i, 8))
                          for i in range(1, 6)])
+    conn.execute("FLUSH")
     rows = conn.execute("SELECT id, name FROM pg3 WHERE id >= %s AND name <> %s ORDER BY id",
                         (3, "n4")).fetchall()
     assert rows == [(3, "n3"), (5, "n5")]
@@ -31,6 +32,7 @@ def test_params_and_executemany(conn: psycopg.Connection) -> None:
 
 def test_prepared_statement_reused(conn: psycopg.Connection) -> None:
     conn.execute("INSERT INTO pg3 (id, name) VALUES (%s, %s)", (10, "ten"))
+    conn.execute("FLUSH")
     for _ in range(3):
         got = conn.execute("SELECT name FROM pg3 WHERE id = %s", (10,), prepare=True).fetchone()
         assert got == ("ten",)
@@ -39,6 +41,7 @@ def test_prepared_statement_reused(conn: psycopg.Connection) -> None:
 def test_binary_results_keep_types(conn: psycopg.Connection) -> None:
     conn.execute("INSERT INTO pg3 VALUES (%s, %s, %s, %s, %s)",
                  (20, "bin", 2.75, dt.date(2023, 12, 31), dt.datetime(2023, 12, 31, 23, 59, 58)))
+    conn.execute("FLUSH")
     with conn.cursor(binary=True) as cur:
         cur.execute("SELECT id, name, price, d, ts FROM pg3 WHERE id = %s", (20,))
         assert cur.fetchone() == (20, "bin", 2.75, dt.date(2023, 12, 31),
@@ -72,6 +75,7 @@ def test_transaction_mode_commit_and_error(server: RunningServer) -> None:
         c.execute("INSERT INTO pg3 (id, name) VALUES (%s, %s)", (30, "tx"))
         assert c.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
         c.commit()
+        c.execute("FLUSH")
         with pytest.raises(psycopg.Error):
             c.execute("SELECT * FROM no_such_table")
         assert c.info.transaction_status == psycopg.pq.TransactionStatus.INERROR

@@ -16,6 +16,7 @@ def test_text_queries_and_inspection(server: RunningServer) -> None:
             c.execute(text("CREATE TABLE sa_t (id INT PRIMARY KEY, label VARCHAR)"))
             c.execute(text("INSERT INTO sa_t VALUES (:i, :l)"), [{"i": 1, "l": "a"},
                                                                  {"i": 2, "l": "b"}])
+            c.execute(text("FLUSH"))
         with engine.connect() as c:
             rows = c.execute(text("SELECT label FROM sa_t WHERE id = :i"), {"i": 2}).all()
             assert rows == [("b",)]
