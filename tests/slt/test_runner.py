@@ -1,0 +1,77 @@
+"""The runner itself: it must fail on wrong results, wrong errors and missing errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import sqlstream
+from tests.slt.runner import Runner, SltFailure, parse
+
+
+def _run(text: str) -> None:
+    with sqlstream.connect(barrier_interval_ms=20) as conn:
+        Runner(conn).run(parse(text))
+
+
+def test_parse_records() -> None:
+    recs = parse("""
+# comment
+statement ok
+CREATE TABLE t (a int)
+
+statement error 23505 duplicate key
+INSERT INTO t VALUES (1)
+
+query IT rowsort
+SELECT 1,
+  'x'
+----
+1 x
+
+flush
+""")
+    assert [r.kind for r in recs] == ["statement", "statement", "query", "flush"]
+    assert recs[1].sqlstate == "23505" and recs[1].pattern == "duplicate key"
+    assert recs[2].sql == "SELECT 1,\n  'x'" and recs[2].expected == ["1 x"]
+    assert recs[2].sort == "rowsort" and recs[2].line == 9
+
+
+def test_passing_file() -> None:
+    _run("""
+statement ok
+CREATE TABLE t (a int, b varchar)
+
+statement count 2
+INSERT INTO t VALUES (2, 'two words'), (1, NULL)
+
+flush
+
+query IT rowsort
+SELECT a, b FROM t
+----
+1 NULL
+2 two   words
+
+query I valuesort
+SELECT a FROM t
+----
+2
+1
+
+statement error 42P01
+SELECT * FROM nope
+""")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("query I\nSELECT 1\n----\n2\n", "result mismatch"),
+    ("query II\nSELECT 1\n----\n1\n", "expected 2 columns"),
+    ("statement error\nSELECT 1\n", "expected an error"),
+    ("statement error 22012\nSELECT * FROM nope\n", "expected SQLSTATE 22012"),
+    ("statement ok\nSELECT * FROM nope\n", "unexpected error"),
+    ("query I\nSELECT 1 UNION ALL SELECT 2\n----\n2\n1\n", "result mismatch"),
+])
+def test_failures_name_the_line(text: str, message: str) -> None:
+    with pytest.raises(SltFailure, match=message) as info:
+        _run("\n" + text)
+    assert "<string>:2:" in str(info.value)
