@@ -22,9 +22,9 @@ import aiosqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state (
-    table_id TEXT NOT NULL, key BLOB NOT NULL, vnode INTEGER NOT NULL, entry BLOB NOT NULL,
-    PRIMARY KEY (table_id, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_log (
+    table_id TEXT NOT NULL, seq INTEGER NOT NULL, snapshot INTEGER NOT NULL, payload BLOB NOT NULL,
+    PRIMARY KEY (table_id, seq));
 CREATE TABLE IF NOT EXISTS offsets (source TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dml_log (
     table_id INTEGER NOT NULL, seq INTEGER NOT NULL, payload BLOB NOT NULL,
@@ -32,17 +32,12 @@ CREATE TABLE IF NOT EXISTS dml_log (
 """
 
 
-def encode_key(key: tuple) -> bytes:
-    # repr is deterministic for the value types the engine stores, unlike pickle
-    # (whose memo makes equal tuples encode differently).
-    return repr(key).encode()
-
-
 class CheckpointStore:
     def __init__(self, path: str) -> None:
         self.path = path
         self.db: aiosqlite.Connection | None = None
-        self._staged: dict[int, list[tuple[str, list[tuple[int, bytes, bytes | None]]]]] = defaultdict(list)
+        self._staged: dict[int, list[tuple[str, bool, bytes]]] = defaultdict(list)
+        self._seq = 0
         self._offsets: dict[int, dict[str, str]] = defaultdict(dict)
         self.committed_epoch = 0
 
@@ -55,6 +50,9 @@ class CheckpointStore:
         await self.db.executescript(_SCHEMA)
         text = await self.get_meta("committed_epoch")
         self.committed_epoch = int(text) if text else 0
+        async with self.db.execute("SELECT max(seq) FROM state_log") as cur:
+            row = await cur.fetchone()
+        self._seq = row[0] or 0 if row else 0
 
     async def close(self) -> None:
         if self.db is not None:
@@ -74,43 +72,47 @@ class CheckpointStore:
 
     # ------------------------------------------------------------------ state
     def stage(self, epoch: int, table_id: str, writes: list[tuple[int, tuple, Any]]) -> None:
-        """Called by StateTable.commit on the event loop. Values are serialized now:
-        operators may mutate them in place during the next epoch."""
-        dumps, hp = pickle.dumps, pickle.HIGHEST_PROTOCOL
-        encoded = [(vnode, encode_key(key), None if value is None else dumps((key, value), hp))
-                   for vnode, key, value in writes]
-        self._staged[epoch].append((table_id, encoded))
+        """Called by StateTable.commit on the event loop with an epoch's dirty entries
+        (value None: deleted). They are serialized now, as one blob: operators may
+        mutate values in place during the next epoch."""
+        payload = pickle.dumps([(key, value) for _vnode, key, value in writes],
+                               pickle.HIGHEST_PROTOCOL)
+        self._staged[epoch].append((table_id, False, payload))
+
+    def stage_snapshot(self, epoch: int, table_id: str, entries: list[tuple[tuple, Any]]) -> None:
+        """A state table's whole contents: replaces its log (compaction)."""
+        self._staged[epoch].append((table_id, True, pickle.dumps(entries, pickle.HIGHEST_PROTOCOL)))
 
     def stage_offset(self, epoch: int, source: str, value: str) -> None:
         self._offsets[epoch][source] = value
 
-    def staged_entries(self, epoch: int) -> int:
-        return sum(len(w) for _, w in self._staged.get(epoch, ()))
+    def staged_bytes(self, epoch: int) -> int:
+        return sum(len(p) for _, _, p in self._staged.get(epoch, ()))
 
     async def commit(self, epoch: int, extra_meta: dict[str, str] | None = None) -> None:
         """Write everything staged for epochs <= epoch, and the offsets, atomically."""
         assert self.db is not None
         epochs = sorted(e for e in set(self._staged) | set(self._offsets) if e <= epoch)
-        upserts: list[tuple[str, bytes, int, bytes]] = []
-        deletes: list[tuple[str, bytes]] = []
+        rows: list[tuple[str, int, int, bytes]] = []
+        snapshots: list[tuple[str, int]] = []
         offsets: dict[str, str] = {}
         for e in epochs:
-            for table_id, writes in self._staged.pop(e, ()):
-                for vnode, k, entry in writes:
-                    if entry is None:
-                        deletes.append((table_id, k))
-                    else:
-                        upserts.append((table_id, k, vnode, entry))
+            for table_id, snapshot, payload in self._staged.pop(e, ()):
+                self._seq += 1
+                rows.append((table_id, self._seq, int(snapshot), payload))
+                if snapshot:
+                    snapshots.append((table_id, self._seq))
             offsets.update(self._offsets.pop(e, {}))
         db = self.db
         await db.execute("BEGIN")
         try:
-            if deletes:
-                await db.executemany("DELETE FROM state WHERE table_id = ? AND key = ?", deletes)
-            if upserts:
+            if rows:
                 await db.executemany(
-                    "INSERT OR REPLACE INTO state (table_id, key, vnode, entry) VALUES (?,?,?,?)",
-                    upserts)
+                    "INSERT INTO state_log (table_id, seq, snapshot, payload) VALUES (?,?,?,?)",
+                    rows)
+            for table_id, seq in snapshots:
+                await db.execute("DELETE FROM state_log WHERE table_id = ? AND seq < ?",
+                                 (table_id, seq))
             for source, value in offsets.items():
                 await db.execute("INSERT OR REPLACE INTO offsets (source, value) VALUES (?, ?)",
                                  (source, value))
@@ -128,20 +130,25 @@ class CheckpointStore:
         self.committed_epoch = epoch
 
     async def load_state(self, table_id: str) -> list[tuple[int, tuple, Any]]:
-        """All committed entries of a state table as (vnode, key, value)."""
+        """All committed entries of a state table as (vnode, key, value); vnode is 0
+        (callers that repartition compute it from the key)."""
         assert self.db is not None
-        out = []
-        async with self.db.execute("SELECT vnode, entry FROM state WHERE table_id = ?",
-                                   (table_id,)) as cur:
-            async for vnode, entry in cur:
-                key, value = pickle.loads(entry)
-                out.append((vnode, key, value))
-        return out
+        data: dict[tuple, Any] = {}
+        async with self.db.execute(
+                "SELECT payload FROM state_log WHERE table_id = ? ORDER BY seq",
+                (table_id,)) as cur:
+            async for (payload,) in cur:
+                for key, value in pickle.loads(payload):
+                    if value is None:
+                        data.pop(key, None)
+                    else:
+                        data[key] = value
+        return [(0, k, v) for k, v in data.items()]
 
     async def drop_state(self, prefix: str) -> None:
         """Remove the state tables whose id starts with prefix (a dropped relation)."""
         assert self.db is not None
-        await self.db.execute("DELETE FROM state WHERE table_id >= ? AND table_id < ?",
+        await self.db.execute("DELETE FROM state_log WHERE table_id >= ? AND table_id < ?",
                               (prefix, prefix + "\uffff"))
 
     async def load_offsets(self) -> dict[str, str]:

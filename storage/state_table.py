@@ -5,9 +5,10 @@ Writes mark keys dirty; `commit(epoch)` hands only the dirty keys (with their
 current value, or None for a deleted key) to the checkpoint store, which writes
 them with every other actor's state of that epoch in one transaction.
 
-Each entry also records its vnode (a stable hash of the key's distribution
-prefix), so that when a fragment is rebuilt with another parallelism every actor
-loads exactly the keys routed to it.
+The checkpoint store keeps each table as a log of per-epoch delta blobs, compacted
+into a snapshot when the log outgrows the live contents. An entry's vnode (a stable
+hash of the key's distribution prefix, `vnode_of`) tells which actor owns it when a
+fragment is rebuilt with another parallelism.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class StateTable:
     columns the fragment is hash-partitioned on); 0 means a singleton fragment.
     """
 
-    __slots__ = ("table_id", "dist_len", "data", "_dirty", "_sink")
+    __slots__ = ("table_id", "dist_len", "data", "_dirty", "_sink", "_logged")
 
     def __init__(self, table_id: str, sink: StateSink | None = None, dist_len: int = 0) -> None:
         self.table_id = table_id
@@ -49,6 +50,7 @@ class StateTable:
         self.data: dict[tuple, Any] = {}
         self._dirty: set[tuple] = set()
         self._sink = sink
+        self._logged = 0  # entries written as deltas since the last full snapshot
 
     # -- reads
     def get(self, key: tuple, default: Any = None) -> Any:
@@ -93,11 +95,20 @@ class StateTable:
         """Hand the dirty keys of this epoch to the checkpoint store."""
         if not self._dirty:
             return
-        data, n = self.data, self.dist_len
-        writes = [(vnode_of(key[:n]) if n else 0, key, data.get(key)) for key in self._dirty]
+        data = self.data
+        sink = self._sink
+        self._logged += len(self._dirty)
+        # When the log of deltas has grown well past the live size, write the whole
+        # table once instead: recovery then reads at most ~3x the live entries.
+        if self._logged > 2 * len(data) + 1024 and hasattr(sink, "stage_snapshot"):
+            self._dirty = set()
+            self._logged = len(data)
+            sink.stage_snapshot(epoch, self.table_id, list(data.items()))  # type: ignore[union-attr]
+            return
+        writes = [(0, key, data.get(key)) for key in self._dirty]
         self._dirty = set()
-        if self._sink is not None:
-            self._sink.stage(epoch, self.table_id, writes)
+        if sink is not None:
+            sink.stage(epoch, self.table_id, writes)
 
     def load(self, entries: Iterator[tuple[tuple, Any]] | list[tuple[tuple, Any]]) -> None:
         """Fill from committed state at recovery (nothing is dirty afterwards)."""
