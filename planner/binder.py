@@ -623,8 +623,13 @@ class Binder:
                        else X.Literal(",", T.VARCHAR))
             pre_names.append("_sep")
             sep = len(pre) - 1
-        return AggCall(kind, arg_idx, X.agg_result_type(kind, pre[arg_idx].type), distinct,
-                       sep, order_by, filter_col)
+        result_type = X.agg_result_type(kind, pre[arg_idx].type)
+        arg_type = pre[arg_idx].type
+        if kind in ("sum", "min", "max") and arg_type.name == "numeric" and \
+                arg_type.scale is not None:
+            # PostgreSQL keeps the input's scale in sum/min/max of numeric.
+            result_type = T.numeric(38, arg_type.scale)
+        return AggCall(kind, arg_idx, result_type, distinct, sep, order_by, filter_col)
 
     # ------------------------------------------------------------- row_number()
     def _bind_row_number(self, items, plan, scope, special):
