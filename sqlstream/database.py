@@ -16,7 +16,7 @@ from executor.message import Chunk
 from executor.runtime import RelationRuntime, Runtime
 from planner.catalog import (MATERIALIZED_VIEW, TABLE, Catalog, Relation, RelationInfo)
 from planner.errors import InternalError, OperationalError
-from sqlstream.settings import DATABASE_SETTINGS, defaults
+from sqlstream.settings import SETTINGS, defaults
 from storage.checkpoint_store import CheckpointStore
 from storage.serving_store import ServingStore
 
@@ -49,7 +49,7 @@ class Database:
             os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
         self.settings = defaults()
-        self.settings.update({k: v for k, v in settings.items() if k in DATABASE_SETTINGS})
+        self.settings.update({k: v for k, v in settings.items() if k in SETTINGS})
         self.refs = 0
         self.closed = False
         self.lock = threading.RLock()  # serializes DDL and DML

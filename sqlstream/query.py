@@ -51,7 +51,25 @@ def run_duckdb(db: Any, sql: str, params: list | None = None) -> tuple[list[Colu
     finally:
         cur.close()
     cols = [Column(d[0], duck_type(str(d[1]))) for d in desc]
+    loose = [i for i, d in enumerate(desc) if str(d[1]) == T.DECIMAL.duckdb]
+    if loose and rows:
+        rows = _trim_numeric(rows, loose)
     return cols, rows
+
+
+def _trim_numeric(rows: list[tuple], positions: list[int]) -> list[tuple]:
+    """Unconstrained numeric is stored with a fixed scale; print it without the padding
+    zeros, as PostgreSQL prints a value of the scale it was written with."""
+    out = []
+    for row in rows:
+        vals = list(row)
+        for i in positions:
+            v = vals[i]
+            if v is not None and v == v:
+                v = v.normalize()
+                vals[i] = v.quantize(1) if v.as_tuple().exponent > 0 else v
+        out.append(tuple(vals))
+    return out
 
 
 _DUCK_TYPES = {
@@ -66,6 +84,8 @@ _DUCK_TYPES = {
 
 
 def duck_type(name: str) -> T.DataType:
+    if name == T.DECIMAL.duckdb:
+        return T.DECIMAL
     if name.startswith("DECIMAL"):
         m = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", name)
         return T.numeric(int(m.group(1)), int(m.group(2))) if m else T.DECIMAL
