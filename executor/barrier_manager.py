@@ -55,6 +55,7 @@ class BarrierManager:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.paused = False
+        self.on_failure: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._tasks = [asyncio.ensure_future(self._ticker()),
@@ -129,6 +130,8 @@ class BarrierManager:
         if self.failure is None:
             self.failure = exc
             log.error("stream actor failed: %r", exc)
+            if self.on_failure is not None:
+                self.on_failure()
         for rec in self.inflight.values():
             if rec.done is not None and not rec.done.done():
                 rec.done.set_exception(exc)

@@ -20,7 +20,9 @@ from executor.barrier_manager import BarrierManager
 from executor.builder import MULTI_INPUT, BuildContext, build_operator
 from executor.exchange import Channel, Dispatcher, Edge, merge, split
 from executor.message import Barrier, Chunk, Message
+from executor.metrics import ActorMetrics, ProcessCpu
 from executor.operators.materialize import Materialize
+from executor.operators.source_reader import SourceReader, open_reader
 from executor.operators.table_source import TableSource
 from planner.catalog import Relation
 from planner.stream_plan import Fragment, StreamNode, StreamPlan
@@ -44,13 +46,15 @@ class Actor:
     source: TableSource | None = None
     task: asyncio.Task | None = None
     states: list[StateTable] = field(default_factory=list)
-    rows_in: int = 0
     rows_out: int = 0
-    # wall time split (ns): busy processing, idle waiting for input, blocked on output
-    busy_ns: int = 0
-    idle_ns: int = 0
-    blocked_ns: int = 0
+    # Wall time split into busy / idle / backpressured over a sliding window
+    # (None when the setting `metrics_enabled` is off).
+    metrics: ActorMetrics | None = None
     started: float = field(default_factory=time.time)
+
+    @property
+    def rows_in(self) -> int:
+        return self.metrics.rows_in if self.metrics is not None else 0
 
 
 @dataclass
@@ -75,9 +79,29 @@ class Runtime:
         self.rids = itertools.count(1)
         self._actor_ids = itertools.count(1)
         self._serving_staged: dict[int, dict[int, list[Delta]]] = defaultdict(dict)
+        # Source readers by source name (metrics; ALTER SOURCE rate limits), and the
+        # tasks feeding connector rows into tables created WITH (connector = ...).
+        self.sources: dict[str, list[SourceReader]] = {}
+        self._pumps: dict[int, asyncio.Task] = {}
+        self.cpu = ProcessCpu(float(settings.get("metrics_window_s", 10)))
+        self._sampler: asyncio.Task | None = None
+        self.channels: list[Channel] = []
         self.barriers = BarrierManager(self._commit, store.committed_epoch,
                                        int(settings.get("barrier_interval_ms", 1000)),
                                        int(settings.get("checkpoint_frequency", 1)))
+        self.barriers.on_failure = self._on_failure
+
+    def _channel(self) -> Channel:
+        ch = Channel(self.capacity)
+        self.channels.append(ch)
+        return ch
+
+    def _on_failure(self) -> None:
+        """An actor died: close every channel so nothing stays blocked on the dead
+        graph (a DML statement's rows are already in the durable log; the rebuild
+        replays them)."""
+        for ch in self.channels:
+            ch.close()
 
     @property
     def capacity(self) -> int:
@@ -108,15 +132,17 @@ class Runtime:
     # ------------------------------------------------------------ deploy
     async def deploy_table(self, rel: Relation, parallelism: int, offset: int) -> RelationRuntime:
         """A table: source actor (DML + barriers) -> hash(pk) -> materialize actors."""
-        input_ch = Channel(self.capacity)
+        input_ch = self._channel()
         src_actor = self._new_actor(rel.id, 0, 0, 1, ["TableSource"])
+        input_ch.rx = src_actor.metrics
         source = TableSource(rel.id, self.store, offset)
         src_actor.source = source
         mats: list[Actor] = []
-        chans = [Channel(self.capacity) for _ in range(parallelism)]
+        chans = [self._channel() for _ in range(parallelism)]
         src_actor.dispatcher.edges.append(Edge(chans, tuple(rel.pk), target="mat"))
         for i in range(parallelism):
             actor = self._new_actor(rel.id, 1, i, parallelism, ["Materialize"])
+            chans[i].tx, chans[i].rx = src_actor.metrics, actor.metrics
             state = await self._state(f"r{rel.id}/mat", i, parallelism, len(rel.pk), actor)
             mat = Materialize(rel.id, list(rel.pk), state, self, self.rids)
             actor.materialize = mat
@@ -130,8 +156,35 @@ class Runtime:
         for actor, ch in zip(mats, chans):
             assert actor.materialize is not None
             self._start(actor, actor.materialize.execute(ch.__aiter__()), sink=True)
-        self.barriers.add_source(("table", rel.id), input_ch)
+        if rel.options.get("with"):
+            self._pumps[rel.id] = asyncio.ensure_future(self._pump_connector(rel, input_ch))
+        else:
+            self.barriers.add_source(("table", rel.id), input_ch)
         return rt
+
+    async def _pump_connector(self, rel: Relation, input_ch: Channel) -> None:
+        """A table WITH (connector = ...): its reader takes the barriers and feeds its
+        rows (with a hidden row id), then each barrier, into the table's input, where
+        DML statements join them."""
+        from planner.stream_plan import source_node
+        params = source_node(rel, []).params
+        hidden = any(c.hidden for c in rel.columns)
+        params["columns"] = [(c.name, c.type) for c in rel.columns if not c.hidden]
+        reader = open_reader(rel.name, f"source:table{rel.id}", params, 0, 1, self.store,
+                             self.chunk_size, row_id=hidden)
+        self.sources.setdefault(rel.name, []).append(reader)
+        self.barriers.add_source(("table", rel.id), reader.inbox)
+        try:
+            async for msg in reader.execute():
+                if type(msg) is Chunk:
+                    await input_ch.send(msg)
+                else:
+                    input_ch.send_nowait(msg)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            log.exception("source reader of table %s failed", rel.name)
+            self.barriers.fail(exc)
 
     async def deploy_view(self, rel: Relation, plan: StreamPlan, backfill: bool) -> RelationRuntime:
         """Build every fragment's actors, wire the exchanges, subscribe the scans to
@@ -149,7 +202,7 @@ class Runtime:
             for leaf in frag.leaves:
                 if leaf.kind == "exchange":
                     ups = frag_actors[leaf.upstream_fragment]
-                    grid = [[Channel(self.capacity) for _ in ups] for _ in range(n)]
+                    grid = self._grid(ups, actors)
                     for u, up in enumerate(ups):
                         keys = leaf.distribution.keys if leaf.distribution else ()
                         up.dispatcher.edges.append(Edge([grid[d][u] for d in range(n)], keys,
@@ -158,7 +211,7 @@ class Runtime:
                 else:  # table_scan: subscribe to the upstream relation's materialize actors
                     upstream = self.relations[leaf.upstream_relation]
                     ups = upstream.mat_actors
-                    grid = [[Channel(self.capacity) for _ in ups] for _ in range(n)]
+                    grid = self._grid(ups, actors)
                     keys = leaf.distribution.keys if leaf.distribution else ()
                     for u, up in enumerate(ups):
                         edge = Edge([grid[d][u] for d in range(n)], keys, target=rel.id)
@@ -180,6 +233,14 @@ class Runtime:
                 self._start(actor, stream, sink=is_sink)
         self.relations[rel.id] = rt
         return rt
+
+    def _grid(self, ups: list[Actor], downs: list[Actor]) -> list[list[Channel]]:
+        """Channels [downstream actor][upstream actor], each knowing both actors' clocks."""
+        grid = [[self._channel() for _ in ups] for _ in downs]
+        for d, down in enumerate(downs):
+            for u, up in enumerate(ups):
+                grid[d][u].tx, grid[d][u].rx = up.metrics, down.metrics
+        return grid
 
     async def _feed_snapshot(self, rows: list[tuple], edge: Edge, rt: RelationRuntime) -> None:
         size = self.chunk_size
@@ -240,9 +301,18 @@ class Runtime:
                               self, self.rids)
             actor.materialize = mat
             return self._materialize_stream(mat, node, actor, inputs, ctx)
+        if node.kind == "source":
+            reader = open_reader(node.params["name"], f"source:r{actor.relation_id}/f"
+                                 f"{actor.fragment}/o{node.op_index}/a{actor.index}of"
+                                 f"{actor.parallelism}", node.params, actor.index,
+                                 actor.parallelism, self.store, self.chunk_size)
+            self.sources.setdefault(node.params["name"], []).append(reader)
+            self.barriers.add_source(("source", actor.id), reader.inbox)
+            return reader.execute()
         if node.kind == "values":
             op = build_operator(node, ctx)
-            ch = Channel(self.capacity)
+            ch = self._channel()
+            ch.rx = actor.metrics
             self.barriers.add_source(("values", actor.id), ch)
             return op.execute(ch.__aiter__())
         op = build_operator(node, ctx)
@@ -277,9 +347,16 @@ class Runtime:
 
     def _new_actor(self, rel_id: int, frag: int, index: int, n: int,
                    operators: list[str]) -> Actor:
-        return Actor(next(self._actor_ids), rel_id, frag, index, n, operators)
+        aid = next(self._actor_ids)
+        metrics = None
+        if self.settings.get("metrics_enabled", True):
+            metrics = ActorMetrics(aid, rel_id, frag,
+                                   float(self.settings.get("metrics_window_s", 10)))
+        return Actor(aid, rel_id, frag, index, n, operators, metrics=metrics)
 
     def _start(self, actor: Actor, stream: AsyncIterator[Message], sink: bool = False) -> None:
+        if self._sampler is None:
+            self._sampler = asyncio.ensure_future(self._sample_cpu())
         if sink:
             self.barriers.add_sink(actor.id)
         actor.task = asyncio.ensure_future(self._run_actor(actor, stream, sink))
@@ -287,17 +364,17 @@ class Runtime:
     async def _run_actor(self, actor: Actor, stream: AsyncIterator[Message], sink: bool) -> None:
         dispatcher = actor.dispatcher
         barriers = self.barriers
-        perf = time.perf_counter_ns
+        metrics = actor.metrics
         try:
-            t = perf()
+            # Busy / idle / backpressured time is switched by the channels the actor
+            # reads and writes (executor/metrics.py); here only rows are counted.
             async for msg in stream:
-                t1 = perf()
-                actor.busy_ns += t1 - t
                 if type(msg) is Chunk:
-                    actor.rows_out += len(msg.rows)
+                    n = len(msg.rows)
+                    actor.rows_out += n
+                    if metrics is not None:
+                        metrics.add_rows(n)
                 await dispatcher.dispatch(msg)
-                t = perf()
-                actor.blocked_ns += t - t1
                 if sink and type(msg) is Barrier:
                     barriers.collect(actor.id, msg.epoch)
         except asyncio.CancelledError:
@@ -318,8 +395,18 @@ class Runtime:
                 actor.dispatcher.remove_target(rel_id)
         self.barriers.remove_sinks([a.id for a in rt.mat_actors])
         self.barriers.remove_source(("table", rel_id))
+        pump = self._pumps.pop(rel_id, None)
+        if pump is not None:
+            pump.cancel()
+        for name in list(self.sources):
+            self.sources[name] = [r for r in self.sources[name]
+                                  if not r.key.startswith((f"source:r{rel_id}/",
+                                                           f"source:table{rel_id}"))]
+            if not self.sources[name]:
+                del self.sources[name]
         for a in rt.actors:
             self.barriers.remove_source(("values", a.id))
+            self.barriers.remove_source(("source", a.id))
             if a.task is not None:
                 a.task.cancel()
         for a in rt.actors:
@@ -329,8 +416,18 @@ class Runtime:
                 except BaseException:
                     pass
 
+    async def _sample_cpu(self) -> None:
+        """Process CPU time once a second: tells a CPU-bound process (sys.bottlenecks)."""
+        while True:
+            self.cpu.sample()
+            await asyncio.sleep(1.0)
+
     async def stop(self) -> None:
+        if self._sampler is not None:
+            self._sampler.cancel()
         await self.barriers.stop()
+        for pump in self._pumps.values():
+            pump.cancel()
         for rt in list(self.relations.values()):
             for a in rt.actors:
                 if a.task is not None:

@@ -17,6 +17,7 @@ from planner.logical import (Field, LogicalAgg, LogicalDistinct, LogicalFilter, 
                              LogicalNode, LogicalProject, LogicalScan, LogicalTopN, LogicalUnion,
                              LogicalValues)
 from planner import expressions as X
+from planner.catalog import SOURCE, Relation
 from planner.errors import not_supported
 
 
@@ -81,6 +82,8 @@ class StreamNode:
                     + ", ".join(f.name for f in self.schema) + "] }")
         if k == "table_scan":
             return f"StreamTableScan {{ table: {p['name']}, distribution: {self.distribution} }}"
+        if k == "source":
+            return f"StreamSource {{ source: {p['name']}, connector: {p['options'].get('connector')} }}"
         if k == "exchange":
             return (f"StreamExchange {{ from: fragment {self.upstream_fragment}, "
                     f"distribution: {self.distribution} }}")
@@ -179,12 +182,15 @@ class StreamPlanner:
         if isinstance(node, LogicalScan):
             rel = node.relation
             all_fields = [Field(c.name, c.type) for c in rel.columns]
-            scan = StreamNode("table_scan", all_fields, [],
-                              {"name": rel.name, "relation_id": rel.id},
-                              list(rel.pk) if rel.pk else [],
-                              upstream_relation=rel.id,
-                              distribution=Distribution("hash", tuple(rel.pk or range(len(
-                                  rel.columns)))))
+            if rel.kind == SOURCE:
+                scan = source_node(rel, all_fields)
+            else:
+                scan = StreamNode("table_scan", all_fields, [],
+                                  {"name": rel.name, "relation_id": rel.id},
+                                  list(rel.pk) if rel.pk else [],
+                                  upstream_relation=rel.id,
+                                  distribution=Distribution("hash", tuple(rel.pk or range(len(
+                                      rel.columns)))))
             if node.columns == list(range(len(rel.columns))):
                 return scan
             exprs = [X.InputRef(i, rel.columns[i].type, rel.columns[i].name) for i in node.columns]
@@ -193,6 +199,18 @@ class StreamPlanner:
             return StreamNode("project", node.schema, [scan], {"exprs": exprs}, key)
         if isinstance(node, LogicalProject):
             child = self._lower(node.input)
+            if child.kind == "project" and all(isinstance(e, X.InputRef)
+                                               for e in child.params["exprs"]):
+                # A column selection below: fold it into this projection.
+                from planner.optimizer import substitute
+                inner = child.params["exprs"]
+                node = LogicalProject(node.input, [substitute(e, inner) for e in node.exprs],
+                                      node.names)
+                child = child.inputs[0]
+            if len(node.exprs) == len(child.schema) and all(
+                    isinstance(e, X.InputRef) and e.index == i for i, e in enumerate(node.exprs)):
+                child.schema = node.schema  # an identity projection only renames
+                return child
             mapping = {e.index: i for i, e in enumerate(node.exprs) if isinstance(e, X.InputRef)}
             key = [mapping[k] for k in child.stream_key] \
                 if child.stream_key and all(k in mapping for k in child.stream_key) else []
@@ -257,6 +275,24 @@ class StreamPlanner:
             return StreamNode("values", node.schema, [], {"rows": node.rows, "singleton": True},
                               [])
         raise not_supported(f"{type(node).__name__} in a streaming query")
+
+
+def source_node(rel: Relation, fields: list[Field]) -> StreamNode:
+    """A source's reader inside a view's graph: a leaf that generates rows itself
+    (each view reading a source gets its own readers)."""
+    opts = rel.options
+    wm = opts.get("watermark")
+    watermark = None
+    if wm:
+        idx = rel.column_index(wm[0])
+        watermark = (idx, int(wm[1])) if idx is not None else None
+    return StreamNode("source", fields, [],
+                      {"name": rel.name, "relation_id": rel.id,
+                       "options": dict(opts.get("with", {})),
+                       "columns": [(c.name, c.type) for c in rel.columns],
+                       "encode": opts.get("encode"),
+                       "encode_options": dict(opts.get("encode_options") or {}),
+                       "watermark": watermark}, [])
 
 
 def _number_ops(frag: Fragment) -> None:

@@ -5,6 +5,7 @@ in this process."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ from storage.checkpoint_store import CheckpointStore
 from storage.serving_store import ServingStore
 
 R = TypeVar("R")
+log = logging.getLogger("sqlstream")
 
 _registry: dict[str, "Database"] = {}
 _registry_lock = threading.Lock()
@@ -118,13 +120,28 @@ class Database:
         return fut.result(timeout)
 
     def flush(self) -> int:
+        """Inject a checkpoint barrier and wait for its commit. If an actor has
+        failed, the runtime is first rebuilt from the last committed epoch (the
+        acknowledged DML after it is replayed), so nothing acknowledged is lost."""
         assert self.runtime is not None
-        try:
-            return self.run(self.runtime.barriers.flush())
-        except (OperationalError, InternalError):
-            raise
-        except Exception as exc:
-            raise InternalError(f"streaming failed: {exc!r}", "XX000") from exc
+        for attempt in (1, 2):
+            if self.runtime.barriers.failure is not None:
+                failure = self.runtime.barriers.failure
+                log.warning("rebuilding the stream graph after a failure: %r", failure)
+                if attempt == 2:
+                    break
+                with self.lock:
+                    from sqlstream import recovery
+                    self.run(recovery.restart(self))
+            try:
+                return self.run(self.runtime.barriers.flush())
+            except (OperationalError, InternalError):
+                raise
+            except Exception:
+                if attempt == 2:
+                    break
+        failure = self.runtime.barriers.failure
+        raise InternalError(f"streaming failed: {failure!r}", "XX000")
 
     # ------------------------------------------------------------ DML entry
     def push_changes(self, rel: Relation, ops: list[int], rows: list[tuple]) -> None:

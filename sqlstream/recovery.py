@@ -28,6 +28,23 @@ async def start(db: "Database") -> None:
     db.catalog = catalog
     from sqlstream.system_tables import register_system_tables
     register_system_tables(db)
+    await rebuild(db)
+
+
+async def restart(db: "Database") -> None:
+    """After an actor failed: drop every actor and all uncommitted state, then
+    rebuild from the last committed epoch and replay the acknowledged DML after it."""
+    if db.runtime is not None:
+        await db.runtime.stop()
+    for rel in db.catalog.relations.values():
+        if rel.kind in (TABLE, MATERIALIZED_VIEW):
+            db.serving.drop_relation(rel.id, rel.name)
+    db.writers.clear()
+    await rebuild(db)
+
+
+async def rebuild(db: "Database") -> None:
+    catalog = db.catalog
     db.runtime = runtime = Runtime(db.store, db.serving, db.settings)
     offsets = await db.store.load_offsets()
     for rel in sorted(catalog.relations.values(), key=lambda r: r.id):
