@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 from executor.message import Barrier, Chunk, Message
+from executor.metrics import BLOCKED, ActorMetrics
 from storage.state_table import stable_hash
 
 
@@ -26,7 +27,7 @@ class ChannelClosed(Exception):
 
 class Channel:
     __slots__ = ("capacity", "rows", "_queue", "_readable", "_writable", "closed",
-                 "blocked_ns", "rows_sent")
+                 "blocked_ns", "rows_sent", "rx", "tx")
 
     def __init__(self, capacity: int = 2048) -> None:
         self.capacity = capacity
@@ -37,6 +38,9 @@ class Channel:
         self.closed = False
         self.blocked_ns = 0  # total time senders waited for room (backpressure)
         self.rows_sent = 0
+        # Clocks of the receiving and sending actors (None: not an actor, or metrics off).
+        self.rx: ActorMetrics | None = None
+        self.tx: ActorMetrics | None = None
 
     async def send(self, msg: Any) -> None:
         if self.closed:
@@ -45,9 +49,13 @@ class Channel:
             n = len(msg.rows)
             if self.rows and self.rows + n > self.capacity:
                 t0 = time.perf_counter_ns()
+                tx = self.tx
+                prev = tx.switch(BLOCKED) if tx is not None else 0
                 while self.rows and self.rows + n > self.capacity and not self.closed:
                     self._writable = asyncio.get_running_loop().create_future()
                     await self._writable
+                if tx is not None:
+                    tx.switch(prev)
                 self.blocked_ns += time.perf_counter_ns() - t0
                 if self.closed:
                     return
@@ -69,14 +77,29 @@ class Channel:
             self._readable.set_result(None)
 
     async def recv(self) -> Any:
-        while not self._queue:
-            if self.closed:
-                raise ChannelClosed
-            self._readable = asyncio.get_running_loop().create_future()
-            await self._readable
+        if not self._queue:
+            rx = self.rx
+            if rx is not None:
+                rx.idle_enter()
+            try:
+                while not self._queue:
+                    if self.closed:
+                        raise ChannelClosed
+                    self._readable = asyncio.get_running_loop().create_future()
+                    await self._readable
+            finally:
+                if rx is not None:
+                    rx.idle_exit()
+        return self.take()
+
+    def take(self) -> Any:
+        """The next queued message (the queue must not be empty)."""
         msg = self._queue.popleft()
         if isinstance(msg, Chunk):
-            self.rows -= len(msg.rows)
+            n = len(msg.rows)
+            self.rows -= n
+            if self.rx is not None:
+                self.rx.rows_in += n
             if self._writable is not None and not self._writable.done() and (
                     self.rows + 0 < self.capacity):
                 self._writable.set_result(None)
@@ -156,14 +179,54 @@ def owner_of_vnode(vnode: int, n: int) -> int:
 
 
 async def merge(channels: list[Channel]) -> AsyncIterator[Message]:
-    """One input stream from several upstream actors, barriers aligned."""
+    """One input stream from several upstream actors, barriers aligned: after a
+    barrier arrives on one channel, that channel is not read until the barrier
+    arrived on all. Channels are read in turn without a task per message; while
+    none has a message the actor waits on one future they all wake (idle time)."""
     if len(channels) == 1:
         async for msg in channels[0]:
             yield msg
         return
-    from executor.align import align
-    async for _, msg in align([ch.__aiter__() for ch in channels]):
-        yield msg
+    n = len(channels)
+    rx = channels[0].rx
+    blocked: dict[int, Barrier] = {}
+    while True:
+        progressed = False
+        for i in range(n):
+            ch = channels[i]
+            if i in blocked or not ch._queue:
+                continue
+            msg = ch.take()
+            progressed = True
+            if isinstance(msg, Barrier):
+                blocked[i] = msg
+            else:
+                yield msg
+        open_ = [i for i in range(n) if not (channels[i].closed and not channels[i]._queue)]
+        if blocked and all(i in blocked for i in open_):
+            barrier = next(iter(blocked.values()))
+            for b in blocked.values():
+                if b.epoch != barrier.epoch:
+                    raise RuntimeError(
+                        f"barrier misalignment: epoch {b.epoch} vs {barrier.epoch}")
+            blocked.clear()
+            yield barrier
+            continue
+        if progressed:
+            continue
+        if not open_:
+            return
+        fut = asyncio.get_running_loop().create_future()
+        for i in open_:
+            if i not in blocked:
+                channels[i]._readable = fut
+        if rx is not None:
+            rx.idle_enter()
+        try:
+            await fut
+        finally:
+            if rx is not None:
+                rx.idle_exit()
 
 
 __all__ = ["Channel", "Edge", "Dispatcher", "split", "merge", "Barrier"]

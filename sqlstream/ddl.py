@@ -16,7 +16,8 @@ from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE
                             UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError, not_supported)
 from planner.parse import bind_parameters, parse
 from planner.planner import plan_view, view_query
-from sqlstream import recovery
+from planner.source_def import has_connector
+from sqlstream import recovery, sources
 from sqlstream.result import Column, StatementResult
 
 if TYPE_CHECKING:
@@ -27,7 +28,12 @@ _CREATE_MV = re.compile(r"^CREATE\s+MATERIALIZED\s+VIEW\b", re.I)
 
 def execute(session: "Session", text: str, params: Sequence[Any] | None) -> StatementResult:
     head = " ".join(text.split()[:3]).upper()
-    if head.startswith("CREATE SOURCE") or head.startswith("CREATE FUNCTION") or \
+    if head.startswith("CREATE SOURCE") or (head.startswith("CREATE TABLE")
+                                            and has_connector(text)):
+        return sources.create(session, text)
+    if head.startswith("ALTER") and sources.is_alter_rate_limit(text):
+        return sources.alter_rate_limit(session, text)
+    if head.startswith("CREATE FUNCTION") or \
             head.startswith("CREATE SINK") or head.startswith("CREATE INDEX"):
         raise not_supported(" ".join(text.split()[:2]).upper(), 1)
     if head.startswith("ALTER"):

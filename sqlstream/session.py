@@ -20,6 +20,11 @@ from sqlstream.database import Database
 from sqlstream.result import Column, StatementResult
 from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
 
+try:  # PostgreSQL catalog compatibility, from the wire-protocol layer
+    from planner import pg_compat
+except ImportError:  # pragma: no cover
+    pg_compat = None  # type: ignore[assignment]
+
 __all__ = ["Database", "Session"]
 
 _TXN = re.compile(r"^(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE"
@@ -105,6 +110,8 @@ class Session:
             return ddl.explain(self, m.group(1), params)
         if re.match(r"^(CREATE|DROP|ALTER)\s", text, re.I):
             return ddl.execute(self, text, params)
+        if pg_compat is not None and re.match(r"^\s*(SELECT|WITH)\b", text, re.I):
+            text = pg_compat.preprocess_sql(text)
         tree = bind_parameters(parse(text), list(params) if params else None)
         if isinstance(tree, (exp.Select, exp.Union, exp.Subquery, exp.Except, exp.Intersect,
                              exp.Values)):

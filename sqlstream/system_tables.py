@@ -5,6 +5,7 @@ just before a query that names them."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -12,6 +13,7 @@ from planner import types as T
 from planner.catalog import SYSTEM_TABLE, ColumnDef, Relation
 
 if TYPE_CHECKING:
+    from executor.runtime import Actor, RelationRuntime, Runtime
     from sqlstream.database import Database
 
 Rows = Callable[["Database"], list[tuple]]
@@ -77,14 +79,11 @@ def _relations(db: "Database") -> list[tuple]:
                             ("upstream_fragment_ids", T.VARCHAR)])
 def _fragments(db: "Database") -> list[tuple]:
     out = []
-    assert db.runtime is not None
-    for rt in db.runtime.relations.values():
-        seen: dict[int, Any] = {}
-        for a in rt.actors:
-            seen.setdefault(a.fragment, a)
-        for frag, a in seen.items():
-            out.append((fragment_id(rt.relation.id, frag), rt.relation.name,
-                        " -> ".join(reversed(a.operators)), a.parallelism, ""))
+    for rt, frag, actors in _fragment_actors(db):
+        ups = _upstream_fragments(db, rt, frag)
+        out.append((fragment_id(rt.relation.id, frag), rt.relation.name,
+                    " -> ".join(reversed(actors[0].operators)), len(actors),
+                    ",".join(str(u) for u in ups)))
     return out
 
 
@@ -92,14 +91,88 @@ def fragment_id(rel_id: int, frag: int) -> int:
     return rel_id * 1000 + frag
 
 
+def _runtime(db: "Database") -> "Runtime":
+    assert db.runtime is not None
+    return db.runtime
+
+
+def _fragment_actors(db: "Database") -> list[tuple["RelationRuntime", int, list["Actor"]]]:
+    out = []
+    for rt in _runtime(db).relations.values():
+        by_frag: dict[int, list[Actor]] = {}
+        for a in rt.actors:
+            by_frag.setdefault(a.fragment, []).append(a)
+        out += [(rt, f, actors) for f, actors in by_frag.items()]
+    return out
+
+
+def _upstream_fragments(db: "Database", rt: "RelationRuntime", frag: int) -> list[int]:
+    if rt.plan is None:  # a table: source fragment 0 feeds materialize fragment 1
+        return [fragment_id(rt.relation.id, 0)] if frag == 1 else []
+    ups: list[int] = []
+    for f in rt.plan.fragments:
+        if f.index != frag:
+            continue
+        for leaf in f.leaves:
+            if leaf.kind == "exchange":
+                ups.append(fragment_id(rt.relation.id, leaf.upstream_fragment))
+            elif leaf.upstream_relation in _runtime(db).relations:
+                up = _runtime(db).relations[leaf.upstream_relation]
+                if up.mat_actors:
+                    ups.append(fragment_id(up.relation.id, up.mat_actors[0].fragment))
+    return list(dict.fromkeys(ups))
+
+
 @system_table("actors", [("actor_id", T.INT32), ("fragment_id", T.INT32),
                          ("relation", T.VARCHAR), ("operator", T.VARCHAR),
-                         ("rows_in", T.INT64), ("rows_out", T.INT64)])
+                         ("rows_in", T.INT64), ("rows_out", T.INT64),
+                         ("busy_ratio", T.FLOAT64), ("idle_ratio", T.FLOAT64),
+                         ("backpressure_ratio", T.FLOAT64), ("rows_per_second", T.FLOAT64)])
 def _actors(db: "Database") -> list[tuple]:
-    assert db.runtime is not None
-    return [(a.id, fragment_id(rt.relation.id, a.fragment), rt.relation.name,
-             a.operators[0] if a.operators else "", a.rows_in, a.rows_out)
-            for rt in db.runtime.relations.values() for a in rt.actors]
+    out = []
+    for rt in _runtime(db).relations.values():
+        for a in rt.actors:
+            f = a.metrics.figures() if a.metrics is not None else None
+            out.append((a.id, fragment_id(rt.relation.id, a.fragment), rt.relation.name,
+                        _operator(a), a.rows_in, a.rows_out,
+                        f and f.busy_ratio, f and f.idle_ratio, f and f.backpressure_ratio,
+                        f and f.rows_per_second))
+    return out
+
+
+def _operator(a: "Actor") -> str:
+    """The actor's chain, innermost first, as one name (e.g. `StreamProject -> StreamHashAgg`)."""
+    return " -> ".join(reversed(a.operators)) if a.operators else ""
+
+
+@system_table("backpressure", [("actor_id", T.INT32), ("fragment_id", T.INT32),
+                               ("relation", T.VARCHAR), ("operator", T.VARCHAR),
+                               ("downstream_fragment_id", T.INT32), ("busy_ratio", T.FLOAT64),
+                               ("idle_ratio", T.FLOAT64), ("backpressure_ratio", T.FLOAT64),
+                               ("queue_rows", T.INT64), ("queue_capacity", T.INT64),
+                               ("rows_per_second", T.FLOAT64)])
+def _backpressure(db: "Database") -> list[tuple]:
+    """One row per actor output edge; an actor without outputs (a sink) gets one row
+    with a null downstream so every actor's time split is visible."""
+    out = []
+    for rt in _runtime(db).relations.values():
+        for a in rt.actors:
+            if a.metrics is None:
+                continue
+            f = a.metrics.figures()
+            head = (a.id, fragment_id(rt.relation.id, a.fragment), rt.relation.name,
+                    _operator(a))
+            ratios = (f.busy_ratio, f.idle_ratio, f.backpressure_ratio)
+            edges = [e for e in a.dispatcher.edges if e.channels]
+            if not edges:
+                out.append(head + (None,) + ratios + (None, None, f.rows_per_second))
+            for e in edges:
+                rx = e.channels[0].rx
+                down = fragment_id(rx.relation_id, rx.fragment) if rx is not None else None
+                out.append(head + (down,) + ratios + (
+                    sum(ch.rows for ch in e.channels), sum(ch.capacity for ch in e.channels),
+                    f.rows_per_second))
+    return out
 
 
 @system_table("barrier_latency", [("epoch", T.INT64), ("kind", T.VARCHAR),
@@ -112,18 +185,75 @@ def _barrier_latency(db: "Database") -> list[tuple]:
 
 
 @system_table("state_tables", [("relation", T.VARCHAR), ("operator", T.VARCHAR),
-                               ("rows", T.INT64), ("bytes", T.INT64)])
+                               ("rows", T.INT64), ("bytes", T.INT64),
+                               ("state_table", T.VARCHAR)])
 def _state_tables(db: "Database") -> list[tuple]:
-    assert db.runtime is not None
     out = []
-    for rt in db.runtime.relations.values():
+    for rt in _runtime(db).relations.values():
         for a in rt.actors:
             for st in a.states:
-                n = len(st)
-                sample = next(iter(st.data.items()), None)
-                per = len(repr(sample)) + 64 if sample is not None else 0
-                out.append((rt.relation.name, st.table_id, n, n * per))
+                out.append((rt.relation.name, _state_operator(a, st.table_id), len(st),
+                            state_bytes(st), st.table_id))
     return out
+
+
+def state_bytes(st: Any) -> int:
+    """Approximate bytes of a state table: entries times the size of a sampled few
+    (their printed form plus dict overhead): cheap enough to read on every query."""
+    n = len(st)
+    if not n:
+        return 0
+    sample = list(itertools.islice(st.data.items(), 8))
+    per = sum(len(repr(kv)) for kv in sample) / len(sample) + 100
+    return int(n * per)
+
+
+def _state_operator(a: "Actor", table_id: str) -> str:
+    """The operator owning a state table `r<rel>/f<frag>/o<op>...`: its plan name."""
+    if "/mat/" in table_id:
+        return "StreamMaterialize"
+    return _operator(a)
+
+
+@system_table("sources", [("source", T.VARCHAR), ("connector", T.VARCHAR),
+                          ("rows_read", T.INT64), ("rows_per_second", T.FLOAT64),
+                          ("lag", T.INT64), ("parse_errors", T.INT64),
+                          ("last_error", T.VARCHAR)])
+def _sources(db: "Database") -> list[tuple]:
+    """Table sources (DML): lag is the rows written but not yet read by the source
+    actor. Connector sources report their reader's own counters."""
+    out = []
+    rt_all = _runtime(db)
+    for rt in rt_all.relations.values():
+        src = next((a for a in rt.actors if a.source is not None), None)
+        if src is not None and src.source is not None:
+            f = src.metrics.figures() if src.metrics is not None else None
+            lag = rt.input.rows if rt.input is not None else None
+            out.append((rt.relation.name, "table", src.source.rows_read,
+                        f and f.rows_per_second, lag, 0, None))
+        elif rt.relation.kind == "source":
+            out.append(_connector_source(rt))
+    return out
+
+
+def _connector_source(rt: "RelationRuntime") -> tuple:
+    actors = [a for a in rt.actors if a.fragment == 0] or rt.actors
+    rows = errors = 0
+    last: str | None = None
+    lag: int | None = None
+    for a in actors:
+        m = getattr(a, "source_metrics", None) or getattr(a.source, "metrics", None)
+        if m is not None:
+            rows += getattr(m, "rows_read", 0)
+            errors += getattr(m, "parse_errors", 0)
+            last = getattr(m, "last_error", None) or last
+            if getattr(m, "lag", None) is not None:
+                lag = (lag or 0) + int(m.lag)
+        else:
+            rows += a.rows_out
+    rate = sum(a.metrics.figures().rows_per_second for a in actors if a.metrics is not None)
+    return (rt.relation.name, str(rt.relation.options.get("connector", "")), rows, rate, lag,
+            errors, last)
 
 
 @system_table("ddl_progress", [("ddl_id", T.INT32), ("relation", T.VARCHAR),
@@ -141,3 +271,92 @@ def _ddl_progress(db: "Database") -> list[tuple]:
 
 
 __all__ = ["register_system_tables", "refresh", "time"]
+
+
+# ---------------------------------------------------------------- bottlenecks
+_BLOCKED = 0.5  # an upstream sending at most half the time is backpressured
+_NOT_BLOCKED = 0.3  # the root itself is not waiting on its own downstream
+_BUSY = 0.3  # ... and spends a real share of its time working
+_EXTERNAL = 0.5  # share of busy time inside blocking calls that makes them the cause
+_SKEW = 2.0  # busiest actor of a fragment this many times its quietest sibling
+_CPU_BOUND = 0.85  # process CPU seconds per wall second (one core under the GIL)
+
+
+@system_table("bottlenecks", [("relation", T.VARCHAR), ("fragment_id", T.INT32),
+                              ("operator", T.VARCHAR), ("cause", T.VARCHAR),
+                              ("evidence", T.VARCHAR), ("suggestion", T.VARCHAR)])
+def _bottlenecks(db: "Database") -> list[tuple]:
+    """The operators at the root of backpressure: busy, not blocked themselves, with
+    an upstream actor blocked sending to them. Empty when nothing is backpressured."""
+    rt_all = _runtime(db)
+    actors = [(rt, a, a.metrics.figures()) for rt in rt_all.relations.values()
+              for a in rt.actors if a.metrics is not None]
+    by_metrics = {id(a.metrics): (rt, a, f) for rt, a, f in actors}
+    # Upstream actors of each actor: who sends into the channels it reads.
+    upstream: dict[int, list[tuple[Any, Any, Any]]] = {}
+    for rt, a, f in actors:
+        for e in a.dispatcher.edges:
+            for ch in e.channels:
+                if ch.rx is not None and id(ch.rx) in by_metrics:
+                    upstream.setdefault(id(ch.rx), []).append((rt, a, f))
+    cpu = rt_all.cpu.utilization()
+    out: dict[tuple[int, int], tuple] = {}
+    for rt, a, f in actors:
+        assert a.metrics is not None
+        ups = [u for u in upstream.get(id(a.metrics), []) if u[2].backpressure_ratio >= _BLOCKED]
+        if not ups or f.backpressure_ratio >= _NOT_BLOCKED or f.busy_ratio < _BUSY:
+            continue
+        key = (rt.relation.id, a.fragment)
+        if key in out and out[key][-1] >= f.busy_ratio:
+            continue
+        siblings = [x for x in actors if x[0] is rt and x[1].fragment == a.fragment]
+        out[key] = _diagnose(rt, a, f, ups, siblings, cpu) + (f.busy_ratio,)
+    return [row[:-1] for row in out.values()]
+
+
+def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: list,
+              cpu: float | None) -> tuple:
+    name = rt.relation.name
+    frag = fragment_id(rt.relation.id, a.fragment)
+    up = max(ups, key=lambda u: u[2].backpressure_ratio)
+    evidence = (f"actor {a.id} busy {f.busy_ratio:.0%}, idle {f.idle_ratio:.0%}, "
+                f"backpressured {f.backpressure_ratio:.0%} at {f.rows_per_second:.0f} rows/s; "
+                f"upstream actor {up[1].id} ({up[0].relation.name}) backpressured "
+                f"{up[2].backpressure_ratio:.0%}")
+    if cpu is not None:
+        evidence += f"; process CPU {cpu:.0%} of one core"
+    ops = [o for o in a.operators if o not in ("StreamMaterialize",)] or a.operators
+    stateful = [o for o in ops if "Agg" in o or "Join" in o or "TopN" in o or "Distinct" in o]
+    operator = (stateful or ops or [""])[0]
+    n = len(siblings)
+    rescale = f"ALTER MATERIALIZED VIEW {name} SET PARALLELISM = {max(2, 2 * n)}"
+    state = sum(state_bytes(st) for st in a.states)
+    limit = 64 << 20
+    busy = [s[2].busy_ratio for s in siblings]
+    if f.busy_ratio > 0 and f.external_ratio / f.busy_ratio >= _EXTERNAL:
+        calls = ", ".join(a.metrics.external_names) if a.metrics is not None else ""
+        operator = "StreamProject" if "StreamProject" in a.operators else operator
+        operator += f" ({calls})" if calls else ""
+        return (name, frag, operator, "external calls",
+                evidence + f"; {f.external_ratio / f.busy_ratio:.0%} of busy time inside "
+                           f"blocking calls of {calls or 'a UDF'}",
+                f"make the call async (async def, calls then overlap) or add parallelism: "
+                f"{rescale}")
+    if n > 1 and max(busy) >= _BUSY and max(busy) >= _SKEW * max(min(busy), 0.01):
+        return (name, frag, operator, "skewed partitions",
+                evidence + f"; busy ratios of the fragment's {n} actors: "
+                           + ", ".join(f"{b:.0%}" for b in busy),
+                "one key range gets most rows, so more parallelism does not help: filter "
+                "earlier, or spread the hot keys (e.g. pre-aggregate on a finer key)")
+    if state >= limit:
+        return (name, frag, operator, "state too large",
+                evidence + f"; its state holds about {state >> 20} MiB",
+                "give state more room, filter earlier, or bound the state "
+                "(a window closed by a watermark)")
+    if cpu is not None and cpu >= _CPU_BOUND and f.busy_ratio < 0.6:
+        return (name, frag, operator, "insufficient resources",
+                evidence + "; the process is CPU bound and this actor waits for its turn",
+                "give the process more CPU (run heavy views in another process), "
+                "or filter earlier to do less work")
+    return (name, frag, operator, "slow operator", evidence,
+            f"add parallelism ({rescale}), optimize the expression, or filter earlier")
