@@ -64,11 +64,8 @@ class BarrierManager:
     async def stop(self) -> None:
         for t in self._tasks:
             t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except BaseException:
-                pass
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
 
     # ------------------------------------------------------------ registration
     def add_source(self, key: Any, channel: Any) -> None:
