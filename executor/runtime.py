@@ -407,14 +407,7 @@ class Runtime:
         for a in rt.actors:
             self.barriers.remove_source(("values", a.id))
             self.barriers.remove_source(("source", a.id))
-            if a.task is not None:
-                a.task.cancel()
-        for a in rt.actors:
-            if a.task is not None:
-                try:
-                    await a.task
-                except BaseException:
-                    pass
+        await _cancel_all([a.task for a in rt.actors if a.task is not None])
 
     async def _sample_cpu(self) -> None:
         """Process CPU time once a second: tells a CPU-bound process (sys.bottlenecks)."""
@@ -428,18 +421,21 @@ class Runtime:
         await self.barriers.stop()
         for pump in self._pumps.values():
             pump.cancel()
-        for rt in list(self.relations.values()):
-            for a in rt.actors:
-                if a.task is not None:
-                    a.task.cancel()
-        for rt in list(self.relations.values()):
-            for a in rt.actors:
-                if a.task is not None:
-                    try:
-                        await a.task
-                    except BaseException:
-                        pass
+        self._on_failure()  # close every channel: nothing may stay blocked on one
+        await _cancel_all([a.task for rt in self.relations.values() for a in rt.actors
+                           if a.task is not None])
 
+
+async def _cancel_all(tasks: list[asyncio.Task]) -> None:
+    """Cancel tasks and wait for them, a bounded time: a task that does not end is
+    reported instead of hanging the caller."""
+    for t in tasks:
+        t.cancel()
+    if not tasks:
+        return
+    _done, pending = await asyncio.wait(tasks, timeout=5)
+    for t in pending:
+        log.error("actor task did not stop when cancelled: %s", t.get_stack(limit=8))
 
 def _op_names(root: StreamNode) -> list[str]:
     names = []
