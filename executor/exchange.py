@@ -153,10 +153,10 @@ class Dispatcher:
         keep = []
         for e in self.edges:
             if e.target is target:
+                # Closed channels make a backfill feeder still running finish at once;
+                # it is not cancelled, since the upstream actor may be awaiting it.
                 for ch in e.channels:
                     ch.close()
-                if e.feeder is not None:
-                    e.feeder.cancel()
             else:
                 keep.append(e)
         self.edges = keep
