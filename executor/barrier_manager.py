@@ -154,6 +154,8 @@ class BarrierManager:
                 if rec.kind == BarrierKind.CHECKPOINT.value:
                     try:
                         await self.commit(epoch)
+                    except asyncio.CancelledError:
+                        raise
                     except BaseException as exc:  # storage failure: stop committing
                         self.fail(exc)
                         break
