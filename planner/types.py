@@ -463,3 +463,27 @@ def to_text(value: Any) -> str:
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
     return str(value)
+
+
+def coercer(t: DataType) -> Any:
+    """A function converting one value to `t`, with a fast path for values that
+    already have the right Python type (the common case for bulk inserts)."""
+    name = t.name
+    if name in ("smallint", "integer", "bigint"):
+        bits = {"smallint": 15, "integer": 31, "bigint": 63}[name]
+        lo, hi = -(1 << bits), 1 << bits
+
+        def to_int(v: Any) -> Any:
+            if type(v) is int and lo <= v < hi:
+                return v
+            return coerce(v, t)
+        return to_int
+    fast = {"double precision": float, "real": float, "varchar": str, "boolean": bool,
+            "date": dt.date}.get(name)
+    if fast is not None:
+        def to_fast(v: Any) -> Any:
+            if type(v) is fast or v is None:
+                return v
+            return coerce(v, t)
+        return to_fast
+    return lambda v: coerce(v, t)

@@ -169,9 +169,15 @@ def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", posit
     if "UPDATE" in action:
         updater = _conflict_updater(rel, conflict)
     existing = writer.rows
+    coercers = [T.coercer(c.type) for c in rel.columns]
     for vals in values:
         if full_positions:
-            row = tuple(_coerce(v, rel.columns[i], rel) for i, v in enumerate(vals))
+            try:
+                row = tuple([f(v) for f, v in zip(coercers, vals)])
+            except OverflowError as e:
+                raise DataError(str(e), "22003") from None
+            except (ValueError, TypeError, decimal.InvalidOperation) as e:
+                raise DataError(str(e), "22P02") from None
         else:
             r: list[Any] = [None] * width
             for p, v in zip(positions, vals):
