@@ -5,6 +5,7 @@ in this process."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import shutil
@@ -119,7 +120,7 @@ class Database:
         fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
         return fut.result(timeout)
 
-    def flush(self) -> int:
+    def flush(self, cancel: threading.Event | None = None) -> int:
         """Inject a checkpoint barrier and wait for its commit. If an actor has
         failed, the runtime is first rebuilt from the last committed epoch (the
         acknowledged DML after it is replayed), so nothing acknowledged is lost."""
@@ -134,7 +135,7 @@ class Database:
                     from sqlstream import recovery
                     self.run(recovery.restart(self))
             try:
-                return self.run(self.runtime.barriers.flush())
+                return self._wait(self.runtime.barriers.flush(), cancel)
             except (OperationalError, InternalError):
                 raise
             except Exception:
@@ -142,6 +143,18 @@ class Database:
                     break
         failure = self.runtime.barriers.failure
         raise InternalError(f"streaming failed: {failure!r}", "XX000")
+
+    def _wait(self, coro: Coroutine[Any, Any, R], cancel: threading.Event | None) -> R:
+        """run(), giving up with 57014 when `cancel` is set (the work itself goes on:
+        a checkpoint that was asked for still completes)."""
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        while True:
+            try:
+                return fut.result(0.05 if cancel is not None else None)
+            except concurrent.futures.TimeoutError:
+                if cancel is not None and cancel.is_set():
+                    raise OperationalError("canceling statement due to user request",
+                                           "57014") from None
 
     # ------------------------------------------------------------ DML entry
     def push_changes(self, rel: Relation, ops: list[int], rows: list[tuple]) -> None:

@@ -36,12 +36,15 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
     if batch.system_tables:
         from sqlstream.system_tables import refresh
         refresh(db, batch.system_tables)
-    cols, rows = run_duckdb(db, batch.sql)
+    cols, rows = run_duckdb(db, batch.sql, session=session)
     return StatementResult(f"SELECT {len(rows)}", cols, rows)
 
 
-def run_duckdb(db: Any, sql: str, params: list | None = None) -> tuple[list[Column], list[tuple]]:
+def run_duckdb(db: Any, sql: str, params: list | None = None,
+               session: Any = None) -> tuple[list[Column], list[tuple]]:
     cur = db.duck.cursor()
+    if session is not None:
+        session.running_cursor = cur  # Session.cancel() interrupts it
     try:
         cur.execute(sql, params) if params else cur.execute(sql)
         desc = cur.description or []
@@ -49,6 +52,8 @@ def run_duckdb(db: Any, sql: str, params: list | None = None) -> tuple[list[Colu
     except duckdb.Error as e:
         raise translate_error(e) from None
     finally:
+        if session is not None:
+            session.running_cursor = None
         cur.close()
     cols = [Column(d[0], duck_type(str(d[1]))) for d in desc]
     loose = [i for i, d in enumerate(desc) if str(d[1]) == T.DECIMAL.duckdb]

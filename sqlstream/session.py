@@ -61,6 +61,7 @@ class Session:
         self.client_settings: dict[str, str] = dict(_CLIENT_DEFAULTS)
         self.closed = False
         self._cancel = threading.Event()
+        self.running_cursor: Any = None
 
     # ------------------------------------------------------------ public API
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[StatementResult]:
@@ -80,7 +81,15 @@ class Session:
         return results
 
     def cancel(self) -> None:
+        """Interrupt the running statement (thread-safe): a query running in DuckDB is
+        interrupted, a FLUSH stops waiting; the statement fails with 57014."""
         self._cancel.set()
+        cur = self.running_cursor
+        if cur is not None:
+            try:
+                cur.interrupt()
+            except Exception:
+                pass
 
     @property
     def cancelled(self) -> bool:
@@ -93,7 +102,7 @@ class Session:
     def _execute_one(self, stmt: Statement, params: Sequence[Any] | None) -> StatementResult:
         text = stmt.text
         if _FLUSH.match(text):
-            self.db.flush()
+            self.db.flush(self._cancel)
             return StatementResult("FLUSH")
         if m := _TXN.match(text):
             return StatementResult(_TXN_TAGS[m.group(1).split()[0].upper()])
@@ -129,7 +138,7 @@ class Session:
     def _dml(self, fn: Any, tree: exp.Expression) -> StatementResult:
         result = fn(self, tree)
         if self.settings.get("implicit_flush"):
-            self.db.flush()
+            self.db.flush(self._cancel)
         return result
 
     # ------------------------------------------------------------ SET / SHOW

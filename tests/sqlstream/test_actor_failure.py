@@ -39,3 +39,18 @@ def test_view_is_exact_after_an_actor_fails(monkeypatch: pytest.MonkeyPatch) -> 
         # And it keeps going.
         conn.execute("DELETE FROM t WHERE k = 3; FLUSH")
         assert conn.execute("SELECT k FROM s ORDER BY k").fetchall() == [(0,), (1,), (2,)]
+
+
+def test_cancel_interrupts_a_running_query() -> None:
+    import threading
+    import time
+
+    with sqlstream.connect() as conn:
+        timer = threading.Timer(0.3, conn.session.cancel)
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(sqlstream.OperationalError) as err:
+            conn.execute("SELECT count(*) FROM range(100000000000) a, range(10) b")
+        assert err.value.sqlstate == "57014"
+        assert time.monotonic() - started < 10
+        assert conn.execute("SELECT 1").fetchall() == [(1,)]  # the session still works
