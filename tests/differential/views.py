@@ -1,0 +1,66 @@
+"""The fixed schema and views of the differential test: each view as the engine
+runs it and as DuckDB answers it over a mirror of the tables. Together the views
+use every stream operator (project, filter, hash and global aggregates, the four
+joins, semi and anti joins, distinct, union, top-N, group top-N, view on view)."""
+
+from __future__ import annotations
+
+TABLES: list[tuple[str, str]] = [
+    ("t1", "CREATE TABLE t1 (k int PRIMARY KEY, g int, v int, s varchar, f double precision)"),
+    ("t2", "CREATE TABLE t2 (g int, w int, s varchar)"),
+]
+
+# name -> (engine SQL, DuckDB SQL or None when the same text means the same in DuckDB).
+# Differences kept to spelling: PostgreSQL's integer `/` is DuckDB's `//`, and
+# PostgreSQL sorts NULLs first under DESC where DuckDB sorts them last.
+VIEWS: dict[str, tuple[str, str | None]] = {
+    "v_proj": (
+        "SELECT k, v * 2 + 1 AS v2, upper(s) AS us, "
+        "CASE WHEN v > 5 THEN 'big' WHEN v IS NULL THEN 'none' ELSE 'small' END AS sz, "
+        "coalesce(v, -1) AS cv, v % 3 AS m, v / 2 AS half, length(s) AS len, "
+        "f * 2.5 AS f2 FROM t1 WHERE (v IS NULL OR v <> 3) AND NOT (s = 'ab')",
+        "SELECT k, v * 2 + 1 AS v2, upper(s) AS us, "
+        "CASE WHEN v > 5 THEN 'big' WHEN v IS NULL THEN 'none' ELSE 'small' END AS sz, "
+        "coalesce(v, -1) AS cv, v % 3 AS m, v // 2 AS half, length(s) AS len, "
+        "f * 2.5 AS f2 FROM t1 WHERE (v IS NULL OR v <> 3) AND NOT (s = 'ab')"),
+    "v_agg": (
+        "SELECT g, count(*) AS n, count(v) AS nv, count(DISTINCT v) AS dv, sum(v) AS sv, "
+        "avg(v) AS av, min(v) AS mn, max(s) AS mx, bool_and(v > 0) AS ba, "
+        "bool_or(v > 5) AS bo, string_agg(s, ',' ORDER BY s DESC) AS sa, sum(f) AS sf "
+        "FROM t1 GROUP BY g HAVING count(*) > 1 OR min(v) < 0", None),
+    "v_agg2": (
+        "SELECT s, g, count(*) AS n, max(w) AS mx, min(w) AS mn, sum(w) AS sw "
+        "FROM t2 GROUP BY s, g", None),
+    "v_glob": (
+        "SELECT count(*) AS n, count(w) AS nw, sum(w) AS sw, min(w) AS mn, max(w) AS mx, "
+        "count(DISTINCT g) AS dg, avg(w) AS aw FROM t2", None),
+    "v_inner": (
+        "SELECT t1.k, t1.v, t2.w, t2.s FROM t1 JOIN t2 ON t1.g = t2.g AND t1.v < t2.w", None),
+    "v_left": (
+        "SELECT t1.k, t1.v, t2.w FROM t1 LEFT JOIN t2 ON t1.g = t2.g AND t1.v < t2.w", None),
+    "v_right": (
+        "SELECT t1.k, t1.v, t2.g, t2.w FROM t1 RIGHT JOIN t2 ON t1.g = t2.g AND t1.v < t2.w",
+        None),
+    "v_full": (
+        "SELECT t1.k, t1.v, t2.g, t2.w FROM t1 FULL JOIN t2 "
+        "ON t1.g = t2.g AND t1.s = t2.s AND t1.v <> t2.w", None),
+    "v_in": ("SELECT k, v FROM t1 WHERE g IN (SELECT g FROM t2 WHERE w > 0)", None),
+    "v_exists": (
+        "SELECT k, v FROM t1 WHERE EXISTS "
+        "(SELECT 1 FROM t2 WHERE t2.g = t1.g AND t2.w > t1.v)", None),
+    "v_nexists": (
+        "SELECT k, g, v FROM t1 WHERE NOT EXISTS "
+        "(SELECT 1 FROM t2 WHERE t2.g = t1.g AND t2.w > t1.v)", None),
+    "v_distinct": ("SELECT DISTINCT g, s FROM t2", None),
+    "v_unionall": ("SELECT g, v AS x FROM t1 UNION ALL SELECT g, w FROM t2", None),
+    "v_union": ("SELECT g, s FROM t1 UNION SELECT g, s FROM t2", None),
+    "v_topn": (
+        "SELECT k, v, s FROM t1 ORDER BY v DESC, k LIMIT 3",
+        "SELECT k, v, s FROM t1 ORDER BY v DESC NULLS FIRST, k LIMIT 3"),
+    "v_gtopn": (
+        "SELECT k, g, v FROM (SELECT k, g, v, row_number() OVER "
+        "(PARTITION BY g ORDER BY v, k) AS rn FROM t1) sub WHERE rn <= 2", None),
+    "v_onview": ("SELECT g, n * 10 AS n10, sv FROM v_agg WHERE n > 2 OR sv IS NULL", None),
+    "v_join_view": (
+        "SELECT a.g, a.n, d.s FROM v_agg a JOIN v_distinct d ON a.g = d.g", None),
+}
