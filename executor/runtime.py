@@ -130,12 +130,13 @@ class Runtime:
                 await asyncio.to_thread(self.serving.apply, merged)
 
     # ------------------------------------------------------------ deploy
-    async def deploy_table(self, rel: Relation, parallelism: int, offset: int) -> RelationRuntime:
+    async def deploy_table(self, rel: Relation, parallelism: int, offset: int,
+                           partial: int = 0) -> RelationRuntime:
         """A table: source actor (DML + barriers) -> hash(pk) -> materialize actors."""
         input_ch = self._channel()
         src_actor = self._new_actor(rel.id, 0, 0, 1, ["TableSource"])
         input_ch.rx = src_actor.metrics
-        source = TableSource(rel.id, self.store, offset)
+        source = TableSource(rel.id, self.store, offset, partial)
         src_actor.source = source
         mats: list[Actor] = []
         chans = [self._channel() for _ in range(parallelism)]

@@ -120,6 +120,27 @@ def bind_scalar(node: exp.Expression, scope: Scope, clause: str = "",
     return X.fold_constants(X.bind_expr(node, Ctx(scope, special, clause=clause)))
 
 
+def bind_predicate(node: exp.Expression, scope: Scope, clause: str,
+                   special: Callable[[exp.Expression], Any] | None = None) -> Any:
+    """A WHERE / ON / HAVING condition; as in PostgreSQL it must be boolean
+    (`WHERE v` on an integer column is error 42804, not a truthiness test)."""
+    bound = bind_scalar(node, scope, clause, special)
+    if bound.type != T.BOOLEAN and not (
+            isinstance(bound, X.Literal) and (bound.value is None or bound.untyped)):
+        raise ProgrammingError(f"argument of {clause} must be type boolean, not type "
+                               f"{bound.type}", "42804", position_of(node))
+    return bound
+
+
+def _integer_key(e: Any) -> Any:
+    """A column widened from one integer type to another compares and hashes as the
+    column itself (Python ints), so `int_col = bigint_col` is still an equi-join key."""
+    if (isinstance(e, X.Cast) and isinstance(e.arg, X.InputRef) and e.type.is_integer
+            and e.arg.type.is_integer):
+        return e.arg
+    return e
+
+
 def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
     if node is None:
         return []
@@ -284,7 +305,7 @@ class Binder:
         for c in subq:
             plan = self._bind_subquery_predicate(c, plan, scope)
         if rest:
-            preds = [bind_scalar(c, scope, "WHERE") for c in rest]
+            preds = [bind_predicate(c, scope, "WHERE") for c in rest]
             plan = LogicalFilter(plan, _and_all(preds))
         items = self._expand_stars(sel.expressions, scope)
         if sel.args.get("group") is not None or sel.args.get("having") is not None or any(
@@ -378,7 +399,7 @@ class Binder:
         # Which items each WHERE conjunct reads.
         pending: list[tuple[exp.Expression, set[int]]] = []
         for c in where:
-            refs = bind_scalar(c, full, "WHERE").input_refs()
+            refs = bind_predicate(c, full, "WHERE").input_refs()
             pending.append((c, {_item_of(r, offsets) for r in refs}))
         # Push single-item conjuncts below the joins (only when no outer join could
         # turn the pushed filter into a wrong answer).
@@ -435,9 +456,9 @@ class Binder:
         rk: list[int] = []
         rest = []
         for c in conds:
-            bound = bind_scalar(c, scope, "JOIN condition")
+            bound = bind_predicate(c, scope, "JOIN condition")
             if (isinstance(c, exp.EQ) and isinstance(bound, X.Call) and len(bound.args) == 2):
-                a, b = bound.args
+                a, b = (_integer_key(x) for x in bound.args)
                 if isinstance(a, X.InputRef) and isinstance(b, X.InputRef):
                     if a.index < right_offset <= b.index:
                         lk.append(a.index)
@@ -569,7 +590,7 @@ class Binder:
         out_scope = Scope([])
         result: LogicalNode = agg
         if having is not None:
-            pred = bind_scalar(having.this, out_scope, "HAVING", special)
+            pred = bind_predicate(having.this, out_scope, "HAVING", special)
             result = LogicalFilter(result, pred)
         return result, out_scope, special
 

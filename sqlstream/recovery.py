@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from executor.message import SIGN
+from executor.operators.table_source import parse_offset
 from executor.runtime import Runtime
 from planner.catalog import MATERIALIZED_VIEW, ROW_ID, TABLE, Catalog, Relation
 from planner.parse import parse
 from planner.planner import plan_view, view_query
+from planner.window import parse_view
 
 if TYPE_CHECKING:
     from sqlstream.database import Database
@@ -47,11 +49,14 @@ async def rebuild(db: "Database") -> None:
     catalog = db.catalog
     db.runtime = runtime = Runtime(db.store, db.serving, db.settings)
     offsets = await db.store.load_offsets()
+    positions = {rel.id: parse_offset(offsets.get(f"table:{rel.id}"))
+                 for rel in catalog.relations.values()}
     for rel in sorted(catalog.relations.values(), key=lambda r: r.id):
-        await deploy(db, rel, backfill=False, offset=int(offsets.get(f"table:{rel.id}", 0)))
+        seq, partial = positions[rel.id]
+        await deploy(db, rel, backfill=False, offset=seq, partial=partial)
     for rel in sorted(catalog.relations.values(), key=lambda r: r.id):
         if rel.kind == TABLE:
-            await replay_dml(db, rel)
+            await replay_dml(db, rel, skip=positions[rel.id][1])
     await db.persist_catalog()
     runtime.barriers.start()
 
@@ -60,12 +65,13 @@ def serving_columns(rel: Relation) -> list[tuple[str, str, bool]]:
     return [(c.name, c.type.duckdb, c.hidden) for c in rel.columns]
 
 
-async def deploy(db: "Database", rel: Relation, backfill: bool, offset: int = 0) -> None:
+async def deploy(db: "Database", rel: Relation, backfill: bool, offset: int = 0,
+                 partial: int = 0) -> None:
     runtime = db.runtime
     assert runtime is not None
     if rel.kind == TABLE:
         db.serving.create_relation(rel.id, rel.name, serving_columns(rel), multiset=False)
-        rt = await runtime.deploy_table(rel, rel.parallelism, offset)
+        rt = await runtime.deploy_table(rel, rel.parallelism, offset, partial)
         from sqlstream.database import TableWriter
         writer = TableWriter(rel)
         for actor in rt.mat_actors:
@@ -80,12 +86,14 @@ async def deploy(db: "Database", rel: Relation, backfill: bool, offset: int = 0)
     elif rel.kind == MATERIALIZED_VIEW:
         db.serving.create_relation(rel.id, rel.name, serving_columns(rel), multiset=True)
         assert rel.definition is not None
-        planned = plan_view(db.catalog, view_query(parse(rel.definition)), rel.id, rel.name,
+        planned = plan_view(db.catalog, view_query(parse_view(rel.definition)), rel.id, rel.name,
                             rel.parallelism, rel.options.get("column_names"))
         await runtime.deploy_view(rel, planned.plan, backfill)
 
 
-async def replay_dml(db: "Database", rel: Relation) -> None:
+async def replay_dml(db: "Database", rel: Relation, skip: int = 0) -> None:
+    """Feed the logged statements after the committed offset; the first `skip` rows
+    of the first one are already in the committed state (it spanned a checkpoint)."""
     from sqlstream.database import feed
     runtime = db.runtime
     assert runtime is not None
@@ -103,4 +111,6 @@ async def replay_dml(db: "Database", rel: Relation) -> None:
             else:
                 writer.rows.pop(key, None)
         writer.seq = seq
+        if skip:
+            ops, rows, skip = ops[skip:], rows[skip:], 0
         await feed(rt, seq, ops, rows, int(db.settings["chunk_size"]))

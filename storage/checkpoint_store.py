@@ -118,8 +118,9 @@ class CheckpointStore:
                                  (source, value))
                 if source.startswith("table:"):
                     table_id = int(source.split(":", 1)[1])
+                    # value is "seq" or "seq:rows" (statement seq+1 partly applied: kept)
                     await db.execute("DELETE FROM dml_log WHERE table_id = ? AND seq <= ?",
-                                     (table_id, int(value)))
+                                     (table_id, int(value.split(":", 1)[0])))
             for k, v in (extra_meta or {}).items():
                 await self.put_meta(k, v)
             await self.put_meta("committed_epoch", str(epoch))
