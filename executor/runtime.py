@@ -21,7 +21,7 @@ from executor.builder import MULTI_INPUT, BuildContext, build_operator
 from executor.exchange import Channel, Dispatcher, Edge, merge, split
 from executor.message import Barrier, Chunk, Message
 from executor.metrics import ActorMetrics, ProcessCpu
-from executor.operators.materialize import Materialize
+from executor.operators.materialize import Materialize, RowIds
 from executor.operators.source_reader import SourceReader, open_reader
 from executor.operators.table_source import TableSource
 from planner.catalog import Relation
@@ -76,7 +76,7 @@ class Runtime:
         self.serving = serving
         self.settings = settings
         self.relations: dict[int, RelationRuntime] = {}
-        self.rids = itertools.count(1)
+        self.rids = RowIds()  # shared by every materialize actor
         self._actor_ids = itertools.count(1)
         self._serving_staged: dict[int, dict[int, list[Delta]]] = defaultdict(dict)
         # Source readers by source name (metrics; ALTER SOURCE rate limits), and the
@@ -333,18 +333,8 @@ class Runtime:
             yield msg
 
     def _bump_rids(self, mat: Materialize) -> None:
-        top = mat.max_rid()
-        nxt = next(self.rids)
-        if top >= nxt:
-            self.rids = itertools.count(top + 1)
-            mat.rids = self.rids
-        else:
-            self.rids = itertools.count(nxt)
-            mat.rids = self.rids
-        for rt in self.relations.values():
-            for a in rt.mat_actors:
-                if a.materialize is not None:
-                    a.materialize.rids = self.rids
+        self.rids.bump(mat.max_rid())
+        mat.rids = self.rids
 
     def _new_actor(self, rel_id: int, frag: int, index: int, n: int,
                    operators: list[str]) -> Actor:

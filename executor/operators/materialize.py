@@ -11,7 +11,7 @@ Two layouts:
 from __future__ import annotations
 
 import itertools
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Iterator, Protocol
 
 from executor.message import SIGN, Barrier, Chunk, Message
 from storage.serving_store import Delta
@@ -22,9 +22,29 @@ class ServingSink(Protocol):
     def stage_serving(self, epoch: int, relation_id: int, delta: Delta) -> None: ...
 
 
+class RowIds:
+    """The one sequence of serving-store row ids that every materialize actor of a
+    runtime draws from: actors of one relation share its serving table, so their
+    ids must never collide. `bump` moves it past ids recovered from state."""
+
+    def __init__(self, start: int = 1) -> None:
+        self.next_id = start
+
+    def __iter__(self) -> RowIds:
+        return self
+
+    def __next__(self) -> int:
+        rid = self.next_id
+        self.next_id += 1
+        return rid
+
+    def bump(self, top: int) -> None:
+        self.next_id = max(self.next_id, top + 1)
+
+
 class Materialize:
     def __init__(self, relation_id: int, key: list[int] | None, state: StateTable,
-                 sink: ServingSink | None, rids: itertools.count) -> None:
+                 sink: ServingSink | None, rids: Iterator[int]) -> None:
         self.relation_id = relation_id
         self.key = key
         self.state = state
@@ -115,4 +135,4 @@ class Materialize:
                     yield msg
 
 
-__all__ = ["Materialize", "Any"]
+__all__ = ["Materialize", "RowIds", "Any"]

@@ -67,3 +67,30 @@ def test_keyed_overwrites_by_primary_key() -> None:
         apply(served, delta)
     assert contents(served) == [(1, "z")]
     assert mat.snapshot() == [(1, "z")]
+
+
+def test_actors_of_one_relation_share_row_ids() -> None:
+    """Two actors of one table write into one serving table: a delete by one of them
+    must not remove the other's row, so their row ids come from one sequence."""
+    from executor.operators.materialize import RowIds
+    sink = Sink()
+    rids = RowIds()
+    a = Materialize(1, [0], StateTable("t/a0"), sink, rids)
+    b = Materialize(1, [0], StateTable("t/a1"), sink, rids)
+    run(a.execute, MockSource().push_chunk("+ 1 x").push_barrier()
+        .push_chunk("- 1 x").push_barrier())
+    run(b.execute, MockSource().push_chunk("+ 2 y").push_barrier())
+    served: dict[int, tuple] = {}
+    for _e, _r, delta in sorted(sink.deltas, key=lambda d: d[0]):
+        apply(served, delta)
+    assert contents(served) == [(2, "y")]
+
+
+def test_row_ids_bump_past_recovered_ids() -> None:
+    from executor.operators.materialize import RowIds
+    rids = RowIds()
+    assert next(rids) == 1
+    rids.bump(10)
+    assert next(rids) == 11
+    rids.bump(3)  # never moves back
+    assert next(rids) == 12
