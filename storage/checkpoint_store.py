@@ -14,6 +14,7 @@ offset.
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from collections import defaultdict
 from typing import Any
@@ -40,6 +41,10 @@ class CheckpointStore:
         self._seq = 0
         self._offsets: dict[int, dict[str, str]] = defaultdict(dict)
         self.committed_epoch = 0
+        # One write at a time on the connection: an autocommit write (DML log, catalog)
+        # issued while a checkpoint transaction is open would run inside it, and be
+        # acknowledged before that transaction commits.
+        self._write = asyncio.Lock()
 
     async def open(self) -> None:
         self.db = await aiosqlite.connect(self.path, isolation_level=None)
@@ -67,6 +72,10 @@ class CheckpointStore:
         return row[0] if row else None
 
     async def put_meta(self, key: str, value: str) -> None:
+        async with self._write:
+            await self._put_meta(key, value)
+
+    async def _put_meta(self, key: str, value: str) -> None:
         assert self.db is not None
         await self.db.execute("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", (key, value))
 
@@ -103,7 +112,15 @@ class CheckpointStore:
                 if snapshot:
                     snapshots.append((table_id, self._seq))
             offsets.update(self._offsets.pop(e, {}))
+        async with self._write:
+            await self._commit_transaction(epoch, rows, snapshots, offsets, extra_meta or {})
+        self.committed_epoch = epoch
+
+    async def _commit_transaction(self, epoch: int, rows: list[tuple[str, int, int, bytes]],
+                                  snapshots: list[tuple[str, int]], offsets: dict[str, str],
+                                  extra_meta: dict[str, str]) -> None:
         db = self.db
+        assert db is not None
         await db.execute("BEGIN")
         try:
             if rows:
@@ -121,14 +138,13 @@ class CheckpointStore:
                     # value is "seq" or "seq:rows" (statement seq+1 partly applied: kept)
                     await db.execute("DELETE FROM dml_log WHERE table_id = ? AND seq <= ?",
                                      (table_id, int(value.split(":", 1)[0])))
-            for k, v in (extra_meta or {}).items():
-                await self.put_meta(k, v)
-            await self.put_meta("committed_epoch", str(epoch))
+            for k, v in extra_meta.items():
+                await self._put_meta(k, v)
+            await self._put_meta("committed_epoch", str(epoch))
             await db.execute("COMMIT")
         except BaseException:
             await db.execute("ROLLBACK")
             raise
-        self.committed_epoch = epoch
 
     async def load_state(self, table_id: str) -> list[tuple[int, tuple, Any]]:
         """All committed entries of a state table as (vnode, key, value); vnode is 0
@@ -149,8 +165,9 @@ class CheckpointStore:
     async def drop_state(self, prefix: str) -> None:
         """Remove the state tables whose id starts with prefix (a dropped relation)."""
         assert self.db is not None
-        await self.db.execute("DELETE FROM state_log WHERE table_id >= ? AND table_id < ?",
-                              (prefix, prefix + "\uffff"))
+        async with self._write:
+            await self.db.execute("DELETE FROM state_log WHERE table_id >= ? AND table_id < ?",
+                                  (prefix, prefix + "\uffff"))
 
     async def load_offsets(self) -> dict[str, str]:
         assert self.db is not None
@@ -161,8 +178,10 @@ class CheckpointStore:
     async def append_dml(self, table_id: int, seq: int, rows: Any) -> None:
         """Durably record one statement's change rows before it is acknowledged."""
         assert self.db is not None
-        await self.db.execute("INSERT INTO dml_log (table_id, seq, payload) VALUES (?, ?, ?)",
-                              (table_id, seq, pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)))
+        payload = pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
+        async with self._write:
+            await self.db.execute("INSERT INTO dml_log (table_id, seq, payload) VALUES (?, ?, ?)",
+                                  (table_id, seq, payload))
 
     async def load_dml(self, table_id: int, after: int) -> list[tuple[int, Any]]:
         assert self.db is not None
@@ -176,6 +195,7 @@ class CheckpointStore:
 
     async def drop_dml(self, table_id: int) -> None:
         assert self.db is not None
-        await self.db.execute("DELETE FROM dml_log WHERE table_id = ?", (table_id,))
-        await self.db.execute("DELETE FROM offsets WHERE source = ?", (f"table:{table_id}",))
+        async with self._write:
+            await self.db.execute("DELETE FROM dml_log WHERE table_id = ?", (table_id,))
+            await self.db.execute("DELETE FROM offsets WHERE source = ?", (f"table:{table_id}",))
 
