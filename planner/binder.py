@@ -320,6 +320,9 @@ class Binder:
         exprs = [bind_scalar(e.this if isinstance(e, exp.Alias) else e, scope, "SELECT",
                              special) for e in items]
         distinct = sel.args.get("distinct") is not None
+        if distinct and sel.args["distinct"].args.get("on") is not None:
+            raise not_supported("DISTINCT ON in a materialized view",
+                                position_of(sel.args["distinct"]))
         limit, offset = self._limit_offset(sel)
         order = sel.args.get("order")
         keys: list[tuple[int, bool, bool]] = []
