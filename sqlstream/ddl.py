@@ -168,11 +168,13 @@ def create_materialized_view(session: "Session", tree: exp.Create, text: str) ->
             db.catalog.relations.pop(rel.key, None)
             db.catalog.version += 1
             raise
+        # The backfill snapshot precedes the next barrier on every edge, so once that
+        # barrier's checkpoint commits the view holds the full result. Only then is it
+        # recorded as created: after a crash before that, recovery drops it (it
+        # would otherwise come back with part of its backfill).
+        db.flush()
         rel.options.pop("creating", None)
         db.run(db.persist_catalog())
-    # The backfill snapshot precedes the next barrier on every edge, so once that
-    # barrier's checkpoint commits the view holds the full result.
-    db.flush()
     return StatementResult("CREATE MATERIALIZED VIEW")
 
 
