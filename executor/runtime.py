@@ -264,7 +264,7 @@ class Runtime:
             if node.kind == "hash_join":
                 n = len(node.params["left_key"])
                 wanted += [(node, "left", n), (node, "right", n)]
-            elif node.kind in ("hash_agg", "top_n", "distinct"):
+            elif node.kind in ("hash_agg", "top_n", "distinct", "eowc_agg"):
                 key = node.params.get("group_key", node.params.get("key", []))
                 wanted.append((node, "", len(key)))
             elif node.kind == "values":
