@@ -99,6 +99,9 @@ def concat(*args: Any) -> str:
     return "".join(as_text(a) for a in args if a is not None)
 
 
-def concat_ws(sep: str, *args: Any) -> str:
+def concat_ws(sep: str | None, *args: Any) -> str | None:
+    """concat_ws(): NULL when the separator is NULL; NULL arguments are skipped."""
+    if sep is None:
+        return None
     return sep.join(as_text(a) for a in args if a is not None)
 

@@ -80,7 +80,7 @@ _TABLE = [
     _f("starts_with", [(("text", "text"), "boolean")], template="{0}.startswith({1})"),
     _f("md5", [(("text",), "varchar")], s.md5),
     _f("concat", [(("any", "..."), "varchar")], s.concat, nulls=False),
-    _f("concat_ws", [(("text", "any", "..."), "varchar")], s.concat_ws),
+    _f("concat_ws", [(("text", "any", "..."), "varchar")], s.concat_ws, nulls=False),
     # math
     _f("abs", [(("num",), "same")], template="abs({0})", fallible=True),
     _f("round", [(("dec",), "same"), (("float",), "double"), (("numeric", "int"), "numeric")],

@@ -111,7 +111,8 @@ ORACLE_EXPRESSIONS = [
     "split_part(s, ',', 2)", "split_part(s, ',', 5)", "left(s, 3)", "left(s, -2)",
     "right(s, 3)", "right(s, -2)", "repeat(u, 3)", "reverse(s)", "lpad(s, 14, '*-')",
     "rpad(s, 14, '*-')", "lpad(s, 3, '*')", "starts_with(s, 'He')", "md5(s)",
-    "concat(s, a, u)", "s || u", "s || a", "upper(s) || '!'",
+    "concat(s, a, u)", "s || u", "s || a", "upper(s) || '!'", "concat_ws('/', s, u, a)",
+    "concat_ws(u, s, 'z')",
     # math
     "abs(a)", "abs(x)", "abs(n)", "floor(x)", "ceil(x)", "ceiling(n)", "floor(n)",
     "round(n)", "round(n, 2)", "round(n, 1)", "trunc(n, 2)", "trunc(x)", "sqrt(abs(x))",
