@@ -13,10 +13,10 @@ from tests.differential.oracle import Mirror, describe_difference, same_multiset
 from tests.differential.views import TABLES, VIEWS
 
 
-def run_program(statements: list[str], parallelism: int) -> None:
+def run_program(statements: list[str], parallelism: int, **engine_settings: int) -> None:
     """Apply the statements to a fresh engine and to the mirror, comparing every
     view with the oracle after each FLUSH."""
-    conn = sqlstream.connect(barrier_interval_ms=50)
+    conn = sqlstream.connect(barrier_interval_ms=50, **engine_settings)
     mirror = Mirror([ddl for _name, ddl in TABLES], VIEWS)
     try:
         conn.execute(f"SET streaming_parallelism = {parallelism}")
@@ -63,11 +63,13 @@ def test_views_equal_duckdb(parallelism: int, program: list[str]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("chunk_size", [1024, 2])
 @pytest.mark.parametrize("parallelism", [1, 2, 4])
 @settings(max_examples=300, **SETTINGS)
 @given(program=PROGRAM)
-def test_views_equal_duckdb_many(parallelism: int, program: list[str]) -> None:
-    run_program(program, parallelism)
+def test_views_equal_duckdb_many(parallelism: int, chunk_size: int, program: list[str]) -> None:
+    run_program(program, parallelism, chunk_size=chunk_size,
+                exchange_capacity=4 if chunk_size == 2 else 2048)
 
 
 def test_oracle_comparison_can_fail() -> None:
@@ -78,3 +80,12 @@ def test_oracle_comparison_can_fail() -> None:
     assert not same_multiset([(1, 2)], [(1, 3)])
     assert not same_multiset([(1, None)], [(1, 0)])
     assert not same_multiset([(True,)], [(1,)])
+
+
+@pytest.mark.parametrize("parallelism", [1, 3])
+@settings(max_examples=10, **SETTINGS)
+@given(program=PROGRAM)
+def test_views_equal_duckdb_tiny_chunks(parallelism: int, program: list[str]) -> None:
+    """Chunks of two rows and exchanges of a few rows: an update's -/+ pair and one
+    statement's rows spread over several chunks, barriers and full exchanges."""
+    run_program(program, parallelism, chunk_size=2, exchange_capacity=4)

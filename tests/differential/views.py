@@ -63,4 +63,19 @@ VIEWS: dict[str, tuple[str, str | None]] = {
     "v_onview": ("SELECT g, n * 10 AS n10, sv FROM v_agg WHERE n > 2 OR sv IS NULL", None),
     "v_join_view": (
         "SELECT a.g, a.n, d.s FROM v_agg a JOIN v_distinct d ON a.g = d.g", None),
+    "v_expr": (
+        "SELECT g, w, s || '-' || coalesce(s, 'n') AS c, nullif(w, 0) AS nz, "
+        "w BETWEEN 0 AND 4 AS bt, s LIKE 'a%' AS lk, s ILIKE 'A%' AS ilk, w IN (1, 2, 3) AS inl, "
+        "abs(w) AS ab, w % 4 AS md, substr(s, 1, 1) AS s1, replace(s, 'a', 'z') AS rp "
+        "FROM t2 WHERE g IS NOT NULL OR w > 2", None),
+    "v_join_agg": (
+        "SELECT t2.s, count(*) AS n, sum(t1.v) AS sv, max(t1.k) AS mk, min(t2.w) AS mw "
+        "FROM t1 JOIN t2 ON t1.g = t2.g GROUP BY t2.s", None),
+    "v_left_agg": (
+        "SELECT t1.g, count(t2.w) AS nw, count(*) AS n FROM t1 LEFT JOIN t2 ON t1.g = t2.g "
+        "GROUP BY t1.g", None),
+    "v_in_agg": (
+        "SELECT k, v FROM t1 WHERE v IN (SELECT max(w) FROM t2 GROUP BY g)", None),
+    "v_union_views": (
+        "SELECT g FROM v_distinct UNION ALL SELECT g FROM v_gtopn", None),
 }
