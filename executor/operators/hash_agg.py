@@ -56,6 +56,45 @@ def _apply_sum(st: list, v: Any, sign: int) -> None:
         st[1] = st[1] + v if sign > 0 else st[1] - v
 
 
+# Every finite double is an integer multiple of 2**-1074, so float sums are kept as
+# exact integers in that unit: retracting a row then leaves no rounding residue
+# (1e300 + 1 - 1e300 is 1, not 0), and the result does not depend on row order.
+_FLOAT_UNIT_BITS = 1074
+_FLOAT_UNIT = 1 << _FLOAT_UNIT_BITS
+_INF = float("inf")
+
+
+def _new_float_sum() -> list:
+    return [0, 0, 0, 0, 0]  # non-null count, exact total in units, +inf, -inf and NaN counts
+
+
+def _apply_float_sum(st: list, v: Any, sign: int) -> None:
+    st[0] += sign
+    if v != v:
+        st[4] += sign
+    elif v == _INF:
+        st[2] += sign
+    elif v == -_INF:
+        st[3] += sign
+    else:
+        num, den = v.as_integer_ratio()  # den is a power of two
+        st[1] += sign * (num << (_FLOAT_UNIT_BITS + 1 - den.bit_length()))
+
+
+def _float_total(st: list, n: int = 1) -> float | None:
+    """The exact total (divided by n), rounded once to the nearest double."""
+    if st[0] <= 0:
+        return None
+    if st[4] or (st[2] and st[3]):
+        return float("nan")
+    if st[2] or st[3]:
+        return _INF if st[2] else -_INF
+    try:
+        return st[1] / (_FLOAT_UNIT * n)  # int / int is correctly rounded
+    except OverflowError:
+        return _INF if st[1] > 0 else -_INF
+
+
 def _new_extreme() -> list:
     return [{}, None]  # value -> count, cached extreme (None = recompute)
 
@@ -183,6 +222,10 @@ def _accumulator(call: AggCall) -> tuple[Callable[[], list], Callable[[list, Any
     kind = call.kind
     if kind in ("count_star", "count"):
         return _new_count, _apply_count, lambda st: st[0]
+    if kind in ("sum", "avg") and call.result_type.is_float:
+        if kind == "sum":
+            return _new_float_sum, _apply_float_sum, _float_total
+        return _new_float_sum, _apply_float_sum, lambda st: _float_total(st, st[0])
     if kind == "sum":
         return _new_sum, _apply_sum, lambda st: st[1] if st[0] > 0 else None
     if kind == "avg":

@@ -101,6 +101,23 @@ def test_sum_types_and_avg_result_types() -> None:
     assert str(row[3]).startswith("2.33333333333333")
 
 
+def test_float_sum_and_avg_leave_no_residue_after_retraction() -> None:
+    """A float sum kept as a running float would answer 0.0 here (1e300 + 1 - 1e300)."""
+    src = MockSource()
+    src.push_chunk(Chunk.inserts([(1, 1e300), (1, 1.0), (2, 0.1), (2, 0.2)])).push_barrier()
+    src.push_chunk(Chunk.deletes([(1, 1e300), (2, 0.2)])).push_barrier()
+    src.push_chunk(Chunk.inserts([(1, float("inf")), (2, float("nan"))])).push_barrier()
+    src.push_chunk(Chunk.deletes([(1, float("inf")), (2, float("nan"))])).push_barrier()
+    calls = [AggCall("sum", 1, FLOAT64), AggCall("avg", 1, FLOAT64)]
+    out = epochs_of(agg([0], calls), src)
+    after = {row[0]: row[1:] for row, n in multiset(out[1]).items() if n > 0}
+    assert after == {1: (1.0, 1.0), 2: (0.1, 0.1)}
+    special = {row[0]: row[1:] for row, n in multiset(out[2]).items() if n > 0}
+    assert special[1] == (math.inf, math.inf) and all(math.isnan(v) for v in special[2])
+    back = {row[0]: row[1:] for row, n in multiset(out[3]).items() if n > 0}
+    assert back == {1: (1.0, 1.0), 2: (0.1, 0.1)}
+
+
 def test_string_agg_separator_order_by_and_distinct() -> None:
     src = MockSource()
     src.push_chunk("""
