@@ -212,11 +212,14 @@ def drop(session: "Session", tree: exp.Drop) -> StatementResult:
         order: list[Relation] = []
         for rel in targets:
             _collect_drop(db, rel, bool(tree.args.get("cascade")), order)
+        # The catalog without them is recorded first: a crash part way through the
+        # teardown then leaves unreferenced state, never a relation missing its data.
         for rel in order:
-            db.run(_drop_one(db, rel))
             db.catalog.remove(rel.key)
             db.writers.pop(rel.id, None)
         db.run(db.persist_catalog())
+        for rel in order:
+            db.run(_drop_one(db, rel))
     return StatementResult(tag, notices=notices)
 
 
