@@ -88,6 +88,12 @@ def insert(session: "Session", tree: exp.Insert) -> StatementResult:
     db = session.db
     if tree.args.get("returning"):
         raise not_supported("RETURNING", position_of(tree))
+    source = tree.expression
+    if not isinstance(source, exp.Values) and any(
+            t.name and not isinstance(t.this, exp.Func) for t in source.find_all(exp.Table)):
+        # The SELECT reads the last committed epoch: commit every earlier write first,
+        # so that it sees them, as each statement sees the ones before it in PostgreSQL.
+        db.flush()
     target = tree.this
     names = None
     if isinstance(target, exp.Schema):
@@ -106,7 +112,6 @@ def insert(session: "Session", tree: exp.Insert) -> StatementResult:
                     raise ProgrammingError(f'column "{n}" of relation "{rel.name}" does not exist',
                                            UNDEFINED_COLUMN)
                 positions.append(i)
-        source = tree.expression
         if isinstance(source, exp.Values):
             values = _values_rows(source, [rel.columns[i] for i in positions], rel)
         else:
@@ -166,6 +171,8 @@ def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", posit
     rows: list[tuple] = []
     pending: dict[tuple, int] = {}  # key -> index in rows of this statement's insert
     updater = None
+    if conflict is not None:
+        _check_conflict_target(rel, conflict, action)
     if "UPDATE" in action:
         updater = _conflict_updater(rel, conflict)
     existing = writer.rows
@@ -217,6 +224,21 @@ def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", posit
             rows = [r[:rid_col] + (base + i,) + r[rid_col + 1:] for i, r in enumerate(rows)]
         writer.next_row_id = base + len(rows)
     return ops, rows
+
+
+def _check_conflict_target(rel: Relation, conflict: exp.OnConflict, action: str) -> None:
+    """The ON CONFLICT columns must be the primary key, the only unique constraint."""
+    keys = conflict.args.get("conflict_keys") or []
+    if not keys:
+        if "UPDATE" in action:
+            raise ProgrammingError("ON CONFLICT DO UPDATE requires inference specification or "
+                                   "constraint name", "42601", position_of(conflict))
+        return
+    names = sorted({(k.this if isinstance(k, exp.Ordered) else k).name for k in keys})
+    pk = sorted(rel.columns[i].name for i in rel.pk)
+    if names != pk or rel.column_index(ROW_ID) is not None:
+        raise ProgrammingError("there is no unique or exclusion constraint matching the "
+                               "ON CONFLICT specification", "42P10", position_of(conflict))
 
 
 def _conflict_updater(rel: Relation, conflict: exp.OnConflict) -> Any:
