@@ -27,7 +27,7 @@ COUNT = 400
 
 
 def run_writer(data_dir: Path, seed: int, mode: str, big: int, kill_after: int,
-               delay: float) -> int:
+               delay: float, parallelism: int = 1) -> int:
     """Start the writer, SIGKILL it `delay` seconds after statement `kill_after` is
     acknowledged (or after its setup when kill_after < 0); return how many
     statements were acknowledged."""
@@ -35,7 +35,7 @@ def run_writer(data_dir: Path, seed: int, mode: str, big: int, kill_after: int,
     with open(data_dir.parent / "writer.err", "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.recovery.writer", str(data_dir), str(seed),
-             str(COUNT), mode, str(big)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+             str(COUNT), mode, str(big), str(parallelism)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
             stderr=err)
     lines: queue.Queue[str | None] = queue.Queue()
 
@@ -157,7 +157,8 @@ def scenario(tmp_path: Path, seed: int, mode: str, rows: int = 10000) -> None:
     else:  # kill during one large INSERT ... SELECT
         big, kill_after, delay = rows, COUNT // 2 - 1, rnd.uniform(0.05, rows / 20000)
     prog = program(seed, COUNT, mode, big)
-    acked = run_writer(data_dir, seed, mode, big, kill_after, delay)
+    parallelism = 1 if seed % 2 else 3  # state split over several actors per fragment
+    acked = run_writer(data_dir, seed, mode, big, kill_after, delay, parallelism)
     print(f"{mode} seed {seed}: {acked} acknowledged, in flight {prog[acked][:40] if acked < len(prog) else None!r}")
     check_recovered(data_dir, prog, acked, seed)
 
