@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import decimal
 
+from planner import types as T
+
 from planner.errors import (DATATYPE_MISMATCH, INVALID_TEXT, NUMERIC_OUT_OF_RANGE,
                             UNDEFINED_FUNCTION, DataError, ProgrammingError)
 from planner.expressions.functions import FUNCTIONS, describe_call, resolve_signature
@@ -105,6 +107,8 @@ def bind_arith(op: str, left: BoundExpr, right: BoundExpr, position: int | None 
     if a.is_numeric and b.is_numeric:
         t = common_supertype(a, b)
         assert t is not None
+        if t.name == "numeric":  # as in PostgreSQL: numeric(p,s) arithmetic gives plain numeric
+            t = T.DECIMAL
         return Call(op, (cast(left, t), cast(right, t)), t)
     names = (a.name, b.name)
     ts = ("timestamp", "timestamptz")

@@ -110,7 +110,39 @@ def delete_t2(draw: st.DrawFn) -> str:
     return f"DELETE FROM t2 WHERE {draw(where_t2())}"
 
 
-STATEMENT = st.one_of(insert_t1(), insert_t1(), insert_t2(), insert_t2(), update_t1(),
+DATES = st.one_of(st.none(), st.sampled_from(
+    ["2023-12-31", "2024-01-01", "2024-01-31", "2024-02-29", "2024-12-31"]))
+TIMESTAMPS = st.one_of(st.none(), st.sampled_from(
+    ["2024-01-31 23:30:00", "2024-02-01 00:00:00", "2024-01-15 10:00:00",
+     "2023-12-31 23:59:59.5"]))
+AMOUNTS = st.one_of(st.none(), st.sampled_from(["12.35", "-3.15", "0.01", "7.25", "100.00"]))
+TAGS = st.sampled_from([None, " a-b ", "A-bc", "xyz", "a--c"])
+
+
+@st.composite
+def insert_t3(draw: st.DrawFn) -> str:
+    rows = draw(st.lists(st.tuples(st.integers(0, 7), DATES, TIMESTAMPS, AMOUNTS, TAGS),
+                         min_size=1, max_size=4))
+    rows = list({r[0]: r for r in rows}.values())
+    values = ", ".join(
+        f"({i}, {lit(d) if d is None else 'DATE ' + lit(d)}, "
+        f"{lit(t) if t is None else 'TIMESTAMP ' + lit(t)}, {a or 'NULL'}, {lit(g)})"
+        for i, d, t, a, g in rows)
+    return f"INSERT INTO t3 VALUES {values} ON CONFLICT (id) DO NOTHING"
+
+
+@st.composite
+def change_t3(draw: st.DrawFn) -> str:
+    where = draw(st.sampled_from(["id = {}", "id > {}", "amt IS NULL", "TRUE"])).format(
+        draw(st.integers(0, 7)))
+    if draw(st.booleans()):
+        return f"DELETE FROM t3 WHERE {where}"
+    sets = draw(st.sampled_from(["amt = amt + 1.5", "amt = NULL", "ts = ts + interval '1 hour'",
+                                 "d = d - 1", "tag = upper(tag)"]))
+    return f"UPDATE t3 SET {sets} WHERE {where}"
+
+
+STATEMENT = st.one_of(insert_t3(), change_t3(), insert_t1(), insert_t1(), insert_t2(), insert_t2(), update_t1(),
                       update_t2(), delete_t1(), delete_t2(), st.just("FLUSH"))
 
 # A run: statements with several FLUSHes among them, and one at the end.

@@ -8,6 +8,8 @@ from __future__ import annotations
 TABLES: list[tuple[str, str]] = [
     ("t1", "CREATE TABLE t1 (k int PRIMARY KEY, g int, v int, s varchar, f double precision)"),
     ("t2", "CREATE TABLE t2 (g int, w int, s varchar)"),
+    ("t3", "CREATE TABLE t3 (id int PRIMARY KEY, d date, ts timestamp, amt numeric(10,2), "
+           "tag varchar)"),
 ]
 
 # name -> (engine SQL, DuckDB SQL or None when the same text means the same in DuckDB).
@@ -78,4 +80,20 @@ VIEWS: dict[str, tuple[str, str | None]] = {
         "SELECT k, v FROM t1 WHERE v IN (SELECT max(w) FROM t2 GROUP BY g)", None),
     "v_union_views": (
         "SELECT g FROM v_distinct UNION ALL SELECT g FROM v_gtopn", None),
+    "w_time": (
+        "SELECT date_trunc('month', ts) AS m, count(*) AS n, sum(amt) AS s, max(d) AS md, "
+        "min(ts) AS mt, avg(amt) AS a FROM t3 GROUP BY date_trunc('month', ts)", None),
+    "w_expr": (
+        "SELECT id, extract(year FROM d) AS y, d + 1 AS d1, ts + interval '1 day' AS t1, "
+        "amt * 2 AS a2, round(amt, 1) AS r, floor(amt) AS f, ceil(amt) AS c, lower(tag) AS lt, "
+        "trim(tag) AS tt, position('a' IN tag) AS p, split_part(tag, '-', 2) AS sp, "
+        "length(tag) AS l, concat(tag, id) AS ct FROM t3", None),
+    "w_arith": (
+        "SELECT id, CAST(amt AS int) AS ai, CAST(id AS varchar) AS si, amt / 4 AS q, "
+        "amt + 100000000 AS big, id / 3 AS iq, id % 3 AS im FROM t3 WHERE amt IS NOT NULL",
+        "SELECT id, CAST(amt AS int) AS ai, CAST(id AS varchar) AS si, amt / 4 AS q, "
+        "amt + 100000000 AS big, id // 3 AS iq, id % 3 AS im FROM t3 WHERE amt IS NOT NULL"),
+    "w_join_time": (
+        "SELECT t3.id, t1.k, t3.amt FROM t3 JOIN t1 ON t3.id = t1.k AND t3.d > DATE '2024-01-01'",
+        None),
 }
