@@ -93,6 +93,12 @@ def update_t1(draw: st.DrawFn) -> str:
 
 
 @st.composite
+def move_key_t1(draw: st.DrawFn) -> str:
+    """A primary key change: a delete and an insert downstream; an error when taken."""
+    return f"UPDATE t1 SET k = {draw(KEYS)}, v = v - 1 WHERE k = {draw(KEYS)}"
+
+
+@st.composite
 def update_t2(draw: st.DrawFn) -> str:
     sets = draw(st.sampled_from([
         "w = w - 2", f"w = {lit(draw(VALUES))}", f"g = {lit(draw(GROUPS))}",
@@ -142,7 +148,7 @@ def change_t3(draw: st.DrawFn) -> str:
     return f"UPDATE t3 SET {sets} WHERE {where}"
 
 
-STATEMENT = st.one_of(insert_t3(), change_t3(), insert_t1(), insert_t1(), insert_t2(), insert_t2(), update_t1(),
+STATEMENT = st.one_of(insert_t3(), change_t3(), move_key_t1(), insert_t1(), insert_t1(), insert_t2(), insert_t2(), update_t1(),
                       update_t2(), delete_t1(), delete_t2(), st.just("FLUSH"))
 
 # A run: statements with several FLUSHes among them, and one at the end.
