@@ -40,6 +40,8 @@ _TEMPORAL: dict[tuple[str, str, str], tuple[Callable[..., Any], bool]] = {
     ("-", "timestamp", "timestamp"): (rt.ts_diff, False),
     ("-", "timestamptz", "timestamptz"): (rt.ts_diff, False),
     ("-", "time", "time"): (_time_diff, False),
+    ("+", "time", "interval"): (rt.time_add_interval, False),
+    ("-", "time", "interval"): (rt.time_sub_interval, False),
     ("/", "interval", "*"): (rt.interval_div, True),
 }
 

@@ -114,7 +114,7 @@ def bind_arith(op: str, left: BoundExpr, right: BoundExpr, position: int | None 
     ts = ("timestamp", "timestamptz")
     if op == "+" and b.name == "date" and (a.is_integer or a.name in ("interval", "time")):
         return bind_arith(op, right, left, position)
-    if op == "+" and b.name in ts and a.name == "interval":
+    if op == "+" and b.name in ts + ("time",) and a.name == "interval":
         return bind_arith(op, right, left, position)
     if op == "*" and b.name == "interval" and a.is_numeric:
         return bind_arith(op, right, left, position)
@@ -138,6 +138,8 @@ def bind_arith(op: str, left: BoundExpr, right: BoundExpr, position: int | None 
             return Call(op, (cast(left, t), cast(right, t)), INTERVAL)
     if a.name == "time" and b.name == "time" and op == "-":
         return Call(op, (left, right), INTERVAL)
+    if a.name == "time" and b.name == "interval" and op in ("+", "-"):
+        return Call(op, (left, right), a)
     if names == ("interval", "interval") and op in ("+", "-"):
         return Call(op, (left, right), INTERVAL)
     if a.name == "interval" and b.is_numeric and op in ("*", "/"):

@@ -137,6 +137,24 @@ def date_add_time(d: dt.date, t: dt.time) -> dt.datetime:
     return dt.datetime.combine(d, t)
 
 
+_DAY_US = 86_400_000_000
+
+
+def time_add_interval(t: dt.time, iv: Interval, sign: int = 1) -> dt.time:
+    """time +/- interval: only the interval's time part counts and the result wraps
+    around midnight, as in PostgreSQL ('23:00' + '2 hours' is '01:00')."""
+    us = ((t.hour * 3600 + t.minute * 60 + t.second) * 1_000_000 + t.microsecond
+          + sign * iv.micros) % _DAY_US
+    s, us = divmod(us, 1_000_000)
+    m, s = divmod(s, 60)
+    h, m = divmod(m, 60)
+    return dt.time(h, m, s, us)
+
+
+def time_sub_interval(t: dt.time, iv: Interval) -> dt.time:
+    return time_add_interval(t, iv, -1)
+
+
 # ---------------------------------------------------------------- comparison helpers
 
 def interval_key(v: Any) -> Any:

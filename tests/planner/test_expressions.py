@@ -133,6 +133,8 @@ ORACLE_EXPRESSIONS = [
     "d + INTERVAL '1 month'", "ts - TIMESTAMP '2024-01-01 00:00:00'", "d + 1", "d - 1",
     "ts > '2024-01-01'", "d < '2024-01-01'", "d = DATE '2024-02-29'", "ts >= d",
     "ts BETWEEN '2023-01-01' AND '2024-06-01'",
+    "CAST(ts AS time) + INTERVAL '90 minutes'", "CAST(ts AS time) - INTERVAL '1 day 13 hours'",
+    "INTERVAL '12 hours' + CAST(ts AS time)",
 ]
 
 
