@@ -172,7 +172,16 @@ def create_materialized_view(session: "Session", tree: exp.Create, text: str) ->
         # barrier's checkpoint commits the view holds the full result. Only then is it
         # recorded as created: after a crash before that, recovery drops it (it
         # would otherwise come back with part of its backfill).
-        db.flush()
+        try:
+            db.flush()
+        except BaseException:
+            # The graph failed before the backfill committed: the view is not created
+            # (a rebuild would bring it back without its backfill).
+            db.catalog.relations.pop(rel.key, None)
+            db.catalog.version += 1
+            db.run(db.persist_catalog())
+            db.run(_drop_one(db, rel))
+            raise
         rel.options.pop("creating", None)
         db.run(db.persist_catalog())
     return StatementResult("CREATE MATERIALIZED VIEW")
