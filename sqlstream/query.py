@@ -37,8 +37,24 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
     if batch.system_tables:
         from sqlstream.system_tables import refresh
         refresh(db, batch.system_tables)
-    cols, rows = run_duckdb(db, batch.sql, session=session)
+    try:
+        cols, rows = run_duckdb(db, batch.sql, session=session)
+    except Error as e:
+        if e.position is None and text:
+            e.position = _locate(str(e), text)
+        raise
     return StatementResult(f"SELECT {len(rows)}", cols, rows)
+
+
+def _locate(message: str, text: str) -> int | None:
+    """The position in the user's text of the name an error is about: DuckDB reports
+    positions in its own translation of the query, not in what the user wrote."""
+    m = (re.search(r'"([^"]+)"[^"]*$', message)
+         or re.search(r"^(?:column|function) ([\w.]+) does not exist", message))
+    if m is None:
+        return None
+    found = re.search(rf"(?<![\w.]){re.escape(m.group(1))}(?!\w)", text, re.I)
+    return found.start() + 1 if found else None
 
 
 def run_duckdb(db: Any, sql: str, params: list | None = None,
@@ -124,12 +140,22 @@ def translate_error(e: Exception) -> Error:
     pos = None
     m = re.search(r"LINE (\d+):", str(e))
     del m
+    if m := re.match(r"Scalar Function with name (\w+) does not exist", msg):
+        return ProgrammingError(f"function {m.group(1)} does not exist", "42883", pos)
     if isinstance(e, duckdb.CatalogException):
         code = "42P01" if "Table" in msg or "relation" in msg.lower() else "42704"
         if "Function" in str(e) or "function" in msg:
             code = "42883"
         return ProgrammingError(msg, code, pos)
     if isinstance(e, duckdb.BinderException):
+        if m := re.match(r'Referenced column "([^"]+)" not found', msg):
+            return ProgrammingError(f'column "{m.group(1)}" does not exist', "42703", pos)
+        if m := re.match(r'Referenced table "([^"]+)" not found', msg):
+            return ProgrammingError(f'missing FROM-clause entry for table "{m.group(1)}"',
+                                    "42P01", pos)
+        if m := re.match(r'Values list "([^"]+)" does not have a column named "([^"]+)"', msg):
+            return ProgrammingError(f'column {m.group(1)}.{m.group(2)} does not exist', "42703",
+                                    pos)
         code = "42703" if "column" in msg.lower() else "42883" if "function" in msg.lower() \
             else "42804"
         return ProgrammingError(msg, code, pos)

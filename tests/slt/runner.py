@@ -4,9 +4,11 @@ embedded database, reporting the file and line of the first record that fails.
 Supported records (separated by blank lines, `#` starts a comment line):
 
     statement ok                       the statement must succeed
-    statement error [SQLSTATE] [regex] it must fail; a five-character code is compared
-                                       with the error's SQLSTATE, the rest is searched
-                                       for in the message
+    statement error [SQLSTATE] [@N] [regex]
+                                       it must fail; a five-character code is compared
+                                       with the error's SQLSTATE, `@N` with its 1-based
+                                       character position in the SQL, and the rest is
+                                       searched for in the message
     statement count N                  it must succeed and affect N rows
     query <types> [nosort|rowsort|valuesort] [label]
     <sql>
@@ -45,6 +47,7 @@ class Record:
     sql: str = ""
     expect_error: bool = False
     sqlstate: str | None = None
+    position: int | None = None
     pattern: str | None = None
     count: int | None = None
     types: str = ""
@@ -80,7 +83,7 @@ def parse(text: str, path: str = "<string>") -> list[Record]:
         if words[1] == "error":
             rec.expect_error = True
             rest = stripped.split(None, 2)[2] if len(words) > 2 else ""
-            rec.sqlstate, rec.pattern = _split_error_spec(rest)
+            rec.sqlstate, rec.position, rec.pattern = _split_error_spec(rest)
         elif head == "statement":
             if words[1] == "count" and len(words) == 3:
                 rec.count = int(words[2])
@@ -111,15 +114,18 @@ def parse(text: str, path: str = "<string>") -> list[Record]:
     return records
 
 
-def _split_error_spec(rest: str) -> tuple[str | None, str | None]:
-    """`23505 duplicate key` -> ("23505", "duplicate key"); a lone regex -> (None, regex)."""
+def _split_error_spec(rest: str) -> tuple[str | None, int | None, str | None]:
+    """`23505 @8 duplicate key` -> ("23505", 8, "duplicate key"); a lone regex ->
+    (None, None, regex)."""
+    sqlstate = position = None
     rest = rest.strip()
-    if not rest:
-        return None, None
     first, _, tail = rest.partition(" ")
     if _SQLSTATE.match(first):
-        return first, (tail.strip() or None)
-    return None, rest
+        sqlstate, rest = first, tail.strip()
+    first, _, tail = rest.partition(" ")
+    if re.fullmatch(r"@\d+", first):
+        position, rest = int(first[1:]), tail.strip()
+    return sqlstate, position, (rest or None)
 
 
 def format_value(value: Any) -> str:
@@ -191,6 +197,10 @@ class Runner:
         if rec.sqlstate is not None and e.sqlstate != rec.sqlstate:
             raise SltFailure(f"{self._where(rec)}: expected SQLSTATE {rec.sqlstate}, got "
                              f"[{e.sqlstate}] {e}\n  SQL: {rec.sql}") from e
+        if rec.position is not None and e.position != rec.position:
+            raise SltFailure(f"{self._where(rec)}: expected the error at position "
+                             f"{rec.position}, got {e.position}: [{e.sqlstate}] {e}\n"
+                             f"  SQL: {rec.sql}") from e
         if rec.pattern is not None and not re.search(rec.pattern, str(e), re.I):
             raise SltFailure(f"{self._where(rec)}: error message {str(e)!r} does not match "
                              f"{rec.pattern!r}\n  SQL: {rec.sql}") from e

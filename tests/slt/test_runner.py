@@ -32,6 +32,7 @@ flush
 """)
     assert [r.kind for r in recs] == ["statement", "statement", "query", "flush"]
     assert recs[1].sqlstate == "23505" and recs[1].pattern == "duplicate key"
+    assert recs[1].position is None
     assert recs[2].sql == "SELECT 1,\n  'x'" and recs[2].expected == ["1 x"]
     assert recs[2].sort == "rowsort" and recs[2].line == 9
 
@@ -58,7 +59,7 @@ SELECT a FROM t
 2
 1
 
-statement error 42P01
+statement error 42P01 @15 "nope"
 SELECT * FROM nope
 """)
 
@@ -69,6 +70,8 @@ SELECT * FROM nope
     ("statement error\nSELECT 1\n", "expected an error"),
     ("statement error 22012\nSELECT * FROM nope\n", "expected SQLSTATE 22012"),
     ("statement ok\nSELECT * FROM nope\n", "unexpected error"),
+    ("statement error 42P01 @1\nSELECT * FROM nope\n", "expected the error at position 1"),
+    ("statement error @3 nope\nSELECT * FROM nope\n", "expected the error at position 3"),
     ("query I\nSELECT 1 UNION ALL SELECT 2\n----\n2\n1\n", "result mismatch"),
 ])
 def test_failures_name_the_line(text: str, message: str) -> None:
