@@ -177,8 +177,9 @@ class Session:
             return StatementResult("SHOW", [Column(key, T.VARCHAR)],
                                    [(show_value(self.settings[key]),)])
         name = key.replace(" ", "_")
-        if name in ("time_zone",):
-            name = "timezone"
+        # PostgreSQL's SQL-standard spellings of two settings
+        name = {"time_zone": "timezone",
+                "transaction_isolation_level": "transaction_isolation"}.get(name, name)
         if name in self.client_settings:
             return StatementResult("SHOW", [Column(name, T.VARCHAR)],
                                    [(self.client_settings[name],)])
