@@ -148,8 +148,9 @@ def change_t3(draw: st.DrawFn) -> str:
     return f"UPDATE t3 SET {sets} WHERE {where}"
 
 
-STATEMENT = st.one_of(insert_t3(), change_t3(), move_key_t1(), insert_t1(), insert_t1(), insert_t2(), insert_t2(), update_t1(),
-                      update_t2(), delete_t1(), delete_t2(), st.just("FLUSH"))
+STATEMENT = st.one_of(insert_t1(), insert_t1(), insert_t2(), insert_t2(), update_t1(),
+                      update_t2(), delete_t1(), delete_t2(), move_key_t1(), insert_t3(),
+                      change_t3(), st.just("FLUSH"))
 
 # A run: statements with several FLUSHes among them, and one at the end.
 PROGRAM = st.lists(STATEMENT, min_size=4, max_size=30).map(lambda s: s + ["FLUSH"])

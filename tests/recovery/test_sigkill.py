@@ -35,8 +35,8 @@ def run_writer(data_dir: Path, seed: int, mode: str, big: int, kill_after: int,
     with open(data_dir.parent / "writer.err", "wb") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.recovery.writer", str(data_dir), str(seed),
-             str(COUNT), mode, str(big), str(parallelism)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-            stderr=err)
+             str(COUNT), mode, str(big), str(parallelism)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
     lines: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
@@ -97,19 +97,18 @@ def differences(conn: sqlstream.Connection, mirror: Mirror, names: list[str]) ->
     return out
 
 
+def created_views(stmts: list[str]) -> list[str]:
+    return [s.split()[3] for s in stmts if s.startswith("CREATE MATERIALIZED VIEW")]
+
+
 def check_recovered(data_dir: Path, prog: list[str], acked: int, seed: int) -> None:
-    created = [s.split()[3] for s in prog if s.startswith("CREATE MATERIALIZED VIEW")]
     conn = sqlstream.connect(str(data_dir), barrier_interval_ms=50)
     try:
         conn.execute("FLUSH")
         views = [r[0] for r in conn.execute("SHOW MATERIALIZED VIEWS").fetchall()]
-        required = sorted(list(VIEWS) + [v for v in created
-                                         if any(s.split()[3:4] == [v] for s in prog[:acked]
-                                                if s.startswith("CREATE MATERIALIZED"))])
-        possible = sorted(list(VIEWS) + [v for v in created
-                                         if any(s.split()[3:4] == [v] for s in prog[:acked + 1]
-                                                if s.startswith("CREATE MATERIALIZED"))])
-        assert set(required) <= set(views) <= set(possible), (views, required, possible)
+        required = set(VIEWS) | set(created_views(prog[:acked]))
+        possible = set(VIEWS) | set(created_views(prog[:acked + 1]))
+        assert required <= set(views) <= possible, (views, required, possible)
         names = ["t1", "t2", *sorted(views)]
         # Either exactly the acknowledged prefix, or that plus the statement in flight.
         failures: list[str] = []
@@ -126,8 +125,7 @@ def check_recovered(data_dir: Path, prog: list[str], acked: int, seed: int) -> N
                                      f"{prog[acked] if acked < len(prog) else None!r}\n"
                                      + "\n".join(failures))
         # The views go on updating after recovery.
-        more = [s for s in statements(seed + 1000, 30, flush_every=0)]
-        for stmt in more:
+        for stmt in statements(seed + 1000, 30, flush_every=0):
             conn.execute(stmt)
             assert matched.execute(stmt) is None
         conn.execute("FLUSH")
@@ -159,7 +157,8 @@ def scenario(tmp_path: Path, seed: int, mode: str, rows: int = 10000) -> None:
     prog = program(seed, COUNT, mode, big)
     parallelism = 1 if seed % 2 else 3  # state split over several actors per fragment
     acked = run_writer(data_dir, seed, mode, big, kill_after, delay, parallelism)
-    print(f"{mode} seed {seed}: {acked} acknowledged, in flight {prog[acked][:40] if acked < len(prog) else None!r}")
+    in_flight = prog[acked][:40] if acked < len(prog) else None
+    print(f"{mode} seed {seed}: {acked} acknowledged, in flight {in_flight!r}")  # on failure
     check_recovered(data_dir, prog, acked, seed)
 
 
