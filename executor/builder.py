@@ -8,7 +8,9 @@ from typing import Any, Callable
 
 from executor.operators.distinct import Distinct
 from executor.operators.filter import Filter
+from executor.operators.eowc_agg import EowcAgg
 from executor.operators.hash_agg import HashAgg
+from executor.operators.hop_window import HopWindow
 from executor.operators.hash_join import HashJoin
 from executor.operators.project import Project
 from executor.operators.semi_anti_join import SemiAntiJoin
@@ -42,6 +44,18 @@ def _hash_agg(node: StreamNode, ctx: BuildContext) -> Any:
     p = node.params
     return HashAgg(p["group_key"], p["calls"], ctx.state(node, "", len(p["group_key"])),
                    ctx.chunk_size)
+
+
+def _eowc_agg(node: StreamNode, ctx: BuildContext) -> Any:
+    p = node.params
+    return EowcAgg(p["group_key"], p["calls"], ctx.state(node, "", len(p["group_key"])),
+                   p["window_col"], ctx.chunk_size)
+
+
+def _hop_window(node: StreamNode, ctx: BuildContext) -> Any:
+    p = node.params
+    return HopWindow(p["time_col"], p["slide_us"], p["size_us"], p["offset_us"],
+                     len(node.inputs[0].schema))
 
 
 def _hash_join(node: StreamNode, ctx: BuildContext) -> Any:
@@ -81,6 +95,8 @@ BUILDERS: dict[str, Callable[[StreamNode, BuildContext], Any]] = {
     "project": _project,
     "filter": _filter,
     "hash_agg": _hash_agg,
+    "eowc_agg": _eowc_agg,
+    "hop_window": _hop_window,
     "hash_join": _hash_join,
     "top_n": _top_n,
     "distinct": _distinct,

@@ -301,7 +301,10 @@ class Runtime:
                                          f"{actor.parallelism}", self.store, 0),
                               self, self.rids)
             actor.materialize = mat
-            return self._materialize_stream(mat, node, actor, inputs, ctx)
+            # The input chain is built now, not when the generator first runs: a
+            # source in it must take the barriers injected from here on.
+            return self._materialize_stream(mat, actor,
+                                            self._build(node.inputs[0], actor, inputs, ctx))
         if node.kind == "source":
             reader = open_reader(node.params["name"], f"source:r{actor.relation_id}/f"
                                  f"{actor.fragment}/o{node.op_index}/a{actor.index}of"
@@ -321,15 +324,15 @@ class Runtime:
             return op.execute([self._build(c, actor, inputs, ctx) for c in node.inputs])
         return op.execute(self._build(node.inputs[0], actor, inputs, ctx))
 
-    async def _materialize_stream(self, mat: Materialize, node: StreamNode, actor: Actor,
-                                  inputs: Any, ctx: BuildContext) -> AsyncIterator[Message]:
+    async def _materialize_stream(self, mat: Materialize, actor: Actor,
+                                  child: AsyncIterator[Message]) -> AsyncIterator[Message]:
         # Load the materialized state (it is the view's contents) before running.
         mat.state.load((k, v) for _vn, k, v in await self.store.load_state(mat.state.table_id))
         actor.states.append(mat.state)
         self._bump_rids(mat)
         if mat.state.data:
             self.serving.apply({mat.relation_id: mat.initial_delta()})
-        async for msg in mat.execute(self._build(node.inputs[0], actor, inputs, ctx)):
+        async for msg in mat.execute(child):
             yield msg
 
     def _bump_rids(self, mat: Materialize) -> None:

@@ -15,6 +15,7 @@ from planner.aggregates import AggCall
 from planner.catalog import Catalog, Relation, SYSTEM_TABLE
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
+from planner.window import EOWC_META, LogicalEowcAgg, LogicalHopWindow, window_micros
 from planner.logical import (Field, LogicalAgg, LogicalDistinct, LogicalFilter, LogicalJoin,
                              LogicalNode, LogicalProject, LogicalScan, LogicalTopN, LogicalUnion,
                              LogicalValues)
@@ -175,9 +176,12 @@ class Binder:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.dependencies: list[int] = []
+        self.eowc = False  # the view ends with EMIT ON WINDOW CLOSE
 
     # ------------------------------------------------------------- queries
     def bind_query(self, q: exp.Expression) -> tuple[LogicalNode, list[str]]:
+        if q.meta.get(EOWC_META):
+            self.eowc = True
         if isinstance(q, exp.Subquery):
             plan, names = self.bind_query(q.this)
             return self._order_limit(q, plan, names)
@@ -430,6 +434,9 @@ class Binder:
 
     def _bind_item(self, node: exp.Expression) -> tuple[LogicalNode, str | None]:
         if isinstance(node, exp.Table):
+            if isinstance(node.this, exp.Anonymous) and str(node.this.this).upper() in (
+                    "TUMBLE", "HOP"):
+                return self._bind_window(node)
             if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
                 raise not_supported("table function in FROM", position_of(node))
             name = node.name
@@ -452,6 +459,43 @@ class Binder:
             plan = _rename(plan, names)
             return plan, node.alias or None
         raise not_supported(f"{node.key} in FROM", position_of(node))
+
+    def _bind_window(self, node: exp.Table) -> tuple[LogicalNode, str | None]:
+        """TUMBLE(rel, col, size [, offset]) / HOP(rel, col, slide, size [, offset])."""
+        fn = node.this
+        name = str(fn.this).upper()
+        args = list(fn.expressions)
+        counts = (3, 4) if name == "TUMBLE" else (4, 5)
+        if len(args) not in counts:
+            raise ProgrammingError(f"{name} takes {counts[0]} or {counts[1]} arguments",
+                                   "42883", position_of(node))
+        if not isinstance(args[0], exp.Column) or args[0].table:
+            raise not_supported(f"{name} over anything but a relation name", position_of(node))
+        plan, alias = self._bind_item(exp.Table(this=exp.to_identifier(args[0].name)))
+        tcol = bind_scalar(args[1], Scope.of(plan, alias), name)
+        if not isinstance(tcol, X.InputRef) or tcol.type not in (T.TIMESTAMP, T.TIMESTAMPTZ):
+            raise ProgrammingError(f"the time column of {name} must be a timestamp column",
+                                   "42804", position_of(args[1]))
+        ivs = []
+        for a in args[2:]:
+            value = X.eval_const(X.bind_expr(a, Ctx(Scope([]))))
+            if not isinstance(value, T.Interval):
+                raise ProgrammingError(f"{name} sizes must be intervals", "42804",
+                                       position_of(a))
+            ivs.append(value)
+        if name == "TUMBLE":
+            slide = size = ivs[0]
+            offset = ivs[1] if len(ivs) > 1 else T.Interval()
+        else:
+            slide, size = ivs[0], ivs[1]
+            offset = ivs[2] if len(ivs) > 2 else T.Interval()
+        s_us, z_us = window_micros(slide, "slide"), window_micros(size, "size")
+        if s_us <= 0 or z_us <= 0 or z_us % s_us:
+            raise ProgrammingError("window size must be a positive multiple of the slide",
+                                   "22023", position_of(node))
+        window_micros(offset, "offset")
+        return LogicalHopWindow(plan, tcol.index, slide, size, offset), \
+            node.alias or args[0].name
 
     def _join(self, left: LogicalNode, right: LogicalNode, kind: str,
               conds: list[exp.Expression], scope: Scope, right_offset: int) -> LogicalNode:
@@ -568,6 +612,8 @@ class Binder:
         g = len(group_exprs)
         agg = LogicalAgg(LogicalProject(plan, pre, pre_names), list(range(g)), calls,
                          [output_name(n) for n in call_nodes])
+        if self.eowc:
+            agg = self._eowc_agg(agg, group_exprs, group)
         group_sql = [e.to_sql() for e in group_exprs]
 
         def special(node: exp.Expression) -> Any:
@@ -596,6 +642,16 @@ class Binder:
             pred = bind_predicate(having.this, out_scope, "HAVING", special)
             result = LogicalFilter(result, pred)
         return result, out_scope, special
+
+    def _eowc_agg(self, agg: LogicalAgg, group_exprs: list[Any],
+                  group: exp.Expression | None) -> LogicalAgg:
+        """EMIT ON WINDOW CLOSE: the group key must hold a window column, whose
+        watermark closes groups."""
+        for i, e in enumerate(group_exprs):
+            if isinstance(e, X.InputRef) and e.name in ("window_start", "window_end"):
+                return LogicalEowcAgg(agg.input, agg.group_key, agg.calls, agg.call_names, i)
+        raise not_supported("EMIT ON WINDOW CLOSE without GROUP BY window_start or window_end",
+                            position_of(group))
 
     def _agg_call(self, node: exp.Expression, scope: Scope, pre: list[Any],
                   pre_names: list[str]) -> AggCall:

@@ -18,6 +18,7 @@ from planner.logical import (Field, LogicalAgg, LogicalDistinct, LogicalFilter, 
                              LogicalValues)
 from planner import expressions as X
 from planner.catalog import SOURCE, Relation
+from planner.window import LogicalEowcAgg, LogicalHopWindow, window_micros
 from planner.errors import not_supported
 
 
@@ -82,6 +83,13 @@ class StreamNode:
                     + ", ".join(f.name for f in self.schema) + "] }")
         if k == "table_scan":
             return f"StreamTableScan {{ table: {p['name']}, distribution: {self.distribution} }}"
+        if k == "hop_window":
+            return (f"StreamHopWindow {{ time_col: ${p['time_col']}, slide: {p['slide_us']}us, "
+                    f"size: {p['size_us']}us }}")
+        if k == "eowc_agg":
+            return (f"StreamEowcAgg {{ group_key: [{', '.join(f'${i}' for i in p['group_key'])}], "
+                    f"aggs: [{', '.join(str(c) for c in p['calls'])}], "
+                    f"window: ${p['group_key'][p['window_col']]} }}")
         if k == "source":
             return f"StreamSource {{ source: {p['name']}, connector: {p['options'].get('connector')} }}"
         if k == "exchange":
@@ -219,6 +227,22 @@ class StreamPlanner:
             child = self._lower(node.input)
             return StreamNode("filter", node.schema, [child], {"predicate": node.predicate},
                               list(child.stream_key))
+        if isinstance(node, LogicalEowcAgg):
+            child = self._lower(node.input)
+            gk = node.group_key
+            ex = self._exchange(child, Distribution("hash", tuple(gk)))
+            return StreamNode("eowc_agg", node.schema, [ex],
+                              {"group_key": list(gk), "calls": list(node.calls),
+                               "window_col": node.window_col}, list(range(len(gk))))
+        if isinstance(node, LogicalHopWindow):
+            child = self._lower(node.input)
+            width = len(child.schema)
+            return StreamNode("hop_window", node.schema, [child],
+                              {"time_col": node.time_col,
+                               "slide_us": window_micros(node.slide, "slide"),
+                               "size_us": window_micros(node.size, "size"),
+                               "offset_us": window_micros(node.offset, "offset")},
+                              list(child.stream_key) + [width] if child.stream_key else [])
         if isinstance(node, LogicalAgg):
             child = self._lower(node.input)
             gk = node.group_key

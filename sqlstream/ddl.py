@@ -19,6 +19,7 @@ from planner.planner import plan_view, view_query
 from planner.source_def import has_connector
 from sqlstream import recovery, sources
 from sqlstream.result import Column, StatementResult
+from planner.window import parse_view
 
 if TYPE_CHECKING:
     from sqlstream.session import Session
@@ -38,7 +39,7 @@ def execute(session: "Session", text: str, params: Sequence[Any] | None) -> Stat
         raise not_supported(" ".join(text.split()[:2]).upper(), 1)
     if head.startswith("ALTER"):
         raise not_supported("ALTER", 1)
-    tree = parse(text)
+    tree = parse_view(text)
     if params:
         tree = bind_parameters(tree, list(params))
     if isinstance(tree, exp.Create):
@@ -258,7 +259,7 @@ def explain(session: "Session", rest: str, params: Sequence[Any] | None) -> Stat
     db = session.db
     text = rest.strip()
     if _CREATE_MV.match(text):
-        tree = parse(text)
+        tree = parse_view(text)
         target = tree.this
         cols = None
         if isinstance(target, exp.Schema):

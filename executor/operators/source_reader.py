@@ -1,0 +1,204 @@
+"""SourceReader: the entry of a connector's rows into a stream graph.
+
+It is a barrier source: the barrier manager injects barriers into its inbox.
+Between barriers it asks its connector for chunks and yields them; a full
+output channel blocks the yield (backpressure), so the connector is simply not
+asked for more. On a checkpoint barrier it stages its connector's position (and
+its row count) with the epoch, after every row it yielded before the barrier:
+recovery restores that position, so each row reaches the views exactly once.
+
+With a `WATERMARK FOR col AS col - delay`, rows older than the current
+watermark are dropped as late, and a `Watermark(col, max - delay)` follows each
+chunk that moved it forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import json
+import time
+from typing import Any, AsyncIterator, Protocol
+
+from executor.connectors import SourceMetrics, SourceSpec, connector
+from executor.connectors.base import ConnectorReader
+from executor.message import Barrier, Chunk, Message, Watermark
+
+
+class OffsetStore(Protocol):
+    def stage_offset(self, epoch: int, source: str, value: str) -> None: ...
+
+    async def load_offsets(self) -> dict[str, str]: ...
+
+
+class ControlInbox:
+    """Where the barrier manager puts barriers for a source reader (never blocks)."""
+
+    def __init__(self) -> None:
+        self.queue: collections.deque[Any] = collections.deque()
+        self.event = asyncio.Event()
+
+    def send_nowait(self, msg: Any) -> None:
+        self.queue.append(msg)
+        self.event.set()
+
+    async def wait(self, timeout: float | None) -> None:
+        """Until a message arrives, or `timeout` seconds pass."""
+        if self.queue:
+            return
+        self.event.clear()
+        if timeout is None:
+            await self.event.wait()
+            return
+        try:
+            await asyncio.wait_for(self.event.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+class SourceReader:
+    def __init__(self, name: str, key: str, reader: ConnectorReader, metrics: SourceMetrics,
+                 store: OffsetStore | None, chunk_size: int = 1024,
+                 rate_limit: int | None = None, watermark: tuple[int, int] | None = None,
+                 row_id: bool = False) -> None:
+        self.name = name
+        self.key = key  # offset key in the checkpoint store
+        self.reader = reader
+        self.metrics = metrics
+        self.store = store
+        self.chunk_size = chunk_size
+        self.inbox = ControlInbox()
+        self.watermark_col = watermark[0] if watermark else None
+        self.watermark_delay = dt.timedelta(microseconds=watermark[1]) if watermark else None
+        self.current_watermark: Any = None
+        self.row_id = row_id  # append a hidden row id (a table with a connector)
+        self.emitted = 0
+        self.started = time.time()
+        self._rate_limit = rate_limit
+        self._window_start = time.monotonic()
+        self._window_rows = 0
+
+    # ------------------------------------------------------------ metrics
+    @property
+    def rows_read(self) -> int:
+        return self.metrics.rows_read
+
+    @property
+    def parse_errors(self) -> int:
+        return self.metrics.parse_errors
+
+    @property
+    def last_error(self) -> str | None:
+        return self.metrics.last_error
+
+    @property
+    def rate_limit(self) -> int | None:
+        return self._rate_limit
+
+    @rate_limit.setter
+    def rate_limit(self, value: int | None) -> None:
+        """`ALTER SOURCE ... SET source_rate_limit`: takes effect at the next chunk."""
+        self._rate_limit = value
+        self._window_start = time.monotonic()
+        self._window_rows = 0
+        self.inbox.event.set()  # wake a reader sleeping on the old rate
+
+    def _rate(self) -> float | None:
+        rates = [r for r in (self._rate_limit, self.reader.default_rate) if r is not None]
+        return min(rates) if rates else None
+
+    # ------------------------------------------------------------ run
+    async def _restore(self) -> None:
+        if self.store is None:
+            return
+        text = (await self.store.load_offsets()).get(self.key)
+        if text:
+            saved = json.loads(text)
+            self.reader.restore(saved["position"])
+            self.emitted = int(saved.get("rows", 0))
+            self.metrics.rows_read = self.emitted
+
+    def _stage(self, epoch: int) -> None:
+        if self.store is not None:
+            self.store.stage_offset(epoch, self.key, json.dumps(
+                {"position": self.reader.position(), "rows": self.emitted}))
+
+    async def execute(self) -> AsyncIterator[Message]:
+        await self._restore()
+        inbox = self.inbox
+        reader = self.reader
+        while True:
+            while inbox.queue:
+                msg = inbox.queue.popleft()
+                if isinstance(msg, Barrier) and msg.is_checkpoint:
+                    self._stage(msg.epoch)
+                yield msg
+            if reader.finished:
+                await inbox.wait(None)
+                continue
+            rate = self._rate()
+            max_rows = self.chunk_size
+            if rate is not None:
+                if rate <= 0:
+                    await inbox.wait(None)  # paused until the limit is raised
+                    continue
+                elapsed = time.monotonic() - self._window_start
+                allowed = rate * elapsed - self._window_rows
+                if allowed < 1:
+                    await inbox.wait((1 - allowed) / rate)
+                    continue
+                max_rows = max(1, min(max_rows, int(allowed)))
+            rows = reader.read(max_rows)
+            if not rows:
+                if not reader.finished:
+                    await inbox.wait(reader.poll_interval)
+                continue
+            self._window_rows += len(rows)
+            wm = None
+            if self.watermark_col is not None:
+                rows, wm = self._watermark(rows)
+            if self.row_id:
+                base = self.emitted
+                rows = [r + (-(base + i + 1),) for i, r in enumerate(rows)]
+            self.emitted += len(rows)
+            self.metrics.rows_read = self.emitted
+            if rows:
+                yield Chunk.inserts(rows)
+            if wm is not None:
+                yield wm
+            await asyncio.sleep(0)  # let barriers and downstream actors in
+
+    def _watermark(self, rows: list[tuple]) -> tuple[list[tuple], Watermark | None]:
+        col = self.watermark_col
+        assert col is not None and self.watermark_delay is not None
+        cur = self.current_watermark
+        if cur is not None:
+            rows = [r for r in rows if r[col] is not None and r[col] >= cur]
+        values = [r[col] for r in rows if r[col] is not None]
+        if not values:
+            return rows, None
+        new = max(values) - self.watermark_delay
+        if cur is None or new > cur:
+            self.current_watermark = new
+            return rows, Watermark(col, new)
+        return rows, None
+
+
+def open_reader(name: str, key: str, params: dict[str, Any], actor_index: int,
+                parallelism: int, store: OffsetStore | None, chunk_size: int,
+                row_id: bool = False) -> SourceReader:
+    """A SourceReader for one actor of a source described by plan params (see
+    `planner.stream_plan`: connector options, columns, encode, watermark)."""
+    metrics = SourceMetrics()
+    options = params["options"]
+    spec = SourceSpec(options, list(params["columns"]), params.get("encode"),
+                      dict(params.get("encode_options") or {}), actor_index, parallelism,
+                      metrics)
+    conn = connector(options.get("connector", ""))
+    reader = conn.open(spec)
+    limit = options.get("source_rate_limit")
+    wm = params.get("watermark")
+    return SourceReader(name, key, reader, metrics, store, chunk_size,
+                        int(limit) if limit not in (None, "") else None,
+                        (int(wm[0]), int(wm[1])) if wm else None, row_id)
