@@ -103,6 +103,10 @@ def _to_arrow(values: tuple, duck_type: str) -> pa.Array:
         return pa.array(values) if any(v is not None for v in values) else pa.nulls(len(values))
     if duck_type == "TIMESTAMPTZ":
         return pa.array(values, pa.timestamp("us", tz="UTC"))
+    if duck_type == "FLOAT":
+        # A double beyond real's range becomes +/-Infinity here; DuckDB would refuse the
+        # whole epoch and the relation could never be written again.
+        return pa.array(values, pa.float32())
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):

@@ -164,6 +164,14 @@ class _Gen:
     def range_checked(self, code: str, type_name: str, nullable: bool = False) -> str:
         """Integer results outside the type's range raise 22003 (NULL when streaming).
         `code` must not yield NULL unless `nullable`."""
+        if type_name == "real":
+            # real arithmetic done in double precision: a finite result beyond real's
+            # range is an overflow (an infinite one came from an infinite input)
+            t = self.tmp()
+            test = f"not ({rt.REAL_MAX!r} < abs({t} := {code}) < 1e999)"
+            if nullable:
+                test = f"({t} := {code}) is None or not ({rt.REAL_MAX!r} < abs({t}) < 1e999)"
+            return f"({t} if {test} else {self.overflow(type_name)}())"
         if type_name not in rt.INT_BOUNDS:
             return code
         lo, hi = rt.INT_BOUNDS[type_name]

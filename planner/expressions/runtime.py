@@ -23,6 +23,8 @@ NUMERIC_CTX = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN,
                               traps=[decimal.InvalidOperation, decimal.DivisionByZero,
                                      decimal.Overflow])
 
+REAL_MAX = 3.4028234663852886e38  # the largest finite real (float4)
+
 INT_BOUNDS = {"smallint": (-(1 << 15), (1 << 15) - 1), "integer": (-(1 << 31), (1 << 31) - 1),
               "bigint": (-(1 << 63), (1 << 63) - 1)}
 

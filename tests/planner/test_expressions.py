@@ -228,3 +228,19 @@ def test_random_division_against_duckdb(expr: str, rows: list[tuple]) -> None:
     duck_sql = expr.replace(" / ", " // ")
     theirs = [r[0] for r in con.execute(f"SELECT {duck_sql} FROM t ORDER BY id").fetchall()]
     assert ours == theirs
+
+
+def test_real_overflow_is_22003_or_null_when_streaming() -> None:
+    """real arithmetic runs on doubles; a finite result beyond real's range must not
+    escape (the serving store could not hold it), as PostgreSQL reports an overflow."""
+    from planner.errors import DataError
+    from planner.types import FLOAT32
+    ctx = Ctx([("r", FLOAT32, "FLOAT")])
+    rows = [(3.4e38,), (1.5,), (float("inf"),), (None,)]
+    prog = compile_projection([bind("r * 2", ctx), bind("-r - r", ctx)])
+    assert prog(rows) == [(None, None), (3.0, -3.0), (float("inf"), float("-inf")),
+                          (None, None)]
+    strict = compile_projection([bind("r * 2", ctx)], strict=True)
+    with pytest.raises(DataError) as err:
+        strict(rows[:1])
+    assert err.value.sqlstate == "22003"
