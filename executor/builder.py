@@ -13,11 +13,13 @@ from executor.operators.hash_agg import HashAgg
 from executor.operators.hop_window import HopWindow
 from executor.operators.hash_join import HashJoin
 from executor.operators.project import Project
+from executor.operators.udf_project import UdfProject
 from executor.operators.semi_anti_join import SemiAntiJoin
 from executor.operators.top_n import TopN
 from executor.operators.union import Union
 from executor.operators.values import Values
 from planner import expressions as X
+from planner.expressions.udf import contains_udf
 from planner.stream_plan import StreamNode
 from storage.state_table import StateTable
 
@@ -28,10 +30,14 @@ class BuildContext:
 
     state: Callable[[StreamNode, str, int], StateTable]  # (node, suffix, dist_len)
     chunk_size: int = 1024
+    metrics: Any = None  # the actor's clock (executor.metrics.ActorMetrics) or None
+    udf_concurrency: int = 16  # async UDF calls of one chunk in flight at once
 
 
 def _project(node: StreamNode, ctx: BuildContext) -> Any:
     exprs = node.params["exprs"]
+    if any(contains_udf(e) for e in exprs):
+        return UdfProject(exprs, ctx.metrics, ctx.udf_concurrency)
     wm = {e.index: i for i, e in enumerate(exprs) if isinstance(e, X.InputRef)}
     return Project(X.compile_projection(exprs), wm)
 

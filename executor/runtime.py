@@ -267,7 +267,7 @@ class Runtime:
             elif node.kind in ("hash_agg", "top_n", "distinct", "eowc_agg"):
                 key = node.params.get("group_key", node.params.get("key", []))
                 wanted.append((node, "", len(key)))
-            elif node.kind == "values":
+            elif node.kind in ("values", "temporal_filter"):
                 wanted.append((node, "", 0))
             if node.kind not in ("exchange", "table_scan"):
                 stack.extend(node.inputs)
@@ -280,7 +280,8 @@ class Runtime:
         def state(node: StreamNode, suffix: str, dist_len: int) -> StateTable:
             return tables[(node.op_index, suffix)]
 
-        return BuildContext(state, self.chunk_size)
+        return BuildContext(state, self.chunk_size, actor.metrics,
+                            int(self.settings.get("udf_concurrency", 16)))
 
     async def _state(self, base: str, index: int, parallelism: int, dist_len: int,
                      actor: Actor) -> StateTable:

@@ -15,7 +15,9 @@ from planner.catalog import (MATERIALIZED_VIEW, ROW_ID, SOURCE, SYSTEM_TABLE, TA
 from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE,
                             UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError, not_supported)
 from planner.parse import bind_parameters, parse
+from planner.expressions.udf import user_functions
 from planner.planner import plan_view, view_query
+from sqlstream import udf
 from planner.source_def import has_connector
 from sqlstream import recovery, sources
 from sqlstream.result import Column, StatementResult
@@ -29,6 +31,8 @@ _CREATE_MV = re.compile(r"^CREATE\s+MATERIALIZED\s+VIEW\b", re.I)
 
 def execute(session: "Session", text: str, params: Sequence[Any] | None) -> StatementResult:
     head = " ".join(text.split()[:3]).upper()
+    if udf.is_function_ddl(text):
+        return udf.create(session, text) if head.startswith("CREATE") else udf.drop(session, text)
     if head.startswith("CREATE SOURCE") or (head.startswith("CREATE TABLE")
                                             and has_connector(text)):
         return sources.create(session, text)
@@ -156,9 +160,12 @@ def create_materialized_view(session: "Session", tree: exp.Create, text: str) ->
             raise ProgrammingError(f'relation "{name}" already exists', DUPLICATE_TABLE)
         rid = db.catalog.allocate_id()
         parallelism = _parallelism(session)
-        planned = plan_view(db.catalog, view_query(tree), rid, name, parallelism, column_names)
+        used = udf.Recorder(db)  # the functions it calls are dependencies too
+        with user_functions(used):
+            planned = plan_view(db.catalog, view_query(tree), rid, name, parallelism,
+                                column_names)
         cols = [ColumnDef(f.name, f.type) for f in planned.fields]
-        rel = Relation(rid, name, MATERIALIZED_VIEW, cols, [], text, planned.depends_on,
+        rel = Relation(rid, name, MATERIALIZED_VIEW, cols, [], text, planned.depends_on + used.used,
                        parallelism, options={"creating": True})
         if column_names:
             rel.options["column_names"] = column_names

@@ -15,7 +15,8 @@ from planner import types as T
 from planner.errors import (Error, InternalError, OperationalError, ProgrammingError,
                             not_supported)
 from planner.parse import Statement, bind_parameters, parse, split_statements
-from sqlstream import ddl, dml, query
+from planner.expressions.udf import user_functions
+from sqlstream import ddl, dml, query, udf
 from sqlstream.database import Database
 from sqlstream.result import Column, StatementResult
 from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
@@ -61,6 +62,9 @@ class Session:
         self.client_settings: dict[str, str] = dict(_CLIENT_DEFAULTS)
         self.closed = False
         self._cancel = threading.Event()
+        # Python UDFs are arbitrary code: the wire server turns this off unless it was
+        # started with --allow-udf-over-network.
+        self.allow_udf = True
         self.running_cursor: Any = None
 
     # ------------------------------------------------------------ public API
@@ -73,7 +77,8 @@ class Session:
             if self._cancel.is_set():
                 raise OperationalError("canceling statement due to user request", "57014")
             try:
-                results.append(self._execute_one(stmt, params))
+                with user_functions(udf.lookup(self.db)):
+                    results.append(self._execute_one(stmt, params))
             except Error as e:
                 if e.position is not None:
                     e.position += stmt.offset

@@ -37,6 +37,10 @@ def register_system_tables(db: "Database") -> None:
             db.catalog.relations[rel.key] = rel
         col_sql = ", ".join(f'"{c}" {t.duckdb}' for c, t in cols)
         db.duck.execute(f'CREATE OR REPLACE TABLE sys."{name}" ({col_sql})')
+    # Start-up runs here on the engine loop before any view is planned: make the
+    # catalog's Python functions known to DuckDB and to that planning.
+    from sqlstream import udf
+    udf.install(db)
 
 
 def refresh(db: "Database", names: list[str]) -> None:

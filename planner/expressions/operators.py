@@ -7,12 +7,12 @@ from __future__ import annotations
 import decimal
 
 from planner import types as T
-
 from planner.errors import (DATATYPE_MISMATCH, INVALID_TEXT, NUMERIC_OUT_OF_RANGE,
                             UNDEFINED_FUNCTION, DataError, ProgrammingError)
 from planner.expressions.functions import FUNCTIONS, describe_call, resolve_signature
 from planner.expressions.nodes import BoundExpr, Call, Case, Cast, Literal
 from planner.expressions.runtime import ROW_ERRORS, castable, caster
+from planner.expressions.udf import bind_user_function
 from planner.types import (BOOLEAN, DATE, FLOAT64, INT32, INTERVAL, TIMESTAMP, UNKNOWN,
                            VARCHAR, DataType, coerce, common_supertype)
 
@@ -233,6 +233,9 @@ def bind_function(name: str, args: list[BoundExpr], position: int | None = None
     func = FUNCTIONS.get(name)
     types = [a.type for a in args]
     if func is None:
+        user = bind_user_function(name, args, position, cast)
+        if user is not None:
+            return user
         raise ProgrammingError(f"function {describe_call(name, types)} does not exist",
                                UNDEFINED_FUNCTION, position)
     fit = resolve_signature(func, types, [is_untyped(a) for a in args])

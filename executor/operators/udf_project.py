@@ -1,0 +1,135 @@
+"""UdfProject: a projection whose expressions call Python UDFs.
+
+Per chunk: the arguments of every UDF call are computed (compiled, as in Project),
+the calls are made, then the projection runs over the input row extended with the
+call results. A blocking function runs in this operator's own worker thread, one
+call per chunk, so it slows only this operator and never the event loop; an
+`async def` function's calls of one chunk run concurrently, at most
+`concurrency` at a time, results kept in row order. A call that raises gives NULL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from typing import Any, AsyncIterator, Callable, Sequence
+
+from executor.message import Chunk, Message, Watermark
+from executor.metrics import ActorMetrics
+from planner import expressions as X
+from planner.expressions.udf import UdfCall, load_function
+
+log = logging.getLogger("sqlstream.udf")
+
+
+def udf_calls(exprs: Sequence[X.BoundExpr]) -> list[UdfCall]:
+    """The distinct UDF calls in the expressions, in first-seen order."""
+    found: dict[UdfCall, None] = {}
+    stack = list(reversed(exprs))
+    while stack:
+        e = stack.pop()
+        if isinstance(e, UdfCall):
+            found[e] = None
+        else:
+            stack.extend(reversed(e.children()))
+    return list(found)
+
+
+def _substitute(e: X.BoundExpr, refs: dict[UdfCall, X.InputRef]) -> X.BoundExpr:
+    if isinstance(e, UdfCall):
+        return refs[e]
+    if isinstance(e, X.Call):
+        return X.Call(e.name, tuple(_substitute(a, refs) for a in e.args), e.type)
+    if isinstance(e, X.Cast):
+        return X.Cast(_substitute(e.arg, refs), e.type)
+    if isinstance(e, X.Case):
+        return X.Case(tuple((_substitute(c, refs), _substitute(r, refs)) for c, r in e.whens),
+                      _substitute(e.else_, refs), e.type)
+    return e
+
+
+class UdfProject:
+    def __init__(self, exprs: Sequence[X.BoundExpr], metrics: ActorMetrics | None = None,
+                 concurrency: int = 16) -> None:
+        self.calls = udf_calls(exprs)
+        width = 1 + max([i for e in exprs for i in e.input_refs()] or [-1])
+        self.width = width
+        args = [a for c in self.calls for a in c.args]
+        self.args = X.compile_projection(args) if args else None
+        self.spans: list[tuple[int, int]] = []
+        pos = 0
+        for c in self.calls:
+            self.spans.append((pos, pos + len(c.args)))
+            pos += len(c.args)
+        refs = {c: X.InputRef(width + k, c.type) for k, c in enumerate(self.calls)}
+        self.project = X.compile_projection([_substitute(e, refs) for e in exprs])
+        self.fns = [load_function(c.func) for c in self.calls]
+        self.metrics = metrics
+        self.concurrency = max(1, concurrency)
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        if metrics is not None:
+            metrics.external_names = list(dict.fromkeys(c.func.name for c in self.calls))
+
+    async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        try:
+            async for msg in input:
+                match msg:
+                    case Chunk():
+                        yield Chunk(msg.ops, await self._apply(msg.rows))
+                    case Watermark():
+                        pass  # UDF outputs are opaque: no watermark survives them
+                    case _:
+                        yield msg
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _apply(self, rows: list[tuple]) -> list[tuple]:
+        if not rows:
+            return []
+        arg_rows = self.args(rows) if self.args is not None else [()] * len(rows)
+        results: list[list[Any]] = []
+        t0 = time.perf_counter_ns()
+        for call, fn, (lo, hi) in zip(self.calls, self.fns, self.spans):
+            argv = [a[lo:hi] for a in arg_rows]
+            if call.func.is_async:
+                results.append(await self._call_async(fn, argv))
+            else:
+                if self.pool is None:
+                    self.pool = concurrent.futures.ThreadPoolExecutor(
+                        1, thread_name_prefix=f"udf-{call.func.name}")
+                loop = asyncio.get_running_loop()
+                results.append(await loop.run_in_executor(self.pool, _call_all, fn, argv))
+        if self.metrics is not None:
+            self.metrics.add_external(time.perf_counter_ns() - t0)
+        w = self.width
+        return self.project([r[:w] + extra for r, extra in zip(rows, zip(*results))])
+
+    async def _call_async(self, fn: Callable, argv: list[tuple]) -> list[Any]:
+        out: list[Any] = [None] * len(argv)
+        work = iter(enumerate(argv))
+
+        async def worker() -> None:
+            for i, a in work:
+                try:
+                    out[i] = await fn(*a)
+                except Exception as exc:  # a failing call gives NULL, the stream goes on
+                    log.warning("UDF %s failed: %r", getattr(fn, "__name__", "?"), exc)
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(argv)))))
+        return out
+
+
+def _call_all(fn: Callable, argv: list[tuple]) -> list[Any]:
+    out: list[Any] = []
+    for a in argv:
+        try:
+            out.append(fn(*a))
+        except Exception as exc:  # a failing call gives NULL, the stream goes on
+            log.warning("UDF %s failed: %r", getattr(fn, "__name__", "?"), exc)
+            out.append(None)
+    return out
+
+
+__all__ = ["UdfProject", "udf_calls"]
