@@ -10,6 +10,8 @@ SELECT sees whole epochs only.
 
 from __future__ import annotations
 
+import decimal
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,13 +96,36 @@ class ServingStore:
         return pa.table(arrays)
 
 
+_DECIMAL_CTX = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP)
+
+
+def _to_decimal_array(values: tuple, duck_type: str) -> pa.Array:
+    """Numeric values at the column's scale (rounded half away from zero, as
+    PostgreSQL rounds numeric). A value too large for the column (numeric is unbounded
+    in PostgreSQL, not here) is stored as NULL: DuckDB would refuse the whole epoch
+    and the relation could never be written again."""
+    m = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", duck_type)
+    p, s = (int(m.group(1)), int(m.group(2))) if m else (38, 10)
+    limit = decimal.Decimal(10) ** (p - s)
+    quantum = decimal.Decimal(1).scaleb(-s)
+    out: list[decimal.Decimal | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        d = v if isinstance(v, decimal.Decimal) else decimal.Decimal(v)
+        if d.is_finite() and d.as_tuple().exponent < -s:  # type: ignore[operator]
+            d = d.quantize(quantum, context=_DECIMAL_CTX)
+        out.append(d if d.is_finite() and abs(d) < limit else None)
+    return pa.array(out, pa.decimal128(p, s))
+
+
 def _to_arrow(values: tuple, duck_type: str) -> pa.Array:
     if duck_type == "INTERVAL":
         return pa.array([None if v is None else pa.MonthDayNano([v.months, v.days, v.micros * 1000])
                          for v in values], pa.month_day_nano_interval())
     if duck_type.startswith("DECIMAL"):
-        # Let Arrow pick the precision; DuckDB casts to the column's scale on insert.
-        return pa.array(values) if any(v is not None for v in values) else pa.nulls(len(values))
+        return _to_decimal_array(values, duck_type)
     if duck_type == "TIMESTAMPTZ":
         return pa.array(values, pa.timestamp("us", tz="UTC"))
     if duck_type == "FLOAT":
