@@ -13,6 +13,7 @@ from planner import expressions as X
 from planner import types as T
 from planner.aggregates import AggCall
 from planner.catalog import Catalog, Relation, SYSTEM_TABLE
+from planner.inline_ctes import inline_ctes
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
 from planner.window import EOWC_META, LogicalEowcAgg, LogicalHopWindow, window_micros
@@ -189,10 +190,9 @@ class Binder:
             return self._bind_union(q)
         if isinstance(q, (exp.Except, exp.Intersect)):
             raise not_supported(f"{q.key.upper()} in a streaming query", position_of(q))
+        if q.args.get("with_"):
+            return self.bind_query(inline_ctes(q))
         if isinstance(q, exp.Select):
-            if q.args.get("with_"):
-                raise not_supported("WITH (common table expressions) in a streaming query",
-                                    position_of(q))
             return self._bind_select(q)
         raise not_supported(f"{q.key.upper()} as a query", position_of(q))
 
