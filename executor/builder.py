@@ -11,6 +11,7 @@ from executor.operators.filter import Filter
 from executor.operators.eowc_agg import EowcAgg
 from executor.operators.hash_agg import HashAgg
 from executor.operators.hop_window import HopWindow
+from executor.operators.temporal_filter import TemporalFilter
 from executor.operators.hash_join import HashJoin
 from executor.operators.project import Project
 from executor.operators.udf_project import UdfProject
@@ -58,6 +59,12 @@ def _eowc_agg(node: StreamNode, ctx: BuildContext) -> Any:
                    p["window_col"], ctx.chunk_size)
 
 
+def _temporal_filter(node: StreamNode, ctx: BuildContext) -> Any:
+    p = node.params
+    return TemporalFilter(p["time_col"], p["delay_us"], p["strict"], ctx.state(node, "", 0),
+                          ctx.chunk_size)
+
+
 def _hop_window(node: StreamNode, ctx: BuildContext) -> Any:
     p = node.params
     return HopWindow(p["time_col"], p["slide_us"], p["size_us"], p["offset_us"],
@@ -103,6 +110,7 @@ BUILDERS: dict[str, Callable[[StreamNode, BuildContext], Any]] = {
     "hash_agg": _hash_agg,
     "eowc_agg": _eowc_agg,
     "hop_window": _hop_window,
+    "temporal_filter": _temporal_filter,
     "hash_join": _hash_join,
     "top_n": _top_n,
     "distinct": _distinct,

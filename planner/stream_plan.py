@@ -18,7 +18,8 @@ from planner.logical import (Field, LogicalAgg, LogicalDistinct, LogicalFilter, 
                              LogicalValues)
 from planner import expressions as X
 from planner.catalog import SOURCE, Relation
-from planner.window import LogicalEowcAgg, LogicalHopWindow, window_micros
+from planner.window import (LogicalEowcAgg, LogicalHopWindow, LogicalTemporalFilter,
+                            window_micros)
 from planner.errors import not_supported
 
 
@@ -83,6 +84,9 @@ class StreamNode:
                     + ", ".join(f.name for f in self.schema) + "] }")
         if k == "table_scan":
             return f"StreamTableScan {{ table: {p['name']}, distribution: {self.distribution} }}"
+        if k == "temporal_filter":
+            return (f"StreamTemporalFilter {{ ${p['time_col']} {'>' if p['strict'] else '>='} "
+                    f"now() - {p['delay_us']}us }}")
         if k == "hop_window":
             return (f"StreamHopWindow {{ time_col: ${p['time_col']}, slide: {p['slide_us']}us, "
                     f"size: {p['size_us']}us }}")
@@ -234,6 +238,12 @@ class StreamPlanner:
             return StreamNode("eowc_agg", node.schema, [ex],
                               {"group_key": list(gk), "calls": list(node.calls),
                                "window_col": node.window_col}, list(range(len(gk))))
+        if isinstance(node, LogicalTemporalFilter):
+            child = self._lower(node.input)
+            return StreamNode("temporal_filter", node.schema, [child],
+                              {"time_col": node.time_col,
+                               "delay_us": window_micros(node.delay, "delay"),
+                               "strict": node.strict}, list(child.stream_key))
         if isinstance(node, LogicalHopWindow):
             child = self._lower(node.input)
             width = len(child.schema)

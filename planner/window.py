@@ -71,3 +71,47 @@ def window_micros(iv: Interval, what: str) -> int:
         raise ProgrammingError(f"window {what} must not be given in months or years",
                                INVALID_PARAMETER)
     return iv.total_micros()
+
+
+@dataclass
+class LogicalTemporalFilter:
+    """`col > now() - delay` (or >=): rows enter while inside the moving window and
+    leave as time passes."""
+
+    input: LogicalNode
+    time_col: int
+    delay: Interval
+    strict: bool = True
+
+    @property
+    def schema(self) -> list[Field]:
+        return self.input.schema
+
+    @property
+    def inputs(self) -> list[LogicalNode]:
+        return [self.input]
+
+
+def _is_now(node: exp.Expression) -> bool:
+    return isinstance(node, exp.CurrentTimestamp) or (
+        isinstance(node, exp.Anonymous) and str(node.this).lower() == "now")
+
+
+def temporal_conjunct(c: exp.Expression) -> tuple[exp.Column, exp.Expression | None, bool] | None:
+    """(column, delay interval expression or None, strict) when `c` compares a column
+    with now() [- interval], as `col > now() - INTERVAL '1' HOUR`; else None."""
+    if isinstance(c, (exp.GT, exp.GTE)):
+        col, rhs, strict = c.this, c.expression, isinstance(c, exp.GT)
+    elif isinstance(c, (exp.LT, exp.LTE)):
+        col, rhs, strict = c.expression, c.this, isinstance(c, exp.LT)
+    else:
+        return None
+    while isinstance(rhs, exp.Paren):
+        rhs = rhs.this
+    if not isinstance(col, exp.Column):
+        return None
+    if _is_now(rhs):
+        return col, None, strict
+    if isinstance(rhs, exp.Sub) and _is_now(rhs.this):
+        return col, rhs.expression, strict
+    return None
