@@ -7,6 +7,7 @@ offset in the original text, so error positions point into what the user sent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -51,8 +52,23 @@ def line_col_to_offset(text: str, line: int, col: int) -> int:
     return off + max(col - 1, 0)
 
 
+# Words a statement can begin with (PostgreSQL's and this engine's own).
+_STATEMENT_WORDS = frozenset("""
+    ABORT ALTER ANALYZE BEGIN CALL CHECKPOINT CLOSE CLUSTER COMMENT COMMIT COPY CREATE
+    DEALLOCATE DECLARE DELETE DESC DESCRIBE DISCARD DO DROP END EXECUTE EXPLAIN FETCH FLUSH
+    GRANT IMPORT INSERT LISTEN LOAD LOCK MERGE MOVE NOTIFY PREPARE REASSIGN REFRESH REINDEX
+    RELEASE RESET REVOKE ROLLBACK SAVEPOINT SECURITY SELECT SET SHOW START TABLE TRUNCATE
+    UNLISTEN UPDATE VACUUM VALUES WITH""".split())
+_FIRST_WORD = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)")
+
+
 def parse(text: str) -> exp.Expression:
     """One statement -> AST; a syntax error carries the 1-based position."""
+    first = _FIRST_WORD.match(text)
+    if first and first.group(1).upper() not in _STATEMENT_WORDS:
+        # As PostgreSQL: `SELEC 1` is an error at its first word, not somewhere after it.
+        raise ProgrammingError(f'syntax error at or near "{first.group(1)}"', SYNTAX_ERROR,
+                               first.start(1) + 1)
     try:
         tree = sqlglot.parse_one(text, read=DIALECT)
     except ParseError as e:
