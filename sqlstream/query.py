@@ -4,9 +4,7 @@ epoch of every table and view) and the system tables."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-import struct
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -81,24 +79,7 @@ def run_duckdb(db: Any, sql: str, params: list | None = None,
     loose = [i for i, d in enumerate(desc) if str(d[1]) == T.DECIMAL.duckdb]
     if loose and rows:
         rows = _trim_numeric(rows, loose)
-    reals = [i for i, d in enumerate(desc) if str(d[1]) == "FLOAT"]
-    if reals and rows:
-        rows = [tuple(_shortest_real(v) if i in reals else v for i, v in enumerate(row))
-                for row in rows]
     return cols, rows
-
-
-def _shortest_real(v: Any) -> Any:
-    """A real (float4) read back as a double: the double of the shortest decimal that
-    names the same float4, so 0.1::real prints 0.1 as in PostgreSQL, not
-    0.10000000149011612."""
-    if v is None or v != v or v in (math.inf, -math.inf):
-        return v
-    for digits in range(1, 10):
-        short = float(f"{v:.{digits}g}")
-        if struct.unpack("f", struct.pack("f", short))[0] == v:
-            return short
-    return v
 
 
 def _fetch_with_intervals(cur: Any, desc: list[tuple]) -> list[tuple]:

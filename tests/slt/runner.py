@@ -26,7 +26,9 @@ with single spaces can be written as they are.
 
 from __future__ import annotations
 
+import math
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,23 +130,37 @@ def _split_error_spec(rest: str) -> tuple[str | None, int | None, str | None]:
     return sqlstate, position, (rest or None)
 
 
-def format_value(value: Any) -> str:
-    """A value as written in a result section."""
+def format_value(value: Any, type_name: str = "") -> str:
+    """A value as written in a result section. A real (float4) reads back as the double
+    of the same bits; it is printed as PostgreSQL prints a real: the shortest decimal
+    that names the same float4 (0.1, not 0.10000000149011612)."""
     if value is None:
         return "NULL"
+    if type_name == "real" and isinstance(value, float) and math.isfinite(value):
+        value = _shortest_real(value)
     text = to_text(value)
     return text if text != "" else "(empty)"
+
+
+def _shortest_real(v: float) -> float:
+    for digits in range(1, 10):
+        short = float(f"{v:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", short))[0] == struct.unpack(
+                "f", struct.pack("f", v))[0]:
+            return short
+    return v
 
 
 def _normalize(line: str) -> str:
     return " ".join(line.split())
 
 
-def _result_lines(rows: list[tuple], sort: str) -> list[str]:
+def _result_lines(rows: list[tuple], types: list[str], sort: str) -> list[str]:
     if sort == "valuesort":
-        values = sorted(format_value(v) for row in rows for v in row)
+        values = sorted(format_value(v, t) for row in rows for v, t in zip(row, types))
         return values
-    lines = [_normalize(" ".join(format_value(v) for v in row)) for row in rows]
+    lines = [_normalize(" ".join(format_value(v, t) for v, t in zip(row, types)))
+             for row in rows]
     if sort == "rowsort":
         lines.sort()
     return lines
@@ -212,7 +228,8 @@ class Runner:
         if len(cur.description) != len(rec.types):
             raise SltFailure(f"{self._where(rec)}: expected {len(rec.types)} columns "
                              f"({rec.types}), got {len(cur.description)}\n  SQL: {rec.sql}")
-        actual = _result_lines(cur.fetchall(), rec.sort)
+        types = [str(d[1]) for d in cur.description]
+        actual = _result_lines(cur.fetchall(), types, rec.sort)
         expected = _expected_lines(rec)
         if actual != expected:
             raise SltFailure(

@@ -78,3 +78,14 @@ def test_failures_name_the_line(text: str, message: str) -> None:
     with pytest.raises(SltFailure, match=message) as info:
         _run("\n" + text)
     assert "<string>:2:" in str(info.value)
+
+
+def test_values_print_as_postgresql_text() -> None:
+    from decimal import Decimal
+
+    from tests.slt.runner import format_value
+    assert format_value(None) == "NULL" and format_value("") == "(empty)"
+    assert format_value(True) == "t" and format_value(Decimal("1.50")) == "1.50"
+    assert format_value(0.10000000149011612, "real") == "0.1"
+    assert format_value(0.10000000149011612, "double precision") == "0.10000000149011612"
+    assert format_value(3.4028234663852886e38, "real") == "3.4028235e+38"
