@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -65,10 +64,7 @@ def run_duckdb(db: Any, sql: str, params: list | None = None,
     try:
         cur.execute(sql, params) if params else cur.execute(sql)
         desc = cur.description or []
-        if any(str(d[1]) == "INTERVAL" for d in desc):
-            rows = _fetch_with_intervals(cur, desc)
-        else:
-            rows = cur.fetchall() if desc else []
+        rows = cur.fetchall() if desc else []
     except duckdb.Error as e:
         raise translate_error(e) from None
     finally:
@@ -80,23 +76,6 @@ def run_duckdb(db: Any, sql: str, params: list | None = None,
     if loose and rows:
         rows = _trim_numeric(rows, loose)
     return cols, rows
-
-
-def _fetch_with_intervals(cur: Any, desc: list[tuple]) -> list[tuple]:
-    """Rows through Arrow, which keeps an interval's months, days and microseconds
-    apart (a Python timedelta folds them: '1 mon' would read as '30 days' and
-    '-01:00:00' as '-1 days +23:00:00')."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the extra copy is the price of exact intervals
-        table = cur.to_arrow_table()
-    columns = []
-    for d, col in zip(desc, table.columns):
-        values = col.to_pylist()
-        if str(d[1]) == "INTERVAL":
-            values = [None if v is None else T.Interval(v.months, v.days, v.nanoseconds // 1000)
-                      for v in values]
-        columns.append(values)
-    return list(zip(*columns))
 
 
 def _trim_numeric(rows: list[tuple], positions: list[int]) -> list[tuple]:

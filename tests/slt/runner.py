@@ -26,6 +26,7 @@ with single spaces can be written as they are.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import struct
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlstream
-from planner.types import to_text
+from planner.types import Interval, to_text
 
 _SQLSTATE = re.compile(r"^[0-9A-Z]{5}$")
 _SORT_MODES = ("nosort", "rowsort", "valuesort")
@@ -133,13 +134,25 @@ def _split_error_spec(rest: str) -> tuple[str | None, int | None, str | None]:
 def format_value(value: Any, type_name: str = "") -> str:
     """A value as written in a result section. A real (float4) reads back as the double
     of the same bits; it is printed as PostgreSQL prints a real: the shortest decimal
-    that names the same float4 (0.1, not 0.10000000149011612)."""
+    that names the same float4 (0.1, not 0.10000000149011612). Intervals: see _interval."""
     if value is None:
         return "NULL"
     if type_name == "real" and isinstance(value, float) and math.isfinite(value):
         value = _shortest_real(value)
+    if isinstance(value, dt.timedelta):
+        value = _interval(value)
     text = to_text(value)
     return text if text != "" else "(empty)"
+
+
+def _interval(td: dt.timedelta) -> Interval:
+    """An interval read back as a timedelta (days and time, months folded into days as
+    30 each) as PostgreSQL would print it: both parts with the sign of the whole, so
+    minus one hour is -01:00:00, not -1 days +23:00:00."""
+    micros = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+    days, rest = divmod(abs(micros), 86_400_000_000)
+    sign = -1 if micros < 0 else 1
+    return Interval(0, sign * days, sign * rest)
 
 
 def _shortest_real(v: float) -> float:

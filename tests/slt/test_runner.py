@@ -89,3 +89,7 @@ def test_values_print_as_postgresql_text() -> None:
     assert format_value(0.10000000149011612, "real") == "0.1"
     assert format_value(0.10000000149011612, "double precision") == "0.10000000149011612"
     assert format_value(3.4028234663852886e38, "real") == "3.4028235e+38"
+    import datetime as dt
+    assert format_value(dt.timedelta(hours=-1), "interval") == "-01:00:00"
+    assert format_value(dt.timedelta(days=-2, hours=-3), "interval") == "-2 days -03:00:00"
+    assert format_value(dt.timedelta(days=1, hours=2), "interval") == "1 day 02:00:00"
