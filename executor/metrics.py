@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 BUSY, IDLE, BLOCKED = 0, 1, 2
 _SHIFT = 30  # bucket length: 2**30 ns, about 1.07 s
@@ -36,7 +37,7 @@ class ActorMetrics:
 
     __slots__ = ("actor_id", "relation_id", "fragment", "window", "mode", "since",
                  "_sec", "_ns", "_rows", "_ext", "waiting", "rows_in", "started",
-                 "external_names")
+                 "external_names", "op_rows")
 
     def __init__(self, actor_id: int, relation_id: int, fragment: int,
                  window_s: float = 10.0) -> None:
@@ -56,6 +57,7 @@ class ActorMetrics:
         self.waiting = 0  # input reads currently suspended on an empty channel
         self.rows_in = 0
         self.external_names: list[str] = []  # blocking functions this actor calls
+        self.op_rows: dict[int, list[int]] = {}  # operator index -> rows out per bucket
 
     # ------------------------------------------------------------ hot path
     def _slot(self, now: int) -> int:
@@ -66,6 +68,8 @@ class ActorMetrics:
             self._ns[i] = [0, 0, 0]
             self._rows[i] = 0
             self._ext[i] = 0
+            for per_op in self.op_rows.values():
+                per_op[i] = 0
         return i
 
     def switch(self, mode: int) -> int:
@@ -90,6 +94,24 @@ class ActorMetrics:
 
     def add_rows(self, n: int) -> None:
         self._rows[self._slot(time.perf_counter_ns())] += n
+
+    def add_op_rows(self, op: int, n: int) -> None:
+        per_op = self.op_rows.get(op)
+        if per_op is None:
+            per_op = self.op_rows[op] = [0] * len(self._sec)
+        per_op[self._slot(time.perf_counter_ns())] += n
+
+    def op_rate(self, op: int) -> float:
+        """Rows per second operator `op` of this actor's chain emitted over the window."""
+        per_op = self.op_rows.get(op)
+        if per_op is None:
+            return 0.0
+        now = time.perf_counter_ns()
+        cur = now >> _SHIFT
+        first = cur - self.window
+        rows = sum(per_op[i] for i, b in enumerate(self._sec) if first < b <= cur)
+        span = min(now - self.started, now - ((first + 1) << _SHIFT))
+        return rows / (max(span, 1) / 1e9)
 
     def add_external(self, ns: int) -> None:
         self._ext[self._slot(time.perf_counter_ns())] += ns
@@ -120,6 +142,53 @@ class ActorMetrics:
                              min(ext / total, 1.0), rows / seconds, seconds)
 
 
+async def count_rows(stream: AsyncIterator[Any], metrics: ActorMetrics, op: int
+                     ) -> AsyncIterator[Any]:
+    """Pass `stream` through, counting the rows of its chunks as operator `op`'s output."""
+    add = metrics.add_op_rows
+    async for msg in stream:
+        rows = getattr(msg, "rows", None)
+        if rows is not None and type(rows) is list:
+            add(op, len(rows))
+        yield msg
+
+
+def explain_analyze(plan: Any, actors: list[Any]) -> list[str]:
+    """The view's plan tree, each operator with its rows per second over the window
+    and its actors' busy and backpressure ratios (averaged over the fragment)."""
+    lines: list[str] = []
+    for frag in reversed(plan.fragments):
+        mine = [a for a in actors if a.fragment == frag.index and a.metrics is not None]
+        figs = [a.metrics.figures() for a in mine]
+        busy = sum(f.busy_ratio for f in figs) / len(figs) if figs else 0.0
+        bp = sum(f.backpressure_ratio for f in figs) / len(figs) if figs else 0.0
+        lines.append(f"Fragment {frag.index} (parallelism {frag.parallelism}): "
+                     f"busy {busy:.2f}, backpressure {bp:.2f}")
+        stack: list[tuple[Any, str]] = [(frag.root, "")]
+        while stack:
+            node, prefix = stack.pop()
+            if node.kind in ("exchange", "table_scan"):
+                lines.append(f"{prefix}└─ {node.describe()}")
+                continue
+            rate = sum(a.metrics.op_rate(node.op_index) for a in mine)
+            lines.append(f"{prefix}└─ {node.describe()}  [rows/s: {rate:.1f}, busy: {busy:.2f}"
+                         f", backpressure: {bp:.2f}]")
+            stack.extend((c, prefix + "   ") for c in reversed(node.inputs))
+    return lines
+
+
+def idle_while(metrics: ActorMetrics, wait: Callable[..., Awaitable[Any]]
+               ) -> Callable[..., Awaitable[Any]]:
+    """`wait` (a reader waiting for its next poll or its rate) counted as idle time."""
+    async def wrapped(*args: Any) -> Any:
+        metrics.idle_enter()
+        try:
+            return await wait(*args)
+        finally:
+            metrics.idle_exit()
+    return wrapped
+
+
 class ProcessCpu:
     """Samples of process CPU time against wall time, to tell a CPU-bound process."""
 
@@ -142,4 +211,4 @@ class ProcessCpu:
         return (c1 - c0) / (t1 - t0)
 
 
-__all__ = ["ActorMetrics", "ProcessCpu", "WindowFigures", "BUSY", "IDLE", "BLOCKED"]
+__all__ = ["ActorMetrics", "ProcessCpu", "idle_while", "count_rows", "explain_analyze", "WindowFigures", "BUSY", "IDLE", "BLOCKED"]

@@ -20,7 +20,7 @@ from executor.barrier_manager import BarrierManager
 from executor.builder import MULTI_INPUT, BuildContext, build_operator
 from executor.exchange import Channel, Dispatcher, Edge, merge, split
 from executor.message import Barrier, Chunk, Message
-from executor.metrics import ActorMetrics, ProcessCpu
+from executor.metrics import ActorMetrics, ProcessCpu, count_rows, idle_while
 from executor.operators.materialize import Materialize, RowIds
 from executor.operators.source_reader import SourceReader, open_reader
 from executor.operators.table_source import TableSource
@@ -294,6 +294,14 @@ class Runtime:
     def _build(self, node: StreamNode, actor: Actor,
                inputs: dict[tuple[int, int], list[list[Channel]]],
                ctx: BuildContext) -> AsyncIterator[Message]:
+        stream = self._build_node(node, actor, inputs, ctx)
+        if actor.metrics is not None and node.kind not in ("exchange", "table_scan"):
+            return count_rows(stream, actor.metrics, node.op_index)  # EXPLAIN ANALYZE
+        return stream
+
+    def _build_node(self, node: StreamNode, actor: Actor,
+                    inputs: dict[tuple[int, int], list[list[Channel]]],
+                    ctx: BuildContext) -> AsyncIterator[Message]:
         if node.kind in ("exchange", "table_scan"):
             return merge(inputs[(actor.fragment, node.op_index)][actor.index])
         if node.kind == "materialize":
@@ -313,6 +321,8 @@ class Runtime:
                                  actor.parallelism, self.store, self.chunk_size)
             self.sources.setdefault(node.params["name"], []).append(reader)
             self.barriers.add_source(("source", actor.id), reader.inbox)
+            if actor.metrics is not None:  # waiting for data or for its rate is idle time
+                reader.inbox.wait = idle_while(actor.metrics, reader.inbox.wait)
             return reader.execute()
         if node.kind == "values":
             op = build_operator(node, ctx)

@@ -265,6 +265,8 @@ async def _drop_one(db: Any, rel: Relation) -> None:
 def explain(session: "Session", rest: str, params: Sequence[Any] | None) -> StatementResult:
     db = session.db
     text = rest.strip()
+    if m := re.match(r"^ANALYZE\s+MATERIALIZED\s+VIEW\s+(\w+)\s*;?$", text, re.I):
+        return explain_analyze(session, m.group(1))
     if _CREATE_MV.match(text):
         tree = parse_view(text)
         target = tree.this
@@ -288,6 +290,24 @@ def explain(session: "Session", rest: str, params: Sequence[Any] | None) -> Stat
         lines = "\n".join(str(r[-1]) for r in rows).split("\n")
     return StatementResult(f"EXPLAIN", [Column("QUERY PLAN", T.VARCHAR)],
                            [(ln,) for ln in lines])
+
+
+def explain_analyze(session: "Session", name: str) -> StatementResult:
+    """The running view's plan with measured rows/s, busy and backpressure ratios."""
+    from executor.metrics import explain_analyze as render
+    db = session.db
+    with db.lock:
+        rel = db.catalog.get(name)
+        if rel is None or rel.kind != MATERIALIZED_VIEW:
+            raise ProgrammingError(f'materialized view "{name}" does not exist', UNDEFINED_TABLE)
+    rt = db.runtime.relations.get(rel.id) if db.runtime is not None else None
+    if rt is None or rt.plan is None:
+        raise ProgrammingError(f'materialized view "{name}" is not running', "55000")
+
+    async def lines() -> list[str]:  # read on the engine loop, where figures are written
+        return render(rt.plan, rt.actors)
+    return StatementResult("EXPLAIN", [Column("QUERY PLAN", T.VARCHAR)],
+                           [(ln,) for ln in db.run(lines())])
 
 
 def describe(session: "Session", name: str) -> StatementResult:

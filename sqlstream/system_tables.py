@@ -224,40 +224,72 @@ def _state_operator(a: "Actor", table_id: str) -> str:
                           ("lag", T.INT64), ("parse_errors", T.INT64),
                           ("last_error", T.VARCHAR)])
 def _sources(db: "Database") -> list[tuple]:
-    """Table sources (DML): lag is the rows written but not yet read by the source
-    actor. Connector sources report their reader's own counters."""
+    """Every table (DML, or a connector feeding it) and every source. Lag is what
+    can be known: rows written but not yet read by a table's source actor, or for a
+    rate-limited reader (datagen) the rows its rate asked for but not yet produced."""
     out = []
-    rt_all = _runtime(db)
-    for rt in rt_all.relations.values():
+    runtime = _runtime(db)
+    readers_by_name: dict[str, list[Any]] = getattr(runtime, "sources", {})
+    for rt in runtime.relations.values():
+        readers = readers_by_name.get(rt.relation.name, [])
         src = next((a for a in rt.actors if a.source is not None), None)
+        if src is None and not readers:
+            continue
         if src is not None and src.source is not None:
-            f = src.metrics.figures() if src.metrics is not None else None
-            lag = rt.input.rows if rt.input is not None else None
-            out.append((rt.relation.name, "table", src.source.rows_read,
-                        f and f.rows_per_second, lag, 0, None))
-        elif rt.relation.kind == "source":
-            out.append(_connector_source(rt))
+            actors = [src]
+            rows = src.source.rows_read
+            lag: int | None = rt.input.rows if rt.input is not None else 0
+        else:
+            actors = [a for a in rt.actors if any("Source" in o for o in a.operators)]
+            rows, lag = sum(r.rows_read for r in readers), None
+        with_opts = rt.relation.options.get("with") or {}
+        connector = str(with_opts.get("connector", "table" if src is not None else ""))
+        if readers:
+            asked = _asked_lag(readers)
+            lag = asked if lag is None else lag + (asked or 0)
+        rates = [a.metrics.figures().rows_per_second for a in actors if a.metrics is not None]
+        out.append((rt.relation.name, connector, rows, sum(rates) if rates else None, lag,
+                    sum(r.parse_errors for r in readers),
+                    next((r.last_error for r in readers if r.last_error), None)))
+    for name, readers in readers_by_name.items():
+        rel = db.catalog.get(name)
+        if rel is None or rel.id in runtime.relations or not readers:
+            continue  # tables were listed above
+        actors = _source_actors(runtime, name)
+        rates = [a.metrics.figures().rows_per_second for a in actors if a.metrics is not None]
+        out.append((name, str((rel.options.get("with") or {}).get("connector", "")),
+                    sum(r.rows_read for r in readers), sum(rates) if rates else None,
+                    _asked_lag(readers), sum(r.parse_errors for r in readers),
+                    next((r.last_error for r in readers if r.last_error), None)))
     return out
 
 
-def _connector_source(rt: "RelationRuntime") -> tuple:
-    actors = [a for a in rt.actors if a.fragment == 0] or rt.actors
-    rows = errors = 0
-    last: str | None = None
-    lag: int | None = None
-    for a in actors:
-        m = getattr(a, "source_metrics", None) or getattr(a.source, "metrics", None)
-        if m is not None:
-            rows += getattr(m, "rows_read", 0)
-            errors += getattr(m, "parse_errors", 0)
-            last = getattr(m, "last_error", None) or last
-            if getattr(m, "lag", None) is not None:
-                lag = (lag or 0) + int(m.lag)
-        else:
-            rows += a.rows_out
-    rate = sum(a.metrics.figures().rows_per_second for a in actors if a.metrics is not None)
-    return (rt.relation.name, str(rt.relation.options.get("connector", "")), rows, rate, lag,
-            errors, last)
+def _source_actors(runtime: "Runtime", name: str) -> list["Actor"]:
+    """The actors (of every view reading the source) whose chain holds its reader."""
+    out = []
+    for rt in runtime.relations.values():
+        for frag in rt.plan.fragments if rt.plan is not None else []:
+            stack = [frag.root]
+            while stack:
+                n = stack.pop()
+                if n.kind == "source" and n.params.get("name") == name:
+                    out += [a for a in rt.actors if a.fragment == frag.index]
+                    break
+                if n.kind not in ("exchange", "table_scan"):
+                    stack.extend(n.inputs)
+    return out
+
+
+def _asked_lag(readers: list[Any]) -> int | None:
+    """Rows a rate-limited reader was asked for since it started but has not produced."""
+    total, known = 0, False
+    now = time.time()
+    for r in readers:
+        rate = r._rate() if hasattr(r, "_rate") else None
+        if rate:
+            known = True
+            total += max(0, int(rate * (now - r.started)) - r.emitted)
+    return total if known else None
 
 
 @system_table("ddl_progress", [("ddl_id", T.INT32), ("relation", T.VARCHAR),
@@ -315,7 +347,31 @@ def _bottlenecks(db: "Database") -> list[tuple]:
             continue
         siblings = [x for x in actors if x[0] is rt and x[1].fragment == a.fragment]
         out[key] = _diagnose(rt, a, f, ups, siblings, cpu) + (f.busy_ratio,)
+    # A source reading in the same actor as the slow operator is not blocked but
+    # falls behind the rate it was asked for: that actor is the root as well.
+    for name, readers in getattr(rt_all, "sources", {}).items():
+        asked = sum(r._rate() or 0 for r in readers if hasattr(r, "_rate"))
+        for a in _source_actors(rt_all, name):
+            rt, _a, f = by_metrics[id(a.metrics)] if a.metrics is not None and \
+                id(a.metrics) in by_metrics else (None, None, None)
+            if rt is None or not asked or (rt.relation.id, a.fragment) in out:
+                continue
+            if f.busy_ratio >= 0.8 and f.backpressure_ratio < _NOT_BLOCKED and \
+                    f.rows_per_second < 0.8 * asked:
+                siblings = [x for x in actors if x[0] is rt and x[1].fragment == a.fragment]
+                behind = (None, None, _Behind(name, asked))
+                out[(rt.relation.id, a.fragment)] = _diagnose(
+                    rt, a, f, [behind], siblings, cpu) + (f.busy_ratio,)
     return [row[:-1] for row in out.values()]
+
+
+class _Behind:
+    """Stands for the upstream of a source sharing its actor: the rate it asked for."""
+
+    backpressure_ratio = 1.0
+
+    def __init__(self, name: str, asked: float) -> None:
+        self.name, self.asked = name, asked
 
 
 def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: list,
@@ -324,9 +380,13 @@ def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: li
     frag = fragment_id(rt.relation.id, a.fragment)
     up = max(ups, key=lambda u: u[2].backpressure_ratio)
     evidence = (f"actor {a.id} busy {f.busy_ratio:.0%}, idle {f.idle_ratio:.0%}, "
-                f"backpressured {f.backpressure_ratio:.0%} at {f.rows_per_second:.0f} rows/s; "
-                f"upstream actor {up[1].id} ({up[0].relation.name}) backpressured "
-                f"{up[2].backpressure_ratio:.0%}")
+                f"backpressured {f.backpressure_ratio:.0%} at {f.rows_per_second:.0f} rows/s; ")
+    if isinstance(up[2], _Behind):
+        evidence += (f"source {up[2].name} in the same actor reads {f.rows_per_second:.0f} "
+                     f"of the {up[2].asked:.0f} rows/s asked")
+    else:
+        evidence += (f"upstream actor {up[1].id} ({up[0].relation.name}) backpressured "
+                     f"{up[2].backpressure_ratio:.0%}")
     if cpu is not None:
         evidence += f"; process CPU {cpu:.0%} of one core"
     ops = [o for o in a.operators if o not in ("StreamMaterialize",)] or a.operators
