@@ -25,9 +25,83 @@ class Statement:
     offset: int  # 0-based offset of `text` in the whole input
 
 
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
+def space_placeholders(sql: str) -> tuple[str, list[int]]:
+    """The text with a space after every `$n` placeholder that touches the next token,
+    and for each of its characters the offset in `sql`.
+
+    sqlglot's tokenizer takes `$1,$2` for the start of a dollar-quoted string, so
+    `VALUES ($1,$2)` would not even split. Strings, quoted names, comments and
+    dollar-quoted strings are copied as they are.
+
+    >>> space_placeholders("VALUES ($1,$2)")[0]
+    'VALUES ($1 ,$2 )'
+    >>> space_placeholders("SELECT '$1,$2', $$a$1,$$, $1")[0]
+    "SELECT '$1,$2', $$a$1,$$, $1"
+    """
+    if "$" not in sql:
+        return sql, list(range(len(sql) + 1))
+    out: list[str] = []
+    orig: list[int] = []
+    i, n = 0, len(sql)
+
+    def copy(j: int) -> None:  # sql[i:j] unchanged
+        out.append(sql[i:j])
+        orig.extend(range(i, j))
+
+    while i < n:
+        c = sql[i]
+        if c in "'\"":
+            j = i + 1
+            while j < n:
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            copy(min(j + 1, n))
+            i = min(j + 1, n)
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+            copy(j)
+            i = j
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            copy(j)
+            i = j
+        elif c == "$" and i + 1 < n and sql[i + 1].isdigit():
+            j = i + 1
+            while j < n and sql[j].isdigit():
+                j += 1
+            copy(j)
+            if j < n and not sql[j].isspace():
+                out.append(" ")
+                orig.append(j)
+            i = j
+        elif c == "$" and (m := _DOLLAR_TAG.match(sql, i)):
+            end = sql.find(m.group(0), m.end())
+            j = n if end < 0 else end + len(m.group(0))
+            copy(j)
+            i = j
+        else:
+            j = i + 1
+            while j < n and sql[j] not in "'\"-/$":
+                j += 1
+            copy(j)
+            i = j
+    orig.append(n)
+    return "".join(out), orig
+
+
 def split_statements(sql: str) -> list[Statement]:
+    spaced, orig = space_placeholders(sql)
     try:
-        tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(sql)
+        tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(spaced)
     except TokenError as e:
         raise ProgrammingError(f"syntax error: {e}", SYNTAX_ERROR, None) from None
     out: list[Statement] = []
@@ -35,11 +109,11 @@ def split_statements(sql: str) -> list[Statement]:
     for tok in tokens:
         if tok.token_type == sqlglot.TokenType.SEMICOLON:
             if start is not None:
-                out.append(Statement(sql[start:tok.start].strip(), start))
+                out.append(Statement(sql[start:orig[tok.start]].strip(), start))
             start = None
             continue
         if start is None:
-            start = tok.start
+            start = orig[tok.start]
     if start is not None:
         out.append(Statement(sql[start:].strip(), start))
     return [s for s in out if s.text]
@@ -69,15 +143,16 @@ def parse(text: str) -> exp.Expression:
         # As PostgreSQL: `SELEC 1` is an error at its first word, not somewhere after it.
         raise ProgrammingError(f'syntax error at or near "{first.group(1)}"', SYNTAX_ERROR,
                                first.start(1) + 1)
+    spaced, orig = space_placeholders(text)
     try:
-        tree = sqlglot.parse_one(text, read=DIALECT)
+        tree = sqlglot.parse_one(spaced, read=DIALECT)
     except ParseError as e:
         err = e.errors[0] if e.errors else {}
         pos = None
         if err.get("line"):
             hl = err.get("highlight") or ""
-            pos = line_col_to_offset(text, err["line"], err["col"]) - len(hl) + 2
-            pos = max(pos, 1)
+            pos = line_col_to_offset(spaced, err["line"], err["col"]) - len(hl) + 2
+            pos = orig[min(max(pos, 1), len(orig)) - 1] + 1
         near = err.get("highlight")
         msg = f'syntax error at or near "{near}"' if near else "syntax error at end of input"
         raise ProgrammingError(msg, SYNTAX_ERROR, pos) from None
@@ -88,6 +163,13 @@ def parse(text: str) -> exp.Expression:
     if isinstance(tree, exp.Command):
         word = str(tree.this).upper()
         raise ProgrammingError(f'syntax error at or near "{word}"', SYNTAX_ERROR, 1)
+    if len(spaced) != len(text):  # node positions back into the user's text
+        for node in tree.walk():
+            meta = node._meta
+            if meta:
+                for k in ("start", "end"):
+                    if isinstance(meta.get(k), int) and 0 <= meta[k] < len(orig):
+                        meta[k] = orig[meta[k]]
     return tree
 
 
