@@ -326,7 +326,10 @@ def source_node(rel: Relation, fields: list[Field]) -> StreamNode:
                        "columns": [(c.name, c.type) for c in rel.columns],
                        "encode": opts.get("encode"),
                        "encode_options": dict(opts.get("encode_options") or {}),
-                       "watermark": watermark}, [])
+                       "watermark": watermark,
+                       # Watermarks of several readers are not combined downstream: a
+                       # source with one is read by a single actor per view.
+                       "singleton": watermark is not None}, [])
 
 
 def _number_ops(frag: Fragment) -> None:

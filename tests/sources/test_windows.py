@@ -7,6 +7,7 @@ import datetime as dt
 import time
 
 import duckdb
+import pytest
 
 from executor.connectors import SourceSpec, connector
 from executor.connectors.nexmark import SCHEMAS
@@ -37,9 +38,11 @@ def duck(rows: list[tuple], query: str) -> list[tuple]:
     return con.execute(query).fetchall()
 
 
-def test_tumble_emit_on_window_close_matches_duckdb(sql: Sql) -> None:
+@pytest.mark.parametrize("parallelism", [1, 3])
+def test_tumble_emit_on_window_close_matches_duckdb(sql: Sql, parallelism: int) -> None:
     n = 30000  # 30 s of event time: windows 0..29 s, the last ones still open
-    sql(BID.format(extra=f", nexmark.event.num = '{n}'"))
+    sql(f"SET streaming_parallelism = {parallelism}")
+    sql(BID.format(extra=f", nexmark.event.num = '{n}', nexmark.split.num = '3'"))
     sql("""CREATE MATERIALIZED VIEW w AS
            SELECT window_start, count(*) AS n, max(price) AS top, sum(price) AS total
            FROM TUMBLE(bid, date_time, INTERVAL '5' SECOND)
