@@ -1,0 +1,29 @@
+"""A folder of CSV files with some bad rows: good rows counted once, bad rows
+counted as errors (with file and line) in the reader's metrics, nothing stuck."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.sources.conftest import Sql
+
+
+def test_bad_rows_are_skipped_and_counted(sql: Sql, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id,amount\n1,10\n2,oops\n3,30\n")
+    (tmp_path / "b.csv").write_text("id,amount\n4,40\n5\n6,99999999999\n7,70\n")
+    sql(f"""CREATE SOURCE s (id INT, amount INT) WITH (connector = 'posix_fs',
+            posix_fs.root = '{tmp_path}', match_pattern = '*.csv')
+            FORMAT PLAIN ENCODE CSV (without_header = 'false')""")
+    sql("CREATE MATERIALIZED VIEW v AS SELECT count(*) AS n, sum(amount) AS total FROM s")
+    assert sql.until("SELECT * FROM v", lambda r: r == [(4, 150)]) == [(4, 150)]
+    db = sql.conn._db
+    assert db is not None and db.runtime is not None
+    readers = db.runtime.sources["s"]
+    assert sum(r.parse_errors for r in readers) == 3
+    assert sum(r.rows_read for r in readers) == 4
+    errors = [r.last_error for r in readers if r.last_error]
+    assert errors == ["b.csv:4: integer out of range"]  # files are read in name order
+    # The stream keeps going: a file added later is read too.
+    (tmp_path / "c.csv").write_text("id,amount\n8,{bad\n9,1000\n")
+    assert sql.until("SELECT * FROM v", lambda r: r == [(5, 1150)]) == [(5, 1150)]
+    assert sum(r.parse_errors for r in readers) == 4
