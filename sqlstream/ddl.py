@@ -41,6 +41,8 @@ def execute(session: "Session", text: str, params: Sequence[Any] | None) -> Stat
     if head.startswith("CREATE FUNCTION") or \
             head.startswith("CREATE SINK") or head.startswith("CREATE INDEX"):
         raise not_supported(" ".join(text.split()[:2]).upper(), 1)
+    if m := _ALTER_PARALLELISM.match(text.strip()):
+        return alter_parallelism(session, m.group(1), int(m.group(2)))
     if head.startswith("ALTER"):
         raise not_supported("ALTER", 1)
     tree = parse_view(text)
@@ -290,6 +292,38 @@ def explain(session: "Session", rest: str, params: Sequence[Any] | None) -> Stat
         lines = "\n".join(str(r[-1]) for r in rows).split("\n")
     return StatementResult(f"EXPLAIN", [Column("QUERY PLAN", T.VARCHAR)],
                            [(ln,) for ln in lines])
+
+
+_ALTER_PARALLELISM = re.compile(r"^ALTER\s+MATERIALIZED\s+VIEW\s+(\w+)\s+SET\s+PARALLELISM"
+                                r"\s*(?:=|\bTO\b)\s*(\d+)\s*;?$", re.I)
+
+
+def alter_parallelism(session: "Session", name: str, n: int) -> StatementResult:
+    """Rescale a running view: its state is regrouped by vnode for `n` actors per
+    fragment and its actors rebuilt without backfill (results unchanged)."""
+    db = session.db
+    with db.lock:
+        rel = db.catalog.get(name)
+        if rel is None or rel.kind != MATERIALIZED_VIEW:
+            raise ProgrammingError(f'materialized view "{name}" does not exist', UNDEFINED_TABLE)
+        if n < 1:
+            raise ProgrammingError("parallelism must be at least 1", "22023")
+        if db.catalog.dependents(rel):
+            raise not_supported("rescaling a view that other views read", 1)
+        assert rel.definition is not None
+        with user_functions(udf.Recorder(db)):
+            planned = plan_view(db.catalog, view_query(parse_view(rel.definition)), rel.id,
+                                rel.name, n, rel.options.get("column_names"))
+        db.flush()
+        before = rel.parallelism
+        rel.parallelism = n
+        try:
+            db.run(db.runtime.rescale(rel, planned.plan, {"catalog": db.catalog.to_json()}))
+        except NotImplementedError as e:
+            rel.parallelism = before
+            raise not_supported(f"SET PARALLELISM of {e}", 1) from None
+    db.flush()  # the new actors have started and refilled the serving store
+    return StatementResult("ALTER MATERIALIZED VIEW")
 
 
 def explain_analyze(session: "Session", name: str) -> StatementResult:
