@@ -76,3 +76,29 @@ def test_the_fixes_restore_the_rate(function_sql: str, parallelism: int) -> None
     assert r["source_rate"] > 800, r
     assert r["source_bp"] < 0.2, r
     assert r["bottlenecks"] == [], r
+
+
+@pytest.mark.slow
+def test_datagen_source_behind_a_blocking_udf_is_diagnosed() -> None:
+    """A datagen source reads in the same actor as the UDF projection: it is not
+    blocked but falls behind the rate it asks for, which names the same cause."""
+    from sqlstream.database import Database
+    db = Database.open(None)
+    db.settings["metrics_window_s"] = 4.0
+    try:
+        s = db.session()
+        s.execute("CREATE SOURCE events (id BIGINT, k INT) WITH (connector = 'datagen', "
+                  "fields.id.kind = 'sequence', fields.k.kind = 'random', fields.k.min = '0', "
+                  "fields.k.max = '9', datagen.rows.per.second = '1000')")
+        s.execute(SLOW_SYNC)
+        s.execute("CREATE MATERIALIZED VIEW v AS SELECT k, count(*) AS n, sum(slow(id)) AS s "
+                  "FROM events GROUP BY k")
+        time.sleep(8)
+        [(rate, lag)] = query(s, "SELECT rows_per_second, lag FROM sys.sources "
+                                 "WHERE source = 'events'")
+        assert rate < 700 and lag > 1000
+        [(relation, operator, cause)] = query(s, "SELECT relation, operator, cause "
+                                                 "FROM sys.bottlenecks")
+        assert (relation, cause) == ("v", "external calls") and "slow" in operator
+    finally:
+        db.close()
