@@ -7,6 +7,7 @@ import datetime as dt
 import time
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from executor.connectors import SourceSpec, connector
@@ -34,7 +35,9 @@ def duck(rows: list[tuple], query: str) -> list[tuple]:
     con = duckdb.connect()
     con.execute("CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR,"
                 " url VARCHAR, date_time TIMESTAMP, extra VARCHAR)")
-    con.executemany("INSERT INTO bid VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    names = ["auction", "bidder", "price", "channel", "url", "date_time", "extra"]
+    con.register("incoming", pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}))
+    con.execute("INSERT INTO bid SELECT * FROM incoming")
     return con.execute(query).fetchall()
 
 
