@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from planner.aggregates import AggCall  # noqa: F401  (re-exported for plan nodes)
 from planner.logical import Field, LogicalAgg, LogicalNode
 from planner.parse import parse
 from planner.types import Interval

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from executor.message import DELETE, SIGN, Barrier, Chunk, ChunkBuilder, Message
 from storage.state_table import StateTable
@@ -21,7 +21,7 @@ _EPOCH = dt.datetime(1970, 1, 1)
 
 class TemporalFilter:
     def __init__(self, time_col: int, delay_us: int, strict: bool, state: StateTable,
-                 chunk_size: int = 1024, clock: "callable | None" = None) -> None:
+                 chunk_size: int = 1024, clock: Callable[[], float] | None = None) -> None:
         self.time_col = time_col
         self.delay = dt.timedelta(microseconds=delay_us)
         self.strict = strict
