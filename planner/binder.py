@@ -16,7 +16,8 @@ from planner.catalog import Catalog, Relation, SYSTEM_TABLE
 from planner.inline_ctes import inline_ctes
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
-from planner.window import EOWC_META, LogicalEowcAgg, LogicalHopWindow, window_micros
+from planner.window import (EOWC_META, LogicalEowcAgg, LogicalHopWindow,
+                            LogicalTemporalFilter, temporal_conjunct, window_micros)
 from planner.logical import (Field, LogicalAgg, LogicalDistinct, LogicalFilter, LogicalJoin,
                              LogicalNode, LogicalProject, LogicalScan, LogicalTopN, LogicalUnion,
                              LogicalValues)
@@ -303,9 +304,12 @@ class Binder:
     def _bind_select(self, sel: exp.Select) -> tuple[LogicalNode, list[str]]:
         where = sel.args.get("where")
         conj = conjuncts(where.this if where is not None else None)
-        plain = [c for c in conj if not _is_subquery_predicate(c)]
+        temporal = [c for c in conj if temporal_conjunct(c) is not None]
+        plain = [c for c in conj if not _is_subquery_predicate(c) and c not in temporal]
         subq = [c for c in conj if _is_subquery_predicate(c)]
         plan, scope, rest = self._bind_from(sel, plain)
+        for c in temporal:
+            plan = self._temporal_filter(c, plan, scope)
         for c in subq:
             plan = self._bind_subquery_predicate(c, plan, scope)
         if rest:
@@ -459,6 +463,26 @@ class Binder:
             plan = _rename(plan, names)
             return plan, node.alias or None
         raise not_supported(f"{node.key} in FROM", position_of(node))
+
+    def _temporal_filter(self, c: exp.Expression, plan: LogicalNode,
+                         scope: Scope) -> LogicalNode:
+        """`col > now() - INTERVAL ...`: a filter whose window moves with time."""
+        found = temporal_conjunct(c)
+        assert found is not None
+        col, delay_node, strict = found
+        ref = bind_scalar(col, scope, "WHERE")
+        if ref.type not in (T.TIMESTAMP, T.TIMESTAMPTZ, T.DATE):
+            raise ProgrammingError(f"cannot compare {ref.type} with now()", "42883",
+                                   position_of(col))
+        delay = T.Interval()
+        if delay_node is not None:
+            value = X.eval_const(X.bind_expr(delay_node, Ctx(Scope([]))))
+            if not isinstance(value, T.Interval):
+                raise not_supported("now() minus anything but an interval",
+                                    position_of(delay_node))
+            delay = value
+        window_micros(delay, "interval of a temporal filter")
+        return LogicalTemporalFilter(plan, ref.index, delay, strict)
 
     def _bind_window(self, node: exp.Table) -> tuple[LogicalNode, str | None]:
         """TUMBLE(rel, col, size [, offset]) / HOP(rel, col, slide, size [, offset])."""
