@@ -14,6 +14,7 @@ from planner import types as T
 from planner.aggregates import AggCall
 from planner.catalog import Catalog, Relation, SYSTEM_TABLE
 from planner.inline_ctes import inline_ctes
+from planner.join_using import apply_using
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
 from planner.window import (EOWC_META, LogicalEowcAgg, LogicalHopWindow,
@@ -390,16 +391,20 @@ class Binder:
         joins = sel.args.get("joins") or []
         kinds: list[str] = []
         ons: list[exp.Expression | None] = []
+        usings: list[list[str]] = []
         for j in joins:
             side = (j.args.get("side") or "").upper()
             kind = (j.args.get("kind") or "").upper()
-            if j.args.get("using"):
-                raise not_supported("JOIN ... USING", position_of(j))
+            usings.append([u.name for u in j.args.get("using") or []])
             if kind in ("SEMI", "ANTI") or j.args.get("method"):
                 raise not_supported(f"{kind or j.args.get('method')} JOIN", position_of(j))
             items.append(self._bind_item(j.this))
             kinds.append({"LEFT": "left", "RIGHT": "right", "FULL": "full"}.get(side, "inner"))
             ons.append(j.args.get("on"))
+        if any(usings):
+            ons = apply_using(sel, [a for _, a in items],
+                              [[c.name for c in Scope.of(p, a).columns] for p, a in items],
+                              kinds, ons, usings)
         offsets = [0]
         for plan, _ in items:
             offsets.append(offsets[-1] + len(plan.schema))
