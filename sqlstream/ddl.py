@@ -19,9 +19,9 @@ from planner.expressions.udf import user_functions
 from planner.planner import plan_view, view_query
 from sqlstream import udf
 from planner.source_def import has_connector
+from planner.window import parse_view
 from sqlstream import recovery, sources
 from sqlstream.result import Column, StatementResult
-from planner.window import parse_view
 
 if TYPE_CHECKING:
     from sqlstream.session import Session
