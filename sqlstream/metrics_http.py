@@ -128,7 +128,7 @@ def _barriers(rows: list[tuple]) -> Iterator[Any]:
     yield from (last, inflight, epoch)
 
 
-def start(db: "Database", port: int, addr: str = "0.0.0.0") -> Any:
+def start(db: "Database", port: int, addr: str = "127.0.0.1") -> Any:
     """Serve `/metrics` for `db` on `port` (a daemon thread); returns the server,
     whose `shutdown()` stops it."""
     registry = CollectorRegistry(auto_describe=False)
