@@ -12,6 +12,10 @@ from planner.binder import output_name, position_of
 from planner.catalog import Catalog
 from planner.errors import UNDEFINED_TABLE, ProgrammingError
 
+# PostgreSQL functions DuckDB knows under another name (same arguments, same result).
+_RENAMED_FUNCTIONS = {"json_build_object": "json_object", "json_build_array": "json_array",
+                      "jsonb_build_object": "json_object", "jsonb_build_array": "json_array"}
+
 # Schemas answered by the serving store itself.
 _PASSTHROUGH_SCHEMAS = ("pg_catalog", "information_schema", "_pg", "main")
 
@@ -49,6 +53,10 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         if rel.schema == "sys" and rel.name not in system:
             system.append(rel.name)
         int_cols.update(c.name for c in rel.columns if c.type.is_integer)
+    for call in tree.find_all(exp.Anonymous):
+        renamed = _RENAMED_FUNCTIONS.get(str(call.this).lower())
+        if renamed is not None:
+            call.set("this", renamed)
     for div in list(tree.find_all(exp.Div)):
         if _is_int(div.this, int_cols) and _is_int(div.expression, int_cols):
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))

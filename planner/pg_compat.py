@@ -53,6 +53,7 @@ CATALOG_FUNCTIONS = (
     "regtype_oid", "regtype_name", "pg_char_to_encoding", "pg_get_function_sqlbody",
     "inet_server_addr", "inet_server_port", "pg_relation_is_publishable", "array_upper",
     "array_lower", "current_database", "current_user", "current_schema", "version",
+    "to_regtype", "to_regclass",
 )
 
 # Expression nodes replaced by a fixed call (names sqlglot parses as special nodes).

@@ -241,6 +241,8 @@ MACROS = [f"CREATE OR REPLACE MACRO {S}.{m}" for m in (
     f"regtype_oid(x) AS (SELECT oid FROM {S}.pg_type WHERE typname = CAST(x AS VARCHAR) OR "
     f"oid IN (SELECT oid FROM {S}.type_names WHERE display = CAST(x AS VARCHAR)) LIMIT 1)",
     f"regtype_name(t) AS {_FMT}",
+    f"to_regtype(x) AS {S}.regtype_oid(x)",
+    f"to_regclass(x) AS {S}.regclass_oid(x)",
     f"format_type(t, m) AS CASE WHEN t = 1700 AND m > 4 THEN 'numeric(' || ((m - 4) // 65536)"
     f" || ',' || ((m - 4) % 65536) || ')' ELSE {_FMT} END",
     "pg_get_userbyid(x) AS 'root'",
