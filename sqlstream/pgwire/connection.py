@@ -110,6 +110,7 @@ class Connection:
         if self.server.verifier is not None and not await self.authenticate(user):
             return False
         self.session = await self.server.run_blocking(self.server.db.session)
+        self.session.allow_udf = self.server.allow_udf
         self.runner = StatementRunner(self.server, self.session, self.send)
         self.pid = self.server.register(self)
         out = [M.AUTH_OK]

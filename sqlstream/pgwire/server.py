@@ -28,9 +28,13 @@ R = TypeVar("R")
 
 class Server:
     def __init__(self, db: Any, *, password: str | None = None,
-                 max_connections: int = 100) -> None:
+                 max_connections: int = 100, allow_udf: bool = False) -> None:
         self.db = db
         self.max_connections = max_connections
+        # Python UDFs are arbitrary code: network sessions may create them only when
+        # the server was started with --allow-udf-over-network.
+        self.allow_udf = allow_udf
+        self.metrics_port: int | None = None  # bound port of /metrics, when served
         self.verifier = Verifier.from_password(password) if password else None
         self.executor = ThreadPoolExecutor(max_workers=max_connections + 4,
                                            thread_name_prefix="pgwire")
@@ -120,9 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--memory", action="store_true", help="temporary database")
     p.add_argument("--password", default=None,
                    help="require SCRAM-SHA-256 (also $SQLSTREAM_PASSWORD)")
-    p.add_argument("--metrics-port", type=int, default=None)
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics")
     p.add_argument("--max-connections", type=int, default=100)
-    p.add_argument("--allow-udf-over-network", action="store_true")
+    p.add_argument("--allow-udf-over-network", action="store_true",
+                   help="let clients run CREATE FUNCTION (Python code runs in the server)")
     return p
 
 
@@ -139,13 +145,10 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
                 stop_event: asyncio.Event | None = None) -> int:
     from sqlstream.session import Database
 
-    settings: dict[str, Any] = {}
-    if args.metrics_port is not None:
-        settings["metrics_port"] = args.metrics_port
-    if args.allow_udf_over_network:
-        settings["allow_udf_over_network"] = True
-    db = Database.open(None if args.memory else args.data_dir, **settings)
-    server = Server(db, password=args.password, max_connections=args.max_connections)
+    db = Database.open(None if args.memory else args.data_dir)
+    server = Server(db, password=args.password, max_connections=args.max_connections,
+                    allow_udf=bool(args.allow_udf_over_network))
+    metrics: Any = None
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -157,6 +160,11 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
     try:
+        if args.metrics_port is not None:
+            from sqlstream import metrics_http
+            metrics = metrics_http.start(db, args.metrics_port)
+            server.metrics_port = metrics.server_address[1]
+            log.info("metrics on http://127.0.0.1:%d/metrics", server.metrics_port)
         port = await server.start(args.host, args.port)
         log.info("listening on %s:%d", args.host, port)
         if ready is not None:
@@ -165,6 +173,9 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+        if metrics is not None:
+            await asyncio.to_thread(metrics.shutdown)
+            metrics.server_close()
         await server.stop()
         await asyncio.to_thread(db.close)
     return 0
