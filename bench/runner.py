@@ -77,10 +77,17 @@ def _consumed(readers: list[Any], csv_dir: str | None, table: str) -> bool:
         return False
     if csv_dir is None:
         return all(r.reader.finished for r in readers)
+    # Every scan of the source in the view has its own reader(s) (a self-join has
+    # two), and they advance at their own speeds: the source is consumed once the
+    # slowest scan is at the end. Within one scan (its readers share the key up to
+    # the actor suffix) the file belongs to one of its readers.
     size = os.path.getsize(os.path.join(csv_dir, f"{table}.csv"))
-    offsets = [pos[0] for r in readers for name, pos in getattr(r.reader, "files", {}).items()
-               if name == f"{table}.csv"]
-    return bool(offsets) and max(offsets) >= size
+    scans: dict[str, int] = {}
+    for r in readers:
+        scan = r.key.rsplit("/a", 1)[0]
+        pos = getattr(r.reader, "files", {}).get(f"{table}.csv")
+        scans[scan] = max(scans.get(scan, 0), pos[0] if pos else 0)
+    return min(scans.values()) >= size
 
 
 def percentile(values: list[float], q: float) -> float | None:
