@@ -59,6 +59,26 @@ class ActorMetrics:
         self.external_names: list[str] = []  # blocking functions this actor calls
         self.op_rows: dict[int, list[int]] = {}  # operator index -> rows out per bucket
 
+    def set_window(self, window_s: float) -> None:
+        """Change the window length (SET metrics_window_s); buckets still inside the
+        new window are kept."""
+        n = max(2, int(window_s / BUCKET_S + 0.999)) + 1
+        if n != len(self._sec):
+            old = [(b, self._ns[i], self._rows[i], self._ext[i],
+                    {op: per[i] for op, per in self.op_rows.items()})
+                   for i, b in enumerate(self._sec) if b >= 0]
+            self._sec = [-1] * n
+            self._ns = [[0, 0, 0] for _ in range(n)]
+            self._rows = [0] * n
+            self._ext = [0] * n
+            self.op_rows = {op: [0] * n for op in self.op_rows}
+            for b, ns, rows, ext, ops in sorted(old)[-n:]:
+                i = b % n
+                self._sec[i], self._ns[i], self._rows[i], self._ext[i] = b, ns, rows, ext
+                for op, v in ops.items():
+                    self.op_rows[op][i] = v
+        self.window = n - 1
+
     # ------------------------------------------------------------ hot path
     def _slot(self, now: int) -> int:
         b = now >> _SHIFT

@@ -20,6 +20,7 @@ from sqlstream import ddl, dml, query, udf
 from sqlstream.database import Database
 from sqlstream.result import Column, StatementResult
 from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
+from sqlstream.settings import apply as apply_setting
 
 try:  # PostgreSQL catalog compatibility, from the wire-protocol layer
     from planner import pg_compat
@@ -159,12 +160,7 @@ class Session:
             self.settings[name] = v
             if name in DATABASE_SETTINGS:
                 self.db.settings[name] = v
-                rt = self.db.runtime
-                if rt is not None:
-                    if name == "barrier_interval_ms":
-                        rt.barriers.interval_ms = int(v)
-                    elif name == "checkpoint_frequency":
-                        rt.barriers.checkpoint_frequency = int(v)
+                apply_setting(self.db, name, v)
             return StatementResult("SET")
         self.client_settings[name] = value.strip().strip("'\"")
         return StatementResult("SET")

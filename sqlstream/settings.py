@@ -12,11 +12,19 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "exchange_capacity": (2048, "rows an exchange between two actors holds before the sender waits"),
     "chunk_size": (1024, "rows per chunk"),
     "implicit_flush": (False, "FLUSH after every DML statement"),
+    "metrics_enabled": (True, "busy/idle/backpressure accounting of actors created from now on"),
+    "metrics_window_s": (10.0, "sliding window (seconds) of the busy/idle/backpressure ratios, "
+                               "rates and process CPU"),
+    "udf_concurrency": (16, "async UDF calls one operator has in flight at once (views "
+                            "created from now on)"),
+    "state_size_limit_mb": (64, "state of one actor above this size is diagnosed as "
+                                "'state too large' in sys.bottlenecks"),
 }
 
 # Settings that belong to the whole database rather than to a session.
 DATABASE_SETTINGS = ("barrier_interval_ms", "checkpoint_frequency", "exchange_capacity",
-                     "chunk_size")
+                     "chunk_size", "metrics_enabled", "metrics_window_s", "udf_concurrency",
+                     "state_size_limit_mb")
 
 
 def defaults() -> dict[str, Any]:
@@ -34,6 +42,14 @@ def parse_value(name: str, text: str) -> Any:
         if low in ("false", "off", "0", "no", "f"):
             return False
         raise ValueError(f'parameter "{name}" requires a Boolean value')
+    if isinstance(default, float):
+        try:
+            f = float(t)
+        except ValueError:
+            raise ValueError(f'invalid value for parameter "{name}": "{t}"') from None
+        if not f > 0 or f == float("inf"):
+            raise ValueError(f'invalid value for parameter "{name}": "{t}"')
+        return f
     if isinstance(default, int):
         try:
             v = int(t)
@@ -45,6 +61,26 @@ def parse_value(name: str, text: str) -> Any:
             raise ValueError(f'invalid value for parameter "{name}": "{t}"')
         return v
     return t
+
+
+def apply(db: Any, name: str, value: Any) -> None:
+    """A database setting just SET: make the running engine follow it where it can
+    (the others apply to actors created from now on)."""
+    rt = db.runtime
+    if rt is None:
+        return
+    if name == "barrier_interval_ms":
+        rt.barriers.interval_ms = int(value)
+    elif name == "checkpoint_frequency":
+        rt.barriers.checkpoint_frequency = int(value)
+    elif name == "metrics_window_s":
+        async def resize() -> None:  # on the engine loop, where the clocks are written
+            rt.cpu.window_s = float(value)
+            for rel in rt.relations.values():
+                for actor in rel.actors:
+                    if actor.metrics is not None:
+                        actor.metrics.set_window(float(value))
+        db.run(resize())
 
 
 def show_value(value: Any) -> str:

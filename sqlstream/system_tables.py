@@ -336,6 +336,7 @@ def _bottlenecks(db: "Database") -> list[tuple]:
                 if ch.rx is not None and id(ch.rx) in by_metrics:
                     upstream.setdefault(id(ch.rx), []).append((rt, a, f))
     cpu = rt_all.cpu.utilization()
+    limit = int(db.settings.get("state_size_limit_mb", 64)) << 20
     out: dict[tuple[int, int], tuple] = {}
     for rt, a, f in actors:
         assert a.metrics is not None
@@ -346,7 +347,7 @@ def _bottlenecks(db: "Database") -> list[tuple]:
         if key in out and out[key][-1] >= f.busy_ratio:
             continue
         siblings = [x for x in actors if x[0] is rt and x[1].fragment == a.fragment]
-        out[key] = _diagnose(rt, a, f, ups, siblings, cpu) + (f.busy_ratio,)
+        out[key] = _diagnose(rt, a, f, ups, siblings, cpu, limit) + (f.busy_ratio,)
     # A source reading in the same actor as the slow operator is not blocked but
     # falls behind the rate it was asked for: that actor is the root as well.
     for name, readers in getattr(rt_all, "sources", {}).items():
@@ -361,7 +362,7 @@ def _bottlenecks(db: "Database") -> list[tuple]:
                 siblings = [x for x in actors if x[0] is rt and x[1].fragment == a.fragment]
                 behind = (None, None, _Behind(name, asked))
                 out[(rt.relation.id, a.fragment)] = _diagnose(
-                    rt, a, f, [behind], siblings, cpu) + (f.busy_ratio,)
+                    rt, a, f, [behind], siblings, cpu, limit) + (f.busy_ratio,)
     return [row[:-1] for row in out.values()]
 
 
@@ -375,7 +376,7 @@ class _Behind:
 
 
 def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: list,
-              cpu: float | None) -> tuple:
+              cpu: float | None, limit: int) -> tuple:
     name = rt.relation.name
     frag = fragment_id(rt.relation.id, a.fragment)
     up = max(ups, key=lambda u: u[2].backpressure_ratio)
@@ -395,7 +396,6 @@ def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: li
     n = len(siblings)
     rescale = f"ALTER MATERIALIZED VIEW {name} SET PARALLELISM = {max(2, 2 * n)}"
     state = sum(state_bytes(st) for st in a.states)
-    limit = 64 << 20
     busy = [s[2].busy_ratio for s in siblings]
     if f.busy_ratio > 0 and f.external_ratio / f.busy_ratio >= _EXTERNAL:
         calls = ", ".join(a.metrics.external_names) if a.metrics is not None else ""
@@ -414,7 +414,8 @@ def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: li
                 "earlier, or spread the hot keys (e.g. pre-aggregate on a finer key)")
     if state >= limit:
         return (name, frag, operator, "state too large",
-                evidence + f"; its state holds about {state >> 20} MiB",
+                evidence + f"; its state holds about {state / 2**20:.1f} MiB, over "
+                           f"state_size_limit_mb = {limit >> 20}",
                 "give state more room, filter earlier, or bound the state "
                 "(a window closed by a watermark)")
     if cpu is not None and cpu >= _CPU_BOUND and f.busy_ratio < 0.6:
