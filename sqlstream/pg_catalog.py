@@ -15,6 +15,7 @@ from sqlstream.pgwire.catalog_tables import DDL, MACROS, NAMESPACES, TYPE_ROWS, 
 from sqlstream.result import Column, StatementResult
 
 SCHEMA = pg_compat.CATALOG_SCHEMA
+FUNCTION = "function"  # the catalog kind of a Python UDF (sqlstream.udf)
 FIRST_OID = 16384
 
 
@@ -117,7 +118,7 @@ class PgCatalog:
 
     def _fill(self, cur: Any, rels: list[Rel]) -> None:
         for table in ("pg_class", "pg_attribute", "pg_index", "pg_constraint", "pg_defs",
-                      "pg_namespace", "pg_type", "type_names"):
+                      "pg_namespace", "pg_type", "type_names", "pg_proc"):
             cur.execute(f"DELETE FROM {SCHEMA}.{table}")
         cur.executemany(f"INSERT INTO {SCHEMA}.pg_namespace VALUES (?, ?, 10, NULL)",
                         [[oid, name] for name, oid in NAMESPACES.items()])
@@ -128,8 +129,15 @@ class PgCatalog:
         cur.executemany(f"INSERT INTO {SCHEMA}.type_names VALUES (?, ?)",
                         [[r[0], r[11]] for r in TYPE_ROWS])
         classes, attrs, indexes, constraints, defs = [], [], [], [], []
+        procs = []
         for r in rels:
             oid = FIRST_OID + 2 * r.id
+            if r.kind == FUNCTION:  # a Python UDF: a pg_proc row, never a relation
+                procs.append([oid, r.name, NAMESPACES.get(r.schema, NAMESPACES["public"]),
+                              10, 13, "f", False, _type_oid(self._returns(r.name)),
+                              " ".join(str(_type_oid(t)) for _n, t, _ in r.columns),
+                              len(r.columns)])
+                continue
             ns = NAMESPACES.get(r.schema, NAMESPACES["public"])
             has_pk = bool(r.primary_key)
             classes.append([oid, r.name, ns, relkind(r.kind), len(r.columns), has_pk])
@@ -156,6 +164,15 @@ class PgCatalog:
         _insert(cur, "pg_constraint",
                 "(oid, conname, connamespace, conrelid, conindid, conkey)", constraints)
         _insert(cur, "pg_defs", "(oid, def)", defs)
+        _insert(cur, "pg_proc", "(oid, proname, pronamespace, proowner, prolang, prokind, "
+                "proretset, prorettype, proargtypes, pronargs)", procs)
+
+    def _returns(self, name: str) -> T.DataType:
+        """A function's result type, from the engine's catalog entry."""
+        from sqlstream.udf import user_function
+        catalog = getattr(self.db, "catalog", None)
+        func = user_function(catalog.get(name)) if catalog is not None else None
+        return func.result if func is not None else T.VARCHAR
 
     def answer(self, sql: str, params: Sequence[Any] | None) -> StatementResult | None:
         """Run a catalog query directly (used while the engine does not route catalog

@@ -83,3 +83,26 @@ def test_metrics_port_serves_the_engine_figures() -> None:
     # The endpoint stops with the server.
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)
+
+
+def test_functions_are_not_listed_as_tables() -> None:
+    srv = start_server("--allow-udf-over-network")
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as conn:
+            conn.execute(FUNCTION)
+            conn.execute("CREATE TABLE t (id BIGINT)")
+            tables = conn.execute("SELECT table_name FROM information_schema.tables "
+                                  "WHERE table_schema = 'public'").fetchall()
+            assert tables == [("t",)]
+            classes = conn.execute("SELECT relname FROM pg_catalog.pg_class c JOIN "
+                                   "pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                                   "WHERE n.nspname = 'public'").fetchall()
+            assert classes == [("t",)]
+            procs = conn.execute("SELECT proname, pronargs, prorettype::int, proargtypes "
+                                 "FROM pg_catalog.pg_proc WHERE proname = 'twice'").fetchall()
+            assert procs == [("twice", 1, 20, "20")]
+            conn.execute("DROP FUNCTION twice")
+            assert conn.execute("SELECT count(*) FROM pg_catalog.pg_proc "
+                                "WHERE proname = 'twice'").fetchone() == (0,)
+    finally:
+        srv.close()
