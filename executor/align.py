@@ -5,6 +5,11 @@ chunks and watermarks of input i. When a barrier arrives on one input, that
 input is not read again until the same barrier has arrived on every input;
 then the barrier is yielded once as `(-1, barrier)`. This is the alignment of
 DESIGN.md section 5: the operator sees every row of epoch e before barrier e.
+
+Watermarks of several inputs of the same columns (the upstream actors of an
+exchange, the inputs of a union) are combined by `WatermarkMin`: a watermark
+for a column goes on only as the minimum over all inputs, once every input has
+given one; a faster input must not promise for a slower one.
 """
 
 from __future__ import annotations
@@ -12,7 +17,50 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator
 
-from executor.message import Barrier, Message
+from executor.message import Barrier, Message, Watermark
+
+
+class WatermarkMin:
+    """The minimum, per column, of the latest watermarks of `n` inputs.
+
+    `update(i, wm)` records input i's watermark and returns the watermark to
+    forward (the new minimum) when it moved forward, else None. An input that
+    ended (`finish(i)`) no longer holds the minimum back."""
+
+    __slots__ = ("n", "latest", "sent", "ended")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.latest: dict[int, dict[int, object]] = {}  # column -> input -> value
+        self.sent: dict[int, object] = {}  # column -> last value forwarded
+        self.ended: set[int] = set()
+
+    def update(self, i: int, wm: Watermark) -> Watermark | None:
+        if wm.value is None:
+            return None
+        per = self.latest.setdefault(wm.column, {})
+        old = per.get(i)
+        if old is not None and not wm.value > old:  # type: ignore[operator]
+            return None  # watermarks never go back
+        per[i] = wm.value
+        return self._forward(wm.column)
+
+    def finish(self, i: int) -> list[Watermark]:
+        self.ended.add(i)
+        out = [self._forward(c) for c in list(self.latest)]
+        return [w for w in out if w is not None]
+
+    def _forward(self, column: int) -> Watermark | None:
+        per = self.latest[column]
+        live = [i for i in range(self.n) if i not in self.ended]
+        if not live or any(i not in per for i in live):
+            return None
+        low = min(per[i] for i in live)  # type: ignore[type-var]
+        last = self.sent.get(column)
+        if last is not None and not low > last:  # type: ignore[operator]
+            return None
+        self.sent[column] = low
+        return Watermark(column, low)
 
 
 async def align(inputs: list[AsyncIterator[Message]]) -> AsyncIterator[tuple[int, Message]]:

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
-from executor.message import Barrier, Chunk, Message
+from executor.align import WatermarkMin
+from executor.message import Barrier, Chunk, Message, Watermark
 from executor.metrics import BLOCKED, ActorMetrics
 from storage.state_table import stable_hash
 
@@ -181,7 +182,8 @@ def owner_of_vnode(vnode: int, n: int) -> int:
 async def merge(channels: list[Channel]) -> AsyncIterator[Message]:
     """One input stream from several upstream actors, barriers aligned: after a
     barrier arrives on one channel, that channel is not read until the barrier
-    arrived on all. Channels are read in turn without a task per message; while
+    arrived on all. A watermark goes on as the minimum over the upstream actors
+    (`WatermarkMin`). Channels are read in turn without a task per message; while
     none has a message the actor waits on one future they all wake (idle time)."""
     if len(channels) == 1:
         async for msg in channels[0]:
@@ -190,6 +192,7 @@ async def merge(channels: list[Channel]) -> AsyncIterator[Message]:
     n = len(channels)
     rx = channels[0].rx
     blocked: dict[int, Barrier] = {}
+    wms = WatermarkMin(n)  # each upstream actor's watermarks, forwarded as their minimum
     while True:
         progressed = False
         for i in range(n):
@@ -200,9 +203,18 @@ async def merge(channels: list[Channel]) -> AsyncIterator[Message]:
             progressed = True
             if isinstance(msg, Barrier):
                 blocked[i] = msg
+            elif isinstance(msg, Watermark):
+                wm = wms.update(i, msg)
+                if wm is not None:
+                    yield wm
             else:
                 yield msg
         open_ = [i for i in range(n) if not (channels[i].closed and not channels[i]._queue)]
+        if len(open_) + len(wms.ended) < n:  # an upstream went away: it holds nothing back
+            for i in range(n):
+                if i not in open_ and i not in wms.ended:
+                    for wm in wms.finish(i):
+                        yield wm
         if blocked and all(i in blocked for i in open_):
             barrier = next(iter(blocked.values()))
             for b in blocked.values():

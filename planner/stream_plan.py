@@ -21,6 +21,7 @@ from planner.catalog import SOURCE, Relation
 from planner.window import (LogicalEowcAgg, LogicalHopWindow, LogicalTemporalFilter,
                             window_micros)
 from planner.errors import not_supported
+from planner.expressions.udf import contains_udf
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,11 @@ class StreamPlanner:
             mapping = {e.index: i for i, e in enumerate(node.exprs) if isinstance(e, X.InputRef)}
             key = [mapping[k] for k in child.stream_key] \
                 if child.stream_key and all(k in mapping for k in child.stream_key) else []
+            if any(contains_udf(e) for e in node.exprs) and _reads_source(child):
+                # UDF calls get their own actors, apart from the source's reader: a slow
+                # call then shows as backpressure on the reader (sys.backpressure).
+                child = self._exchange(child, Distribution("hash", tuple(
+                    child.stream_key or range(len(child.schema)))))
             return StreamNode("project", node.schema, [child], {"exprs": node.exprs}, key)
         if isinstance(node, LogicalFilter):
             child = self._lower(node.input)
@@ -327,9 +333,24 @@ def source_node(rel: Relation, fields: list[Field]) -> StreamNode:
                        "encode": opts.get("encode"),
                        "encode_options": dict(opts.get("encode_options") or {}),
                        "watermark": watermark,
-                       # Watermarks of several readers are not combined downstream: a
-                       # source with one is read by a single actor per view.
-                       "singleton": watermark is not None}, [])
+                       # Exchanges forward the minimum of the readers' watermarks, and a
+                       # reader without splits catches up with the others; but a files
+                       # reader owning no file yet may get one later and would hold the
+                       # watermark back: a files source with one is read by one actor.
+                       "singleton": watermark is not None and
+                       opts.get("with", {}).get("connector") == "posix_fs"}, [])
+
+
+def _reads_source(node: StreamNode) -> bool:
+    """Whether a source reader runs in the fragment being built under `node`."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.kind == "source":
+            return True
+        if n.kind not in ("exchange", "table_scan"):
+            stack.extend(n.inputs)
+    return False
 
 
 def _number_ops(frag: Fragment) -> None:

@@ -53,6 +53,12 @@ class ConnectorReader:
     # How long to wait before polling again when nothing was available (seconds).
     poll_interval: float = 0.2
 
+    @property
+    def idle(self) -> bool:
+        """True when this reader will never hand out another row: it finished, or
+        it owns no split of a connector whose splits are fixed at CREATE."""
+        return self.finished
+
     def read(self, max_rows: int) -> list[tuple]:
         raise NotImplementedError
 

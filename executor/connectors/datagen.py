@@ -129,6 +129,10 @@ class DatagenReader(ConnectorReader):
         self._next = 0
 
     @property
+    def idle(self) -> bool:  # type: ignore[override]
+        return not self.splits or self.finished
+
+    @property
     def finished(self) -> bool:  # type: ignore[override]
         return all(self._exhausted(s) for s in self.splits)
 

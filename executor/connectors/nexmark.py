@@ -227,6 +227,10 @@ class NexmarkReader(ConnectorReader):
         self.offsets = OFFSETS[self.table]
 
     @property
+    def idle(self) -> bool:  # type: ignore[override]
+        return not self.splits or self.finished
+
+    @property
     def finished(self) -> bool:  # type: ignore[override]
         return self.event_num is not None and all(n >= self.event_num
                                                   for n in self.next.values())

@@ -8,6 +8,13 @@ The state key starts with the join key, so the table's `dist_len` is the key len
 
 Rows whose join key holds a NULL never match (SQL equality); they are not stored:
 on a preserved side they pass straight through NULL-padded, otherwise they vanish.
+
+Watermarks: when both sides have a watermark on the columns of one equality of
+the key (`a.window_start = b.window_start`), no later row of either side has a
+key value below the smaller of the two. Rows below it can never match again, so
+they are dropped from both sides' state (the state of closed windows stays
+bounded), and that minimum goes on as a watermark on both output columns.
+Watermarks on other columns are dropped: the output interleaves both sides.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from itertools import compress
 from typing import AsyncIterator, Callable
 
 from executor.align import align
-from executor.message import DELETE, INSERT, SIGN, Barrier, Chunk, ChunkBuilder, Message
+from executor.message import (DELETE, INSERT, SIGN, Barrier, Chunk, ChunkBuilder, Message,
+                              Watermark)
 from storage.state_table import StateTable
 
 Condition = Callable[[list[tuple]], list[bool]]
@@ -84,6 +92,17 @@ class JoinSide:
             if not bucket:
                 del index[jk]
         self.state.delete(jk + (row,))
+
+    def drop_below(self, pos: int, value: object) -> int:
+        """Remove every row whose join key's `pos`-th value is below `value`."""
+        index = self.index
+        gone = [jk for jk in index if jk[pos] < value]  # type: ignore[operator]
+        dropped = 0
+        for jk in gone:
+            for row in index.pop(jk):
+                self.state.delete(jk + (row,))
+                dropped += 1
+        return dropped
 
 
 _EMPTY: dict[tuple, tuple[int, int]] = {}
@@ -159,6 +178,12 @@ class HashJoin:
         self.right = JoinSide(right_state, right_key, right_width)
         self.left_preserved = kind in ("left", "full")
         self.right_preserved = kind in ("right", "full")
+        self.left_key, self.right_key = list(left_key), list(right_key)
+        self.left_width = left_width
+        # Per key position: the latest watermark of each side, and the last one sent.
+        self._wm: list[dict[int, object]] = [{}, {}]
+        self._wm_sent: dict[int, object] = {}
+        self.rows_dropped = 0  # state rows removed by watermarks
 
     async def execute(self, inputs: list[AsyncIterator[Message]]) -> AsyncIterator[Message]:
         async for side, msg in align(inputs):
@@ -172,8 +197,37 @@ class HashJoin:
                         self.left.state.commit(msg.epoch)
                         self.right.state.commit(msg.epoch)
                     yield msg  # (3)
-                case _:
-                    pass  # watermarks are dropped: the output columns interleave both sides
+                case Watermark():
+                    for wm in self._watermark(side, msg):
+                        yield wm
+
+    def _watermark(self, side: int, wm: Watermark) -> list[Watermark]:
+        """Record one side's watermark; clean state and forward the minimum of both
+        sides for each key equality both sides have a watermark on."""
+        keys = self.left_key if side == 0 else self.right_key
+        if wm.value is None or wm.column not in keys:
+            return []
+        out: list[Watermark] = []
+        for pos, col in enumerate(keys):
+            if col != wm.column:
+                continue
+            mine, theirs = self._wm[side], self._wm[1 - side]
+            old = mine.get(pos)
+            if old is not None and not wm.value > old:
+                continue
+            mine[pos] = wm.value
+            if pos not in theirs:
+                continue
+            low = min(wm.value, theirs[pos])
+            sent = self._wm_sent.get(pos)
+            if sent is not None and not low > sent:
+                continue
+            self._wm_sent[pos] = low
+            self.rows_dropped += self.left.drop_below(pos, low)
+            self.rows_dropped += self.right.drop_below(pos, low)
+            out.append(Watermark(self.left_key[pos], low))
+            out.append(Watermark(self.left_width + self.right_key[pos], low))
+        return out
 
     def _apply(self, side: int, chunk: Chunk) -> list[Chunk]:
         """Apply one input chunk to the state and return the resulting output chunks."""

@@ -9,7 +9,11 @@ recovery restores that position, so each row reaches the views exactly once.
 
 With a `WATERMARK FOR col AS col - delay`, rows older than the current
 watermark are dropped as late, and a `Watermark(col, max - delay)` follows each
-chunk that moved it forward.
+chunk that moved it forward. The readers of one scan (one per actor) each emit
+their own; exchanges downstream forward the minimum. A reader that will never
+hand out another row (it finished, or owns no split) would hold that minimum
+back for good, so at each barrier it catches up with the highest watermark of
+its scan's other readers: a promise about rows it will never produce.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import collections
 import datetime as dt
 import json
 import time
+import weakref
 from typing import Any, AsyncIterator, Protocol
 
 from executor.connectors import SourceMetrics, SourceSpec, connector
@@ -78,6 +83,9 @@ class SourceReader:
         self._rate_limit = rate_limit
         self._window_start = time.monotonic()
         self._window_rows = 0
+        # The readers of the same scan (every actor's), for an idle reader's watermark.
+        self.group: weakref.WeakSet[SourceReader] = weakref.WeakSet([self])
+        self._scan: Any = None  # keeps the scan's group alive
 
     # ------------------------------------------------------------ metrics
     @property
@@ -131,8 +139,13 @@ class SourceReader:
         while True:
             while inbox.queue:
                 msg = inbox.queue.popleft()
-                if isinstance(msg, Barrier) and msg.is_checkpoint:
-                    self._stage(msg.epoch)
+                if isinstance(msg, Barrier):
+                    if self.watermark_col is not None and reader.idle:
+                        wm = self._idle_watermark()
+                        if wm is not None:
+                            yield wm
+                    if msg.is_checkpoint:
+                        self._stage(msg.epoch)
                 yield msg
             if reader.finished:
                 await inbox.wait(None)
@@ -169,6 +182,17 @@ class SourceReader:
                 yield wm
             await asyncio.sleep(0)  # let barriers and downstream actors in
 
+    def _idle_watermark(self) -> Watermark | None:
+        values = [r.current_watermark for r in self.group if r.current_watermark is not None]
+        if not values:
+            return None
+        top = max(values)
+        if self.current_watermark is not None and not top > self.current_watermark:
+            return None
+        self.current_watermark = top
+        assert self.watermark_col is not None
+        return Watermark(self.watermark_col, top)
+
     def _watermark(self, rows: list[tuple]) -> tuple[list[tuple], Watermark | None]:
         col = self.watermark_col
         assert col is not None and self.watermark_delay is not None
@@ -199,6 +223,24 @@ def open_reader(name: str, key: str, params: dict[str, Any], actor_index: int,
     reader = conn.open(spec)
     limit = options.get("source_rate_limit")
     wm = params.get("watermark")
-    return SourceReader(name, key, reader, metrics, store, chunk_size,
-                        int(limit) if limit not in (None, "") else None,
-                        (int(wm[0]), int(wm[1])) if wm else None, row_id)
+    src = SourceReader(name, key, reader, metrics, store, chunk_size,
+                       int(limit) if limit not in (None, "") else None,
+                       (int(wm[0]), int(wm[1])) if wm else None, row_id)
+    # Readers of one scan share a key up to the actor suffix "/a<i>of<n>".
+    scan = (id(store), key.rsplit("/a", 1)[0], parallelism)
+    group = _GROUPS.get(scan)
+    if group is None:
+        group = _GROUPS[scan] = _Group()
+    group.readers.add(src)
+    src.group, src._scan = group.readers, group
+    return src
+
+
+class _Group:
+    """The readers of one scan; alive while any of them is."""
+
+    def __init__(self) -> None:
+        self.readers: weakref.WeakSet[SourceReader] = weakref.WeakSet()
+
+
+_GROUPS: weakref.WeakValueDictionary[tuple, _Group] = weakref.WeakValueDictionary()
