@@ -14,7 +14,17 @@ from planner.errors import UNDEFINED_TABLE, ProgrammingError
 
 # PostgreSQL functions DuckDB knows under another name (same arguments, same result).
 _RENAMED_FUNCTIONS = {"json_build_object": "json_object", "json_build_array": "json_array",
-                      "jsonb_build_object": "json_object", "jsonb_build_array": "json_array"}
+                      "jsonb_build_object": "json_object", "jsonb_build_array": "json_array",
+                      "statement_timestamp": "get_current_timestamp",
+                      "clock_timestamp": "get_current_timestamp"}
+
+# The SQL-standard time keywords as DuckDB function calls: DuckDB reads a bare
+# CURRENT_DATE as a column first, so `SELECT current_date` (named "current_date")
+# would refer to its own output column.
+_TIME_KEYWORDS: dict[type, str] = {
+    exp.CurrentTimestamp: "get_current_timestamp", exp.CurrentDate: "current_date",
+    exp.CurrentTime: "get_current_time", exp.Localtimestamp: "current_localtimestamp",
+}
 
 # Schemas answered by the serving store itself.
 _PASSTHROUGH_SCHEMAS = ("pg_catalog", "information_schema", "_pg", "main")
@@ -53,6 +63,15 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         if rel.schema == "sys" and rel.name not in system:
             system.append(rel.name)
         int_cols.update(c.name for c in rel.columns if c.type.is_integer)
+    if isinstance(tree, exp.Select):
+        _name_outputs(tree)  # before the rewrites below change how outputs would be named
+    for node in list(tree.find_all(*_TIME_KEYWORDS, exp.Localtime)):
+        if isinstance(node, exp.Localtime):
+            node.replace(exp.cast(exp.Anonymous(this="current_localtimestamp"), "TIME"))
+        else:
+            node.replace(exp.Anonymous(this=_TIME_KEYWORDS[type(node)]))
+    for cast in tree.find_all(exp.Cast):
+        _bytea_hex_literal(cast)
     for call in tree.find_all(exp.Anonymous):
         renamed = _RENAMED_FUNCTIONS.get(str(call.this).lower())
         if renamed is not None:
@@ -60,9 +79,23 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
     for div in list(tree.find_all(exp.Div)):
         if _is_int(div.this, int_cols) and _is_int(div.expression, int_cols):
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))
-    if isinstance(tree, exp.Select):
-        _name_outputs(tree)
     return BatchQuery(tree.sql(dialect="duckdb"), system)
+
+
+def _bytea_hex_literal(cast: exp.Cast) -> None:
+    """'\\x0001'::bytea is two bytes in PostgreSQL's hex format; DuckDB reads a BLOB
+    literal byte by byte with \\xHH escapes, so spell it that way."""
+    lit = cast.this
+    if not (cast.to.is_type(exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY)
+            and isinstance(lit, exp.Literal) and lit.is_string and lit.this.startswith("\\x")):
+        return
+    digits = lit.this[2:]
+    try:
+        data = bytes.fromhex(digits)
+    except ValueError:
+        raise ProgrammingError(f'invalid hexadecimal data in bytea literal "{lit.this}"',
+                               "22P02", position_of(lit)) from None
+    lit.set("this", "".join(f"\\x{b:02x}" for b in data))
 
 
 def _is_int(node: exp.Expression, int_cols: set[str]) -> bool:
