@@ -75,3 +75,35 @@ def test_error_then_recover(server: RunningServer) -> None:
             await con.close()
 
     run(body())
+
+
+def test_type_introspection_and_more_types(server: RunningServer) -> None:
+    """set_type_codec runs asyncpg's own type introspection query against pg_type;
+    numeric, interval, timestamptz and bytea parameters go over in binary."""
+    import decimal
+    import json
+
+    async def body() -> None:
+        con = await _connect(server)
+        try:
+            await con.set_type_codec("json", encoder=json.dumps, decoder=json.loads,
+                                     schema="pg_catalog")
+            assert await con.fetchval("SELECT $1::numeric + 1", decimal.Decimal("2.5")) \
+                == decimal.Decimal("3.5")
+            day = dt.timedelta(days=1, seconds=5)
+            assert await con.fetchval("SELECT $1::interval", day) == day
+            at = dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc)
+            assert await con.fetchval("SELECT $1::timestamptz", at) == at
+            assert await con.fetchval("SELECT $1::bytea", b"\x00\x01\xff") == b"\x00\x01\xff"
+            await con.execute("CREATE TABLE apg_t (k INT PRIMARY KEY, v BIGINT)")
+            await con.execute("INSERT INTO apg_t VALUES (1, 10), (2, 20)")
+            await con.execute("CREATE MATERIALIZED VIEW apg_v AS SELECT sum(v) AS s FROM apg_t")
+            await con.execute("FLUSH")
+            assert await con.fetchval("SELECT s FROM apg_v") == 30
+            kinds = {r["name"]: r["kind"] for r in await con.fetch(
+                "SELECT name, kind FROM sys.relations WHERE name LIKE 'apg_%'")}
+            assert kinds == {"apg_t": "table", "apg_v": "materialized view"}
+        finally:
+            await con.close()
+
+    run(body())
