@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from planner.batch_functions import rewrite_functions
 from planner.binder import output_name, position_of
 from planner.catalog import Catalog
 from planner.errors import UNDEFINED_TABLE, ProgrammingError
@@ -72,6 +73,7 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
             node.replace(exp.Anonymous(this=_TIME_KEYWORDS[type(node)]))
     for cast in tree.find_all(exp.Cast):
         _bytea_hex_literal(cast)
+    rewrite_functions(tree)
     for call in tree.find_all(exp.Anonymous):
         renamed = _RENAMED_FUNCTIONS.get(str(call.this).lower())
         if renamed is not None:

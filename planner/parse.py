@@ -14,9 +14,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from planner import dialect
 from planner.errors import SYNTAX_ERROR, ProgrammingError
 
-DIALECT = "risingwave"
+DIALECT = dialect.NAME
 
 
 @dataclass(frozen=True)

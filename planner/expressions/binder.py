@@ -352,6 +352,22 @@ def _mod_func(b: _Binder, node: exp.Mod, pos: int | None) -> BoundExpr:
     return ops.bind_arith("%", b.bind(node.this), b.bind(node.expression), pos)
 
 
+def _subscript(b: _Binder, node: exp.Bracket, pos: int | None) -> BoundExpr:
+    """`(regexp_match(s, pattern))[n]`, the one array subscript there is (no array
+    type): bound as regexp_match_at(s, pattern, n)."""
+    inner = node.this
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    index = node.expressions[0] if len(node.expressions) == 1 else None
+    if (isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "regexp_match"
+            and len(inner.expressions) == 2 and isinstance(index, exp.Literal)
+            and not index.is_string and str(index.this).lstrip("-").isdigit()):
+        # sqlglot keeps subscripts 0-based; PostgreSQL's are 1-based.
+        n = Literal(int(str(index.this)) + 1, INT32)
+        return ops.bind_function("regexp_match_at", [*b.args(inner.expressions), n], pos)
+    raise not_supported("array subscript (only (regexp_match(...))[n] is)", pos)
+
+
 def _placeholder(b: _Binder, node: exp.Expression, pos: int | None) -> BoundExpr:
     raise ProgrammingError(f"there is no parameter {node.sql()}", "42P02", pos)
 
@@ -386,7 +402,7 @@ _DISPATCH: list[tuple[type, Callable[..., BoundExpr]]] = [
     (exp.Log, _log), (exp.Extract, _extract),
     (exp.TimestampTrunc, _date_trunc), (exp.DateTrunc, _date_trunc),
     (exp.Quarter, _quarter),
-    (exp.Anonymous, _anonymous),
+    (exp.Anonymous, _anonymous), (exp.Bracket, _subscript),
     (exp.Placeholder, _placeholder), (exp.Parameter, _placeholder),
     (exp.Star, _star),
 ]

@@ -22,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from planner.expressions import builtins_format as fmt
 from planner.expressions import builtins_math as m
+from planner.expressions import builtins_regex as rx
 from planner.expressions import builtins_text as s
 from planner.expressions import builtins_time as t
 from planner.types import (BOOLEAN, DECIMAL, FLOAT64, INT32, TIMESTAMPTZ, UNKNOWN, VARCHAR,
@@ -80,6 +82,8 @@ _TABLE = [
     _f("starts_with", [(("text", "text"), "boolean")], template="{0}.startswith({1})"),
     _f("md5", [(("text",), "varchar")], s.md5),
     _f("concat", [(("any", "..."), "varchar")], s.concat, nulls=False),
+    _f("regexp_match_at", [(("text", "text", "int"), "varchar")], rx.regexp_match_at,
+       fallible=True),
     _f("concat_ws", [(("text", "any", "..."), "varchar")], s.concat_ws, nulls=False),
     # math
     _f("abs", [(("num",), "same")], template="abs({0})", fallible=True),
@@ -105,6 +109,7 @@ _TABLE = [
     _f("extract", [(("unit", "datetime"), "numeric")], t.extract, fallible=True),
     _f("date_part", [(("unit", "datetime"), "double")], None, fallible=True),
     _f("date_trunc", [(("unit", "ts"), "same1")], t.date_trunc, fallible=True),
+    _f("to_char", [(("ts", "text"), "varchar")], fmt.to_char),
 ]
 
 # round/trunc/log pick the implementation by arity.

@@ -1,0 +1,57 @@
+"""PostgreSQL functions DuckDB lacks, rewritten into DuckDB expressions for batch
+queries: to_char(timestamp, pattern) as strftime, regexp_match as a list of
+regexp_extract groups (NULL when nothing matches)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from planner.errors import not_supported
+from planner.expressions.binder import position_of
+from planner.expressions.builtins_format import strftime_format
+from planner.expressions.builtins_regex import compiled
+
+
+def _to_char(call: exp.Anonymous) -> exp.Expression | None:
+    args = call.expressions
+    if len(args) != 2:
+        return None
+    pattern = args[1]
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+        raise not_supported("to_char with a non-constant pattern in a SELECT",
+                            position_of(call))
+    fmt = strftime_format(str(pattern.this))
+    if fmt is None:
+        raise not_supported(f"to_char pattern {str(pattern.this)!r} in a SELECT",
+                            position_of(call))
+    return exp.Anonymous(this="strftime", expressions=[args[0].copy(), exp.Literal.string(fmt)])
+
+
+def _regexp_match(call: exp.Anonymous) -> exp.Expression | None:
+    args = call.expressions
+    if len(args) != 2:
+        return None
+    s, pattern = args
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+        raise not_supported("regexp_match with a non-constant pattern in a SELECT",
+                            position_of(call))
+    groups = compiled(str(pattern.this)).groups
+    first = 0 if groups == 0 else 1  # no groups: the array holds the whole match
+    items = [exp.Anonymous(this="regexp_extract",
+                           expressions=[s.copy(), pattern.copy(), exp.Literal.number(g)])
+             for g in range(first, groups + 1)]
+    matches = exp.Anonymous(this="regexp_matches", expressions=[s.copy(), pattern.copy()])
+    return exp.Case(ifs=[exp.If(this=matches, true=exp.Array(expressions=items))])
+
+
+_REWRITES = {"to_char": _to_char, "regexp_match": _regexp_match}
+
+
+def rewrite_functions(tree: exp.Expression) -> None:
+    """Rewrite, in place, the calls DuckDB does not know."""
+    for call in list(tree.find_all(exp.Anonymous)):
+        rewrite = _REWRITES.get(str(call.this).lower())
+        if rewrite is not None:
+            new = rewrite(call)
+            if new is not None:
+                call.replace(new)
