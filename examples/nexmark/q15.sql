@@ -1,6 +1,6 @@
 -- Bidding statistics report.
 CREATE MATERIALIZED VIEW nexmark_q15 AS
-SELECT to_char(date_time, 'yyyy-mm-dd') AS day,
+SELECT to_char(date_time, 'YYYY-MM-DD') AS day,
        count(*) AS total_bids,
        count(*) FILTER (WHERE price < 10000) AS rank1_bids,
        count(*) FILTER (WHERE price >= 10000 AND price < 1000000) AS rank2_bids,
@@ -14,4 +14,4 @@ SELECT to_char(date_time, 'yyyy-mm-dd') AS day,
        count(DISTINCT auction) FILTER (WHERE price >= 10000 AND price < 1000000) AS rank2_auctions,
        count(DISTINCT auction) FILTER (WHERE price >= 1000000) AS rank3_auctions
 FROM bid
-GROUP BY to_char(date_time, 'yyyy-mm-dd');
+GROUP BY to_char(date_time, 'YYYY-MM-DD');

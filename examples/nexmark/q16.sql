@@ -1,7 +1,7 @@
 -- Channel statistics report.
 CREATE MATERIALIZED VIEW nexmark_q16 AS
 SELECT channel,
-       to_char(date_time, 'yyyy-mm-dd') AS day,
+       to_char(date_time, 'YYYY-MM-DD') AS day,
        max(to_char(date_time, 'HH:mm')) AS minute,
        count(*) AS total_bids,
        count(*) FILTER (WHERE price < 10000) AS rank1_bids,
@@ -16,4 +16,4 @@ SELECT channel,
        count(DISTINCT auction) FILTER (WHERE price >= 10000 AND price < 1000000) AS rank2_auctions,
        count(DISTINCT auction) FILTER (WHERE price >= 1000000) AS rank3_auctions
 FROM bid
-GROUP BY to_char(date_time, 'yyyy-mm-dd'), channel;
+GROUP BY channel, to_char(date_time, 'YYYY-MM-DD');
