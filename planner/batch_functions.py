@@ -48,7 +48,13 @@ _REWRITES = {"to_char": _to_char, "regexp_match": _regexp_match}
 
 
 def rewrite_functions(tree: exp.Expression) -> None:
-    """Rewrite, in place, the calls DuckDB does not know."""
+    """Rewrite, in place, the calls DuckDB does not know; `FOR SYSTEM_TIME AS OF
+    PROCTIME()` on a table in a batch query is the table's current contents."""
+    for table in tree.find_all(exp.Table):
+        version = table.args.get("version")
+        if version is not None and isinstance(version.expression, exp.Anonymous) \
+                and str(version.expression.this).lower() == "proctime":
+            table.set("version", None)
     for call in list(tree.find_all(exp.Anonymous)):
         rewrite = _REWRITES.get(str(call.this).lower())
         if rewrite is not None:

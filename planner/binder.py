@@ -15,6 +15,7 @@ from planner.aggregates import AggCall
 from planner.catalog import Catalog, Relation, SYSTEM_TABLE
 from planner.inline_ctes import inline_ctes
 from planner.join_using import apply_using
+from planner.temporal_join import check_system_time
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
 from planner.window import (EOWC_META, LogicalEowcAgg, LogicalHopWindow,
@@ -418,6 +419,7 @@ class Binder:
                                        position_of(node))
             if rel.kind == SYSTEM_TABLE:
                 raise not_supported("a streaming view over a system table", position_of(node))
+            check_system_time(node, rel)
             self.dependencies.append(rel.id)
             alias = node.alias_or_name
             cols = [i for i, c in enumerate(rel.columns) if not c.hidden]
