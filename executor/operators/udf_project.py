@@ -4,13 +4,15 @@ Per chunk: the arguments of every UDF call are computed (compiled, as in Project
 the calls are made, then the projection runs over the input row extended with the
 call results. A blocking function runs in this operator's own worker thread, one
 call per chunk, so it slows only this operator and never the event loop; an
-`async def` function's calls of one chunk run concurrently, at most
-`concurrency` at a time, results kept in row order. A call that raises gives NULL.
+`async def` function's calls run concurrently, within a chunk and across the
+chunks that follow it, at most `concurrency` at a time for the operator, output
+kept in input order. A call that raises gives NULL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import logging
 import time
@@ -69,29 +71,93 @@ class UdfProject:
         self.metrics = metrics
         self.concurrency = max(1, concurrency)
         self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.slots = asyncio.Semaphore(self.concurrency)  # async calls in flight
         if metrics is not None:
             metrics.external_names = list(dict.fromkeys(c.func.name for c in self.calls))
 
     async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        if any(c.func.is_async for c in self.calls):
+            stream = self._pipelined(input)
+        else:
+            stream = self._sequential(input)
         try:
-            async for msg in input:
-                match msg:
-                    case Chunk():
-                        yield Chunk(msg.ops, await self._apply(msg.rows))
-                    case Watermark():
-                        pass  # UDF outputs are opaque: no watermark survives them
-                    case _:
-                        yield msg
+            async for msg in stream:
+                yield msg
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _sequential(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        """Blocking functions: one chunk at a time, its calls in the worker thread."""
+        async for msg in input:
+            match msg:
+                case Chunk():
+                    t0 = time.perf_counter_ns()
+                    out = await self._apply(msg.rows)
+                    if self.metrics is not None:
+                        self.metrics.add_external(time.perf_counter_ns() - t0)
+                    yield Chunk(msg.ops, out)
+                case Watermark():
+                    pass  # UDF outputs are opaque: no watermark survives them
+                case _:
+                    yield msg
+
+    async def _pipelined(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        """Async functions: the calls of consecutive chunks overlap (at most
+        `concurrency` calls in flight for the operator), output kept in input order.
+        Reading ahead stops at `concurrency` pending chunks; a wait for results with
+        no room to read more is time inside external calls."""
+        self.slots = asyncio.Semaphore(self.concurrency)
+        pending: collections.deque[Any] = collections.deque()  # Task (a chunk) or Message
+        it = input.__aiter__()
+        reading: asyncio.Future | None = None
+        ended = False
+        try:
+            while True:
+                while pending and (not isinstance(pending[0], asyncio.Task)
+                                   or pending[0].done()):
+                    head = pending.popleft()
+                    yield head.result() if isinstance(head, asyncio.Task) else head
+                if ended and not pending:
+                    return
+                if not ended and reading is None and len(pending) < self.concurrency:
+                    reading = asyncio.ensure_future(it.__anext__())
+                waits = [w for w in (reading, pending[0] if pending else None)
+                         if w is not None]
+                t0 = time.perf_counter_ns()
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                if reading is None and self.metrics is not None:
+                    self.metrics.add_external(time.perf_counter_ns() - t0)
+                if reading is not None and reading.done():
+                    done, reading = reading, None
+                    try:
+                        msg = done.result()
+                    except StopAsyncIteration:
+                        ended = True
+                        continue
+                    match msg:
+                        case Chunk():
+                            pending.append(asyncio.ensure_future(self._chunk(msg)))
+                        case Watermark():
+                            pass  # UDF outputs are opaque: no watermark survives them
+                        case _:
+                            pending.append(msg)
+        finally:
+            for w in [reading, *pending]:
+                if isinstance(w, asyncio.Future):
+                    if not w.done():
+                        w.cancel()
+                    elif not w.cancelled():
+                        w.exception()  # retrieved: the stream is ending anyway
+
+    async def _chunk(self, msg: Chunk) -> Chunk:
+        return Chunk(msg.ops, await self._apply(msg.rows))
 
     async def _apply(self, rows: list[tuple]) -> list[tuple]:
         if not rows:
             return []
         arg_rows = self.args(rows) if self.args is not None else [()] * len(rows)
         results: list[list[Any]] = []
-        t0 = time.perf_counter_ns()
         for call, fn, (lo, hi) in zip(self.calls, self.fns, self.spans):
             argv = [a[lo:hi] for a in arg_rows]
             if call.func.is_async:
@@ -102,22 +168,20 @@ class UdfProject:
                         1, thread_name_prefix=f"udf-{call.func.name}")
                 loop = asyncio.get_running_loop()
                 results.append(await loop.run_in_executor(self.pool, _call_all, fn, argv))
-        if self.metrics is not None:
-            self.metrics.add_external(time.perf_counter_ns() - t0)
         w = self.width
         return self.project([r[:w] + extra for r, extra in zip(rows, zip(*results))])
 
     async def _call_async(self, fn: Callable, argv: list[tuple]) -> list[Any]:
         out: list[Any] = [None] * len(argv)
-        work = iter(enumerate(argv))
+        slots = self.slots
 
-        async def worker() -> None:
-            for i, a in work:
+        async def call(i: int, a: tuple) -> None:
+            async with slots:
                 try:
                     out[i] = await fn(*a)
                 except Exception as exc:  # a failing call gives NULL, the stream goes on
                     log.warning("UDF %s failed: %r", getattr(fn, "__name__", "?"), exc)
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(argv)))))
+        await asyncio.gather(*(call(i, a) for i, a in enumerate(argv)))
         return out
 
 
