@@ -47,6 +47,9 @@ class BarrierManager:
         self.interval_ms = interval_ms
         self.checkpoint_frequency = max(1, checkpoint_frequency)
         self.sources: dict[Any, Any] = {}  # key -> Channel (injection point)
+        # Sources in the middle of one statement's rows: their barriers wait here so
+        # that a statement never straddles two epochs (reads see all of it or none).
+        self._held: dict[Any, list[Barrier]] = {}
         self.sinks: dict[int, int] = {}  # actor id -> first epoch it must report
         self.inflight: dict[int, EpochRecord] = {}
         self.history: collections.deque[EpochRecord] = collections.deque(maxlen=1000)
@@ -73,6 +76,18 @@ class BarrierManager:
 
     def remove_source(self, key: Any) -> None:
         self.sources.pop(key, None)
+        self._held.pop(key, None)
+
+    def hold(self, key: Any) -> None:
+        """Keep barriers out of a source until `release` (one statement's rows go in)."""
+        self._held.setdefault(key, [])
+
+    def release(self, key: Any) -> None:
+        """Send the barriers held back from a source, in order, behind its rows."""
+        ch = self.sources.get(key)
+        for barrier in self._held.pop(key, []):
+            if ch is not None:
+                ch.send_nowait(barrier)
 
     def add_sink(self, actor_id: int) -> None:
         # Barriers already injected may reach it, but it is only waited for from the
@@ -100,8 +115,12 @@ class BarrierManager:
         self.inflight[self.epoch] = rec
         self.history.append(rec)
         barrier = Barrier(self.epoch, prev, kind)
-        for ch in list(self.sources.values()):
-            ch.send_nowait(barrier)
+        for key, ch in list(self.sources.items()):
+            held = self._held.get(key)
+            if held is not None:
+                held.append(barrier)
+            else:
+                ch.send_nowait(barrier)
         self._wake.set()
         return rec
 

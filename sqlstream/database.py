@@ -170,7 +170,13 @@ class Database:
 
     async def _push(self, rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple]) -> None:
         await self.store.append_dml(rt.relation.id, seq, (ops, rows))
-        await feed(rt, seq, ops, rows, int(self.settings["chunk_size"]))
+        assert self.runtime is not None
+        barriers, key = self.runtime.barriers, ("table", rt.relation.id)
+        barriers.hold(key)  # the statement lands in one epoch: reads see all of it or none
+        try:
+            await feed(rt, seq, ops, rows, int(self.settings["chunk_size"]))
+        finally:
+            barriers.release(key)
 
     # ------------------------------------------------------------ catalog
     async def persist_catalog(self) -> None:
