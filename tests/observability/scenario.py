@@ -76,3 +76,41 @@ def open_scenario(function_sql: str, parallelism: int = 1, window_s: float = 4.0
 
 def query(s: Any, sql: str) -> list[tuple]:
     return s.execute(sql)[0].rows
+
+
+# The issue's own form of the scenario: a datagen source asked for 1000 rows/s.
+DATAGEN_SOURCE = ("CREATE SOURCE events (id BIGINT, k INT) WITH (connector = 'datagen', "
+                  "fields.id.kind = 'sequence', fields.k.kind = 'random', "
+                  "fields.k.min = '0', fields.k.max = '9', datagen.rows.per.second = '1000')")
+
+
+def setup_datagen(run: Any, function_sql: str, parallelism: int = 1) -> None:
+    """`run(sql)` executes a statement (an embedded session or a wire cursor). The
+    window stays at its default (10 s): the reader sends chunks of up to 1024 rows,
+    a second's worth at this rate, so a shorter window makes the rate lumpy."""
+    run(DATAGEN_SOURCE)
+    run(function_sql)
+    run(f"SET streaming_parallelism = {parallelism}")
+    run(VIEW)
+
+
+def measure(fetch: Any) -> dict[str, Any]:
+    """The scenario's figures, read only through the sys tables; `fetch(sql)` returns
+    the rows of a query."""
+    import datetime as dt
+    now = dt.datetime.now(dt.timezone.utc)
+    recent = fetch("SELECT injected_at, latency_ms FROM sys.barrier_latency "
+                   "ORDER BY epoch DESC LIMIT 10")
+    return {
+        # The longest recent barrier latency, an in-flight barrier counted by its age.
+        "barrier_ms": max(lat if lat is not None else (now - inj).total_seconds() * 1000
+                          for inj, lat in recent),
+        "source_rate": fetch("SELECT rows_per_second FROM sys.sources "
+                             "WHERE source = 'events'")[0][0],
+        "source_bp": fetch("SELECT max(backpressure_ratio) FROM sys.backpressure "
+                           "WHERE operator LIKE '%Source%'")[0][0],
+        "view_busy": fetch("SELECT max(busy_ratio) FROM sys.backpressure "
+                           "WHERE relation = 'v' AND operator NOT LIKE '%Source%'")[0][0],
+        "bottlenecks": fetch("SELECT relation, operator, cause, evidence, suggestion "
+                             "FROM sys.bottlenecks"),
+    }
