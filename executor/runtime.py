@@ -18,7 +18,7 @@ from typing import Any, AsyncIterator
 
 from executor.barrier_manager import BarrierManager
 from executor.builder import MULTI_INPUT, BuildContext, build_operator
-from executor.exchange import Channel, Dispatcher, Edge, merge, owner_of_vnode, split
+from executor.exchange import Channel, Dispatcher, Edge, merge, split
 from executor.message import Barrier, Chunk, Message
 from executor.metrics import ActorMetrics, ProcessCpu, count_rows, idle_while
 from executor.operators.materialize import Materialize, RowIds
@@ -28,7 +28,7 @@ from planner.catalog import Relation
 from planner.stream_plan import Fragment, StreamNode, StreamPlan
 from storage.checkpoint_store import CheckpointStore
 from storage.serving_store import Delta, ServingStore
-from storage.state_table import StateTable, vnode_of
+from storage.state_table import StateTable
 
 log = logging.getLogger("sqlstream.runtime")
 
@@ -387,52 +387,6 @@ class Runtime:
         except BaseException as exc:  # a bug in an operator: stop committing, report it
             log.exception("actor %s of relation %s failed", actor.id, actor.relation_id)
             barriers.fail(exc)
-
-    # ------------------------------------------------------------ rescale
-    async def rescale(self, rel: Relation, plan: StreamPlan, extra_meta: dict[str, str]) -> None:
-        """Rebuild a running view with the parallelism of `plan`: stop its actors,
-        regroup every state entry to the actor that owns its vnode under the new
-        parallelism (entries of a singleton stay single), commit the regrouped state
-        with `extra_meta` (the catalog) in one transaction, restart without backfill."""
-        rt = self.relations[rel.id]
-        sink = next(f for f in plan.fragments if f.root.kind == "materialize")
-        below = sink.root.inputs[0]
-        # A view's materialized rows are keyed by the whole row: they follow their
-        # group key, the first columns of a hash aggregate right below.
-        mat_dist = len(below.params["group_key"]) if below.kind == "hash_agg" else None
-        if sink.parallelism > 1 and mat_dist is None:
-            raise NotImplementedError("a view whose last operator is not a grouped aggregate")
-        old = [st for a in rt.actors for st in a.states]
-        await self.drop(rel.id)
-        merged: dict[str, tuple[int, dict[tuple, Any]]] = {}
-        for st in old:
-            base = st.table_id.rsplit("/a", 1)[0]
-            dist = st.dist_len
-            if base.endswith("/mat"):
-                dist = mat_dist or 0
-            merged.setdefault(base, (dist, {}))[1].update(st.data)
-        epoch = self.store.committed_epoch
-        written: list[str] = []
-        for base, (dist, data) in merged.items():
-            n = sink.parallelism if base.endswith("/mat") else next(
-                f.parallelism for f in plan.fragments if base.startswith(
-                    f"r{rel.id}/f{f.index}/"))
-            parts: list[list[tuple[tuple, Any]]] = [[] for _ in range(n)]
-            for key, value in data.items():
-                owner = owner_of_vnode(vnode_of(key[:dist]), n) if dist and key else 0
-                parts[owner].append((key, value))
-            for i, part in enumerate(parts):
-                tid = f"{base}/a{i}of{n}"
-                self.store.stage_snapshot(epoch, tid, part)
-                written.append(tid)
-        for st in old:
-            if st.table_id not in written:
-                self.store.stage_snapshot(epoch, st.table_id, [])
-        await self.store.commit(epoch, extra_meta)
-        self.serving.drop_relation(rel.id, rel.name)  # refilled from state by the actors
-        self.serving.create_relation(rel.id, rel.name, [(c.name, c.type.duckdb, c.hidden)
-                                                        for c in rel.columns], multiset=True)
-        await self.deploy_view(rel, plan, backfill=False)
 
     # ------------------------------------------------------------ drop
     async def drop(self, rel_id: int) -> None:

@@ -20,7 +20,7 @@ from planner.planner import plan_view, view_query
 from sqlstream import udf
 from planner.source_def import has_connector
 from planner.window import parse_view
-from sqlstream import recovery, sources
+from sqlstream import recovery, rescale, sources
 from sqlstream.result import Column, StatementResult
 
 if TYPE_CHECKING:
@@ -314,14 +314,12 @@ def alter_parallelism(session: "Session", name: str, n: int) -> StatementResult:
         with user_functions(udf.Recorder(db)):
             planned = plan_view(db.catalog, view_query(parse_view(rel.definition)), rel.id,
                                 rel.name, n, rel.options.get("column_names"))
-        db.flush()
-        before = rel.parallelism
-        rel.parallelism = n
         try:
-            db.run(db.runtime.rescale(rel, planned.plan, {"catalog": db.catalog.to_json()}))
+            mat_dist = rescale.check(rel, planned.plan)
         except NotImplementedError as e:
-            rel.parallelism = before
             raise not_supported(f"SET PARALLELISM of {e}", 1) from None
+        db.flush()
+        db.run(rescale.rescale(db, rel, planned.plan, mat_dist, n))
     db.flush()  # the new actors have started and refilled the serving store
     return StatementResult("ALTER MATERIALIZED VIEW")
 

@@ -98,6 +98,12 @@ class CheckpointStore:
     def staged_bytes(self, epoch: int) -> int:
         return sum(len(p) for _, _, p in self._staged.get(epoch, ()))
 
+    def discard_uncommitted(self) -> None:
+        """Forget staged state and offsets not yet committed: the graph that staged
+        them was stopped and is rebuilt from the last committed epoch."""
+        self._staged.clear()
+        self._offsets.clear()
+
     async def commit(self, epoch: int, extra_meta: dict[str, str] | None = None) -> None:
         """Write everything staged for epochs <= epoch, and the offsets, atomically."""
         assert self.db is not None
