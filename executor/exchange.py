@@ -18,7 +18,7 @@ from typing import Any, AsyncIterator
 
 from executor.align import WatermarkMin
 from executor.message import Barrier, Chunk, Message, Watermark
-from executor.metrics import BLOCKED, ActorMetrics
+from executor.metrics import BLOCKED, BUSY, IDLE, ActorMetrics
 from storage.state_table import stable_hash
 
 
@@ -96,11 +96,16 @@ class Channel:
     def take(self) -> Any:
         """The next queued message (the queue must not be empty)."""
         msg = self._queue.popleft()
+        rx = self.rx
+        if rx is not None and rx.mode == IDLE:
+            # An actor reading several inputs at once (a join) may still be waiting
+            # on another one: a message taken here gives it work all the same.
+            rx.switch(BUSY)
         if isinstance(msg, Chunk):
             n = len(msg.rows)
             self.rows -= n
-            if self.rx is not None:
-                self.rx.rows_in += n
+            if rx is not None:
+                rx.rows_in += n
             if self._writable is not None and not self._writable.done() and (
                     self.rows + 0 < self.capacity):
                 self._writable.set_result(None)
