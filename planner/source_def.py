@@ -41,12 +41,16 @@ class SourceDef:
     encode_options: dict[str, str] = field(default_factory=dict)
     watermark: tuple[str, int] | None = None  # (column, delay in microseconds)
     primary_key: list[str] = field(default_factory=list)
+    # Columns declared `name TIMESTAMPTZ AS PROCTIME()`: filled with the time a row is
+    # read, not by the connector.
+    proctime: list[str] = field(default_factory=list)
 
 
 _HEAD = re.compile(r"^\s*CREATE\s+(SOURCE|TABLE)\s+(IF\s+NOT\s+EXISTS\s+)?"
                    r"(\"[^\"]+\"|[\w.]+)\s*", re.I | re.S)
 _WATERMARK = re.compile(r"^\s*WATERMARK\s+FOR\s+(\"[^\"]+\"|\w+)\s+AS\s+(\"[^\"]+\"|\w+)\s*"
                         r"(?:-\s*INTERVAL\s+'([^']*)'\s*(\w+)?)?\s*$", re.I | re.S)
+_PROCTIME = re.compile(r"^(.*?)\s+AS\s+PROCTIME\s*\(\s*\)\s*$", re.I | re.S)
 _FORMAT = re.compile(r"^FORMAT\s+(\w+)\s+ENCODE\s+(\w+)\s*", re.I | re.S)
 
 
@@ -160,6 +164,7 @@ def parse_source(text: str) -> SourceDef:
         raise ProgrammingError("missing WITH option \"connector\"", SYNTAX_ERROR, 1)
     watermark = None
     plain: list[str] = []
+    proctime: list[str] = []
     for item in column_items:
         w = _WATERMARK.match(item)
         if w is not None:
@@ -174,14 +179,21 @@ def parse_source(text: str) -> SourceDef:
         elif re.match(r"^WATERMARK\b", item, re.I):
             raise ProgrammingError("expected WATERMARK FOR col AS col - INTERVAL '...'",
                                    SYNTAX_ERROR)
+        elif (g := _PROCTIME.match(item)) is not None:
+            plain.append(g.group(1))
+            proctime.append(_unquote(g.group(1).split()[0]))
         else:
             plain.append(item)
     columns, pk = _parse_columns(name, plain)
+    for col in columns:
+        if col.name in proctime and col.type != T.TIMESTAMPTZ:
+            raise ProgrammingError(f'column "{col.name}" AS PROCTIME() must be timestamptz, '
+                                   f"not {col.type}", "42804")
     if watermark is not None and not any(c.name == watermark[0] for c in columns):
         raise ProgrammingError(f'column "{watermark[0]}" named in WATERMARK does not exist',
                                "42703")
     return SourceDef(kind, name, bool(m.group(2)), columns, options, fmt, encode,
-                     encode_options, watermark, pk)
+                     encode_options, watermark, pk, proctime)
 
 
 def _parse_columns(name: str, items: list[str]) -> tuple[list[SourceColumn], list[str]]:

@@ -195,6 +195,8 @@ class StreamPlanner:
         if isinstance(node, LogicalScan):
             rel = node.relation
             all_fields = [Field(c.name, c.type) for c in rel.columns]
+            if rel.kind == SOURCE and rel.options.get("proctime"):
+                return source_node(rel, all_fields, node.columns)
             if rel.kind == SOURCE:
                 scan = source_node(rel, all_fields)
             else:
@@ -317,19 +319,24 @@ class StreamPlanner:
         raise not_supported(f"{type(node).__name__} in a streaming query")
 
 
-def source_node(rel: Relation, fields: list[Field]) -> StreamNode:
+def source_node(rel: Relation, fields: list[Field], columns: list[int] | None = None
+                ) -> StreamNode:
     """A source's reader inside a view's graph: a leaf that generates rows itself
-    (each view reading a source gets its own readers)."""
+    (each view reading a source gets its own readers). With `columns`, a source with
+    `AS PROCTIME()` columns comes out as a projection to those columns (a proctime
+    column nobody reads costs nothing)."""
     opts = rel.options
+    proctime = opts.get("proctime") or []
+    read = [c for c in rel.columns if c.name not in proctime]
     wm = opts.get("watermark")
     watermark = None
     if wm:
-        idx = rel.column_index(wm[0])
+        idx = next((i for i, c in enumerate(read) if c.name == wm[0]), None)
         watermark = (idx, int(wm[1])) if idx is not None else None
-    return StreamNode("source", fields, [],
+    node = StreamNode("source", [f for f in fields if f.name not in proctime], [],
                       {"name": rel.name, "relation_id": rel.id,
                        "options": dict(opts.get("with", {})),
-                       "columns": [(c.name, c.type) for c in rel.columns],
+                       "columns": [(c.name, c.type) for c in read],
                        "encode": opts.get("encode"),
                        "encode_options": dict(opts.get("encode_options") or {}),
                        "watermark": watermark,
@@ -339,6 +346,19 @@ def source_node(rel: Relation, fields: list[Field]) -> StreamNode:
                        # watermark back: a files source with one is read by one actor.
                        "singleton": watermark is not None and
                        opts.get("with", {}).get("connector") == "posix_fs"}, [])
+    if not proctime:
+        return node
+    # `col AS PROCTIME()` columns: the time each row passes this projection.
+    names = [c.name for c in read]
+    wanted = list(range(len(rel.columns))) if columns is None else columns
+    cols = [rel.columns[i] for i in wanted]
+    exprs = [X.Call("proctime", (), c.type) if c.name in proctime else
+             X.InputRef(names.index(c.name), c.type, c.name) for c in cols]
+    if all(isinstance(e, X.InputRef) for e in exprs) and \
+            [e.index for e in exprs if isinstance(e, X.InputRef)] == list(range(len(read))):
+        return node
+    return StreamNode("project", [Field(c.name, c.type) for c in cols], [node],
+                      {"exprs": exprs}, [])
 
 
 def _reads_source(node: StreamNode) -> bool:

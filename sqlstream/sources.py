@@ -15,7 +15,7 @@ from executor.connectors import SourceSpec, connector
 from planner import types as T
 from planner.catalog import ROW_ID, SOURCE, TABLE, ColumnDef, Relation
 from planner.errors import (DUPLICATE_TABLE, INVALID_PARAMETER, SYNTAX_ERROR, UNDEFINED_COLUMN,
-                            UNDEFINED_TABLE, ProgrammingError)
+                            UNDEFINED_TABLE, ProgrammingError, not_supported)
 from planner.source_def import parse_alter_rate_limit, parse_source
 from sqlstream.result import StatementResult
 
@@ -33,7 +33,10 @@ def create(session: "Session", text: str) -> StatementResult:
         if conn.default_columns is None:
             raise ProgrammingError(f"{d.kind} {d.name} needs a column list", SYNTAX_ERROR)
         columns = conn.default_columns(options)
-    conn.validate(SourceSpec(options, columns, d.encode, d.encode_options))
+    if d.proctime and d.kind == "table":
+        raise not_supported("AS PROCTIME() columns in a table (only in a source)")
+    read = [c for c in columns if c[0] not in d.proctime]  # the connector fills these
+    conn.validate(SourceSpec(options, read, d.encode, d.encode_options))
     limit = options.get("source_rate_limit")
     if limit is not None:
         try:
@@ -54,6 +57,8 @@ def create(session: "Session", text: str) -> StatementResult:
                                    "encode_options": d.encode_options}
     if d.watermark is not None:
         rel_options["watermark"] = list(d.watermark)
+    if d.proctime:
+        rel_options["proctime"] = list(d.proctime)
     db = session.db
     with db.lock:
         if db.catalog.get(d.name) is not None:

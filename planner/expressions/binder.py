@@ -339,6 +339,9 @@ def _anonymous(b: _Binder, node: exp.Anonymous, pos: int | None) -> BoundExpr:
     if name in ("date_part", "datepart") and len(args) == 2:
         return _unit_call("date_part", b.const_text(args[0], "date_part field"),
                           b.bind(args[1]), pos)
+    if name == "proctime":
+        raise not_supported("PROCTIME() outside a source column `col TIMESTAMPTZ AS "
+                            "PROCTIME()` or FOR SYSTEM_TIME AS OF", pos)
     if name == "mod" and len(args) == 2:
         return ops.bind_arith("%", b.bind(args[0]), b.bind(args[1]), pos)
     return ops.bind_function(name, b.args(args), pos)

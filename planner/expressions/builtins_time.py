@@ -162,3 +162,8 @@ def date_trunc(unit: str, v: Any) -> Any:
     if unit == "millennium":
         return day.replace(year=(day.year - 1) // 1000 * 1000 + 1, month=1, day=1)
     raise _bad_unit(unit)
+
+
+def proctime() -> dt.datetime:
+    """Processing time: now, in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
