@@ -315,7 +315,10 @@ _NOT_BLOCKED = 0.3  # the root itself is not waiting on its own downstream
 _BUSY = 0.3  # ... and spends a real share of its time working
 _EXTERNAL = 0.5  # share of busy time inside blocking calls that makes them the cause
 _SKEW = 2.0  # busiest actor of a fragment this many times its quietest sibling
-_CPU_BOUND = 0.85  # process CPU seconds per wall second (one core under the GIL)
+_LOOP_BOUND = 0.9  # actors' busy time (outside blocking calls) per wall second, summed:
+# the event loop runs one of them at a time, so near 1 (or above: actors runnable but
+# waiting for their turn) the process is out of CPU
+_SHARE = 0.8  # ... and the root has at most this share of it: others compete for the loop
 
 
 @system_table("bottlenecks", [("relation", T.VARCHAR), ("fragment_id", T.INT32),
@@ -336,18 +339,22 @@ def _bottlenecks(db: "Database") -> list[tuple]:
                 if ch.rx is not None and id(ch.rx) in by_metrics:
                     upstream.setdefault(id(ch.rx), []).append((rt, a, f))
     cpu = rt_all.cpu.utilization()
+    loop = sum(max(0.0, f.busy_ratio - f.external_ratio) for _rt, _a, f in actors)
     limit = int(db.settings.get("state_size_limit_mb", 64)) << 20
     out: dict[tuple[int, int], tuple] = {}
     for rt, a, f in actors:
         assert a.metrics is not None
         ups = [u for u in upstream.get(id(a.metrics), []) if u[2].backpressure_ratio >= _BLOCKED]
-        if not ups or f.backpressure_ratio >= _NOT_BLOCKED or f.busy_ratio < _BUSY:
+        # Not itself blocked: an actor blocked part of the time but busy for more of it
+        # is still where the time goes (its downstream waits for it less than it works).
+        blocked = f.backpressure_ratio >= _NOT_BLOCKED and f.backpressure_ratio >= f.busy_ratio
+        if not ups or blocked or f.busy_ratio < _BUSY:
             continue
         key = (rt.relation.id, a.fragment)
         if key in out and out[key][-1] >= f.busy_ratio:
             continue
         siblings = [x for x in actors if x[0] is rt and x[1].fragment == a.fragment]
-        out[key] = _diagnose(rt, a, f, ups, siblings, cpu, limit) + (f.busy_ratio,)
+        out[key] = _diagnose(rt, a, f, ups, siblings, (cpu, loop), limit) + (f.busy_ratio,)
     # A source reading in the same actor as the slow operator is not blocked but
     # falls behind the rate it was asked for: that actor is the root as well.
     for name, readers in getattr(rt_all, "sources", {}).items():
@@ -362,7 +369,7 @@ def _bottlenecks(db: "Database") -> list[tuple]:
                 siblings = [x for x in actors if x[0] is rt and x[1].fragment == a.fragment]
                 behind = (None, None, _Behind(name, asked))
                 out[(rt.relation.id, a.fragment)] = _diagnose(
-                    rt, a, f, [behind], siblings, cpu, limit) + (f.busy_ratio,)
+                    rt, a, f, [behind], siblings, (cpu, loop), limit) + (f.busy_ratio,)
     return [row[:-1] for row in out.values()]
 
 
@@ -376,7 +383,7 @@ class _Behind:
 
 
 def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: list,
-              cpu: float | None, limit: int) -> tuple:
+              load: tuple[float | None, float], limit: int) -> tuple:
     name = rt.relation.name
     frag = fragment_id(rt.relation.id, a.fragment)
     up = max(ups, key=lambda u: u[2].backpressure_ratio)
@@ -388,6 +395,7 @@ def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: li
     else:
         evidence += (f"upstream actor {up[1].id} ({up[0].relation.name}) backpressured "
                      f"{up[2].backpressure_ratio:.0%}")
+    cpu, loop = load
     if cpu is not None:
         evidence += f"; process CPU {cpu:.0%} of one core"
     ops = [o for o in a.operators if o not in ("StreamMaterialize",)] or a.operators
@@ -418,9 +426,12 @@ def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: li
                            f"state_size_limit_mb = {limit >> 20}",
                 "give state more room, filter earlier, or bound the state "
                 "(a window closed by a watermark)")
-    if cpu is not None and cpu >= _CPU_BOUND and f.busy_ratio < 0.6:
+    own = max(0.0, f.busy_ratio - f.external_ratio)
+    if loop >= _LOOP_BOUND and own < _SHARE * loop:
         return (name, frag, operator, "insufficient resources",
-                evidence + "; the process is CPU bound and this actor waits for its turn",
+                evidence + f"; the actors of the process are busy {loop:.0%} of the time "
+                           f"together on one event loop, this one {own:.0%}: they wait for "
+                           "their turn, not for this operator",
                 "give the process more CPU (run heavy views in another process), "
                 "or filter earlier to do less work")
     return (name, frag, operator, "slow operator", evidence,
