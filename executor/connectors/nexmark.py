@@ -11,6 +11,7 @@ just its next event number. Split i of k generates events i, i + k, ...
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from typing import Any
 
@@ -225,20 +226,24 @@ class NexmarkReader(ConnectorReader):
         self.splits = my_splits(self.total_splits, spec.actor_index, spec.parallelism)
         self.next = {s: s for s in self.splits}  # split -> next event number
         self.offsets = OFFSETS[self.table]
+        # Splits holding rows of this table at all: event n is in split n mod k and of
+        # this table when n mod 50 is one of its offsets (solvable mod their gcd).
+        g = math.gcd(self.total_splits, TOTAL_PROPORTION)
+        self.productive = [s for s in self.splits if any((s - o) % g == 0 for o in self.offsets)]
 
     @property
     def idle(self) -> bool:  # type: ignore[override]
-        return not self.splits or self.finished
+        return not self.productive or self.finished
 
     @property
     def finished(self) -> bool:  # type: ignore[override]
-        return self.event_num is not None and all(n >= self.event_num
-                                                  for n in self.next.values())
+        return self.event_num is not None and all(self.next[s] >= self.event_num
+                                                  for s in self.productive)
 
     def read(self, max_rows: int) -> list[tuple]:
         """The next events of this actor's splits, in event order: the splits advance
         together, so the event times handed out never go backwards (watermarks)."""
-        live = [s for s in self.splits
+        live = [s for s in self.productive
                 if self.event_num is None or self.next[s] < self.event_num]
         if not live:
             return []

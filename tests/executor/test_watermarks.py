@@ -154,3 +154,14 @@ def test_each_split_is_read_once_across_parallel_readers() -> None:
         while not r.finished:
             rows.extend(r.read(100))
     assert len(rows) == 1840
+
+
+def test_split_without_rows_of_its_table_is_idle_and_does_not_spin() -> None:
+    """Auctions are events 1-3 of every 50: with 5 splits, splits 0 and 4 hold none
+    (an unbounded read of such a split used to scan for ever)."""
+    readers = [connector("nexmark").open(SourceSpec(
+        {"nexmark.table.type": "Auction", "nexmark.split.num": "5"}, SCHEMAS["auction"],
+        actor_index=i, parallelism=5)) for i in range(5)]
+    assert [r.idle for r in readers] == [True, False, False, False, True]
+    assert [len(r.read(10)) for r in readers] == [0, 10, 10, 10, 0]
+    assert not any(r.finished for r in readers)  # unbounded: idle, not finished
