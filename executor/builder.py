@@ -16,6 +16,7 @@ from executor.operators.hash_join import HashJoin
 from executor.operators.project import Project
 from executor.operators.udf_project import UdfProject
 from executor.operators.semi_anti_join import SemiAntiJoin
+from executor.operators.over_window import OverWindow
 from executor.operators.top_n import TopN
 from executor.operators.union import Union
 from executor.operators.values import Values
@@ -91,6 +92,12 @@ def _top_n(node: StreamNode, ctx: BuildContext) -> Any:
                 ctx.state(node, "", len(p["group_key"])), p["row_number"], ctx.chunk_size)
 
 
+def _over_window(node: StreamNode, ctx: BuildContext) -> Any:
+    p = node.params
+    return OverWindow(p["partition"], p["order"], p["calls"],
+                      ctx.state(node, "", len(p["partition"])), ctx.chunk_size)
+
+
 def _distinct(node: StreamNode, ctx: BuildContext) -> Any:
     key = node.params["key"]
     return Distinct(key, ctx.state(node, "", len(key)), ctx.chunk_size)
@@ -113,6 +120,7 @@ BUILDERS: dict[str, Callable[[StreamNode, BuildContext], Any]] = {
     "temporal_filter": _temporal_filter,
     "hash_join": _hash_join,
     "top_n": _top_n,
+    "over_window": _over_window,
     "distinct": _distinct,
     "union": _union,
     "values": _values,

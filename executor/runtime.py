@@ -264,8 +264,9 @@ class Runtime:
             if node.kind == "hash_join":
                 n = len(node.params["left_key"])
                 wanted += [(node, "left", n), (node, "right", n)]
-            elif node.kind in ("hash_agg", "top_n", "distinct", "eowc_agg"):
-                key = node.params.get("group_key", node.params.get("key", []))
+            elif node.kind in ("hash_agg", "top_n", "distinct", "eowc_agg", "over_window"):
+                key = node.params.get("group_key", node.params.get(
+                    "key", node.params.get("partition", [])))
                 wanted.append((node, "", len(key)))
             elif node.kind in ("values", "temporal_filter"):
                 wanted.append((node, "", 0))

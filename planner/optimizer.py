@@ -12,6 +12,7 @@ from typing import Any, Callable
 from planner import expressions as X
 from planner.logical import (LogicalAgg, LogicalDistinct, LogicalFilter, LogicalJoin,
                              LogicalNode, LogicalProject, LogicalTopN, LogicalUnion)
+from planner.over_window import LogicalOverWindow
 
 
 def _split_and(e: Any) -> list[Any]:
@@ -127,7 +128,7 @@ RULES: tuple[Callable[[LogicalNode], LogicalNode], ...] = (merge_projects,
 
 def _map_children(node: LogicalNode, f: Callable[[LogicalNode], LogicalNode]) -> LogicalNode:
     if isinstance(node, (LogicalProject, LogicalFilter, LogicalAgg, LogicalTopN,
-                         LogicalDistinct)):
+                         LogicalDistinct, LogicalOverWindow)):
         return replace(node, input=f(node.input))
     if isinstance(node, LogicalJoin):
         return replace(node, left=f(node.left), right=f(node.right))

@@ -17,6 +17,7 @@ from planner.logical import (Field, LogicalAgg, LogicalDistinct, LogicalFilter, 
                              LogicalNode, LogicalProject, LogicalScan, LogicalTopN, LogicalUnion,
                              LogicalValues)
 from planner import expressions as X
+from planner.over_window import LogicalOverWindow
 from planner.catalog import SOURCE, Relation
 from planner.window import (LogicalEowcAgg, LogicalHopWindow, LogicalTemporalFilter,
                             window_micros)
@@ -95,6 +96,10 @@ class StreamNode:
             return (f"StreamEowcAgg {{ group_key: [{', '.join(f'${i}' for i in p['group_key'])}], "
                     f"aggs: [{', '.join(str(c) for c in p['calls'])}], "
                     f"window: ${p['group_key'][p['window_col']]} }}")
+        if k == "over_window":
+            return (f"StreamOverWindow {{ partition: [{', '.join(f'${i}' for i in p['partition'])}]"
+                    f", order: [{', '.join(f'${c}' for c, _d, _n in p['order'])}], "
+                    f"calls: [{', '.join(str(c) for c in p['calls'])}] }}")
         if k == "source":
             return f"StreamSource {{ source: {p['name']}, connector: {p['options'].get('connector')} }}"
         if k == "exchange":
@@ -290,6 +295,15 @@ class StreamPlanner:
                                "right_key": list(node.right_keys), "condition": node.condition,
                                "left_width": lw, "right_width": len(node.right.schema),
                                "null_aware": node.null_aware, "singleton": not has_keys}, key)
+        if isinstance(node, LogicalOverWindow):
+            child = self._lower(node.input)
+            part = node.partition
+            ex = self._exchange(child, Distribution("hash", tuple(part)) if part
+                                else Distribution("single"))
+            return StreamNode("over_window", node.schema, [ex],
+                              {"partition": list(part), "order": list(node.order),
+                               "calls": list(node.calls), "singleton": not part},
+                              list(child.stream_key))
         if isinstance(node, LogicalTopN):
             child = self._lower(node.input)
             gk = node.group_key
