@@ -10,8 +10,9 @@ from sqlglot import exp
 
 from planner.batch_functions import rewrite_functions
 from planner.binder import output_name, position_of
-from planner.catalog import Catalog
-from planner.errors import UNDEFINED_TABLE, ProgrammingError
+from planner.catalog import SOURCE, Catalog
+from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
+                            ProgrammingError)
 
 # PostgreSQL functions DuckDB knows under another name (same arguments, same result).
 _RENAMED_FUNCTIONS = {"json_build_object": "json_object", "json_build_array": "json_array",
@@ -59,6 +60,12 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         if rel is None:
             raise ProgrammingError(f'relation "{key}" does not exist', UNDEFINED_TABLE,
                                    position_of(table))
+        if rel.kind == SOURCE:
+            raise NotSupportedError(
+                f'cannot read source "{rel.name}" in a batch query: a source stores '
+                "nothing; create a materialized view over it, or create it as a table "
+                "(CREATE TABLE ... WITH (connector = ...)) to keep its rows",
+                FEATURE_NOT_SUPPORTED, position_of(table))
         if db == "public":
             table.set("db", None)
         if rel.schema == "sys" and rel.name not in system:
