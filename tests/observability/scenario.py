@@ -105,7 +105,7 @@ def measure(fetch: Any) -> dict[str, Any]:
         # The longest recent barrier latency, an in-flight barrier counted by its age.
         "barrier_ms": max(lat if lat is not None else (now - inj).total_seconds() * 1000
                           for inj, lat in recent),
-        "source_rate": fetch("SELECT rows_per_second FROM sys.sources "
+        "source_rate": fetch("SELECT sum(rows_per_second) FROM sys.sources "
                              "WHERE source = 'events'")[0][0],
         "source_bp": fetch("SELECT max(backpressure_ratio) FROM sys.backpressure "
                            "WHERE operator LIKE '%Source%'")[0][0],
