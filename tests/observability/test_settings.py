@@ -106,3 +106,21 @@ def test_metrics_window_s_bounds_what_the_rates_remember() -> None:
         assert rows(cur, rate)[0][0] > 1000 / 10.5
     finally:
         conn.close()
+
+
+def test_async_calls_overlap_across_chunks() -> None:
+    """One-row chunks: the bound is still reached, so calls of consecutive chunks
+    are in flight together (an operator waiting chunk by chunk would show 1)."""
+    conn = sqlstream.connect(udf_concurrency=8, chunk_size=1)
+    try:
+        cur = conn.cursor()
+        cur.execute(IN_FLIGHT)
+        cur.execute("CREATE TABLE t (id BIGINT)")
+        cur.execute("CREATE MATERIALIZED VIEW v AS SELECT id, in_flight(id) AS m FROM t")
+        cur.execute("INSERT INTO t VALUES " + ",".join(f"({i})" for i in range(100)))
+        cur.execute("FLUSH")
+        got = rows(cur, "SELECT id, m FROM v ORDER BY id")
+        assert [r[0] for r in got] == list(range(100))
+        assert max(r[1] for r in got) == 8
+    finally:
+        conn.close()
