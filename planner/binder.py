@@ -15,7 +15,7 @@ from planner.aggregates import AggCall
 from planner.catalog import Catalog, Relation, SYSTEM_TABLE
 from planner.inline_ctes import inline_ctes
 from planner.join_using import apply_using
-from planner.over_window import bind_over_window, is_plain_row_number
+from planner.over_window import bind_over_window, needs_over_window
 from planner.temporal_join import check_system_time
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
@@ -284,10 +284,9 @@ class Binder:
         else:
             special = None
         windows = [e for e in items if _window_of(e) is not None]
-        if windows and not is_plain_row_number([_window_of(e) for e in windows]):
-            plan, special = bind_over_window(items, plan, special, bind_scalar, output_name,
-                                             _window_of, _strip_alias, _explicit_nulls, scope)
-            scope = Scope([])
+        if needs_over_window(items):
+            plan, special = bind_over_window(items, plan, scope, special, bind_scalar,
+                                             output_name, _explicit_nulls)
         elif windows:
             plan, scope, special = self._bind_row_number(items, plan, scope, special)
         names = [output_name(e) for e in items]

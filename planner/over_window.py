@@ -67,14 +67,35 @@ class LogicalOverWindow:
         return [self.input]
 
 
-def is_plain_row_number(wins: list[exp.Window]) -> bool:
-    """A single row_number() without a frame: planned as a group top-N instead."""
-    if len(wins) != 1:
+def window_nodes(items: list[exp.Expression]) -> list[exp.Window]:
+    """Every window function in the SELECT list, nested ones too (not in subqueries)."""
+    out: list[exp.Window] = []
+    for item in items:
+        stack = [item]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (exp.Subquery, exp.Select)):
+                continue
+            if isinstance(node, exp.Window):
+                out.append(node)
+                continue
+            stack.extend(reversed(list(node.iter_expressions())))
+    return out
+
+
+def needs_over_window(items: list[exp.Expression]) -> bool:
+    """Window functions other than one top-level row_number() without a frame (which
+    is planned as a group top-N instead)."""
+    wins = window_nodes(items)
+    if not wins:
         return False
+    top = [i.this if isinstance(i, exp.Alias) else i for i in items]
     fn = wins[0].this
-    return (isinstance(fn, exp.RowNumber) or (isinstance(fn, exp.Anonymous) and
-                                              str(fn.this).lower() == "row_number")) \
-        and wins[0].args.get("spec") is None
+    plain = len(wins) == 1 and any(t is wins[0] for t in top) and \
+        wins[0].args.get("spec") is None and (
+            isinstance(fn, exp.RowNumber) or (isinstance(fn, exp.Anonymous) and
+                                              str(fn.this).lower() == "row_number"))
+    return not plain
 
 
 def _function(fn: exp.Expression) -> tuple[str, exp.Expression | None, exp.Expression | None]:
@@ -138,35 +159,36 @@ def _frame(win: exp.Window, has_order: bool) -> tuple[str, int | None, int | Non
     raise not_supported(f"window frame {spec.sql(dialect='postgres')}", pos)
 
 
-def bind_over_window(items: list[exp.Expression], plan: LogicalNode, special: Any,
-                     bind: Callable[..., Any], output_name: Callable[[exp.Expression], str],
-                     window_of: Callable[[exp.Expression], exp.Window | None],
-                     strip_alias: Callable[[exp.Expression], exp.Expression],
-                     explicit_nulls: Callable[[exp.Expression], bool], scope: Any
+def bind_over_window(items: list[exp.Expression], plan: LogicalNode, scope: Any,
+                     special: Any, bind: Callable[..., Any],
+                     output_name: Callable[[exp.Expression], str],
+                     explicit_nulls: Callable[[exp.Expression], bool]
                      ) -> tuple[LogicalNode, Callable[[exp.Expression], Any]]:
     """The plan with the window columns appended (one LogicalOverWindow per distinct
-    PARTITION BY / ORDER BY), and a resolver that re-binds the SELECT list over it
-    (other items by position, window functions by their column)."""
-    wins = [(i, w) for i, e in enumerate(items) if (w := window_of(e)) is not None]
-    win_idx = [i for i, _w in wins]
-    others = [e for i, e in enumerate(items) if i not in win_idx]
-    exprs = [bind(strip_alias(e), scope, "SELECT", special) for e in others]
-    names = [output_name(e) for e in others]
+    PARTITION BY / ORDER BY), and a resolver for the window functions' columns.
+
+    Below the windows a projection keeps the input's columns first, in place, so the
+    scope (and `special`, for aggregates) still binds the rest of the SELECT list over
+    the result: `x - lag(x) OVER (...)` works as well as a window function alone."""
+    wins = window_nodes(items)
+    width = len(plan.schema)
+    exprs: list[Any] = [X.InputRef(i, f.type, f.name) for i, f in enumerate(plan.schema)]
+    names = [f.name for f in plan.schema]
 
     def add(e: Any, name: str) -> int:
         exprs.append(e)
         names.append(name)
         return len(exprs) - 1
     # Windows grouped by their PARTITION BY / ORDER BY, in order of first appearance.
-    shapes: dict[str, list[tuple[int, exp.Window]]] = {}
-    for i, w in wins:
+    shapes: dict[str, list[exp.Window]] = {}
+    for w in wins:
         order_node = w.args.get("order")
         shape = repr(([p.sql() for p in w.args.get("partition_by") or []],
                       order_node.sql() if order_node is not None else None))
-        shapes.setdefault(shape, []).append((i, w))
+        shapes.setdefault(shape, []).append(w)
     groups = []
     for members in shapes.values():
-        first = members[0][1]
+        first = members[0]
         part = [add(bind(p, scope, "PARTITION BY", special), f"_p{len(exprs)}")
                 for p in first.args.get("partition_by") or []]
         order = []
@@ -176,27 +198,22 @@ def bind_over_window(items: list[exp.Expression], plan: LogicalNode, special: An
             desc = bool(o.args.get("desc"))
             nulls_first = desc if not explicit_nulls(o) else bool(o.args.get("nulls_first"))
             order.append((col, desc, nulls_first))
-        calls = [_call(w, bool(order), exprs, add, bind, scope, special) for _i, w in members]
+        calls = [_call(w, bool(order), exprs, add, bind, scope, special) for w in members]
         groups.append((members, part, order, calls))
-    node: LogicalNode = LogicalProject(plan, exprs, names)
-    column: dict[int, int] = {}  # item index -> its window column
+    node: LogicalNode = plan if len(exprs) == width else LogicalProject(plan, exprs, names)
+    column: dict[int, int] = {}  # id(window node) -> its column
     for members, part, order, calls in groups:
-        width = len(node.schema)
-        node = LogicalOverWindow(node, part, order, calls,
-                                 [output_name(items[i]) for i, _w in members])
-        for k, (i, _w) in enumerate(members):
-            column[i] = width + k
+        at = len(node.schema)
+        node = LogicalOverWindow(node, part, order, calls, [output_name(w) for w in members])
+        for k, w in enumerate(members):
+            column[id(w)] = at + k
     sch = node.schema
 
     def resolve(n: exp.Expression) -> Any:
-        for i, w in wins:
-            if n is items[i] or n is w or n is strip_alias(items[i]):
-                f = sch[column[i]]
-                return X.InputRef(column[i], f.type, f.name)
-        for k, e in enumerate(others):
-            if n is e or n is strip_alias(e):
-                return X.InputRef(k, sch[k].type, sch[k].name)
-        return None
+        c = column.get(id(n))
+        if c is not None:
+            return X.InputRef(c, sch[c].type, sch[c].name)
+        return special(n) if special is not None else None
     return node, resolve
 
 
