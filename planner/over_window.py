@@ -25,7 +25,6 @@ from planner.logical import Field, LogicalNode, LogicalProject
 
 RANKING = ("row_number", "rank", "dense_rank")
 OFFSET = ("lag", "lead")
-AGGREGATES = ("count_star", "count", "sum", "avg", "min", "max")
 _AGG_CLASSES = {exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min",
                 exp.Max: "max"}
 
