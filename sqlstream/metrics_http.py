@@ -83,7 +83,8 @@ class EngineCollector(Collector):
 
 
 def _sources(rows: list[tuple]) -> Iterator[Any]:
-    labels = ["source", "connector"]
+    # One series per reader (sys.sources has a row per reader of a source in a view).
+    labels = ["source", "connector", "relation", "reader"]
     read = CounterMetricFamily("sqlstream_source_rows_read", "Rows read", labels=labels)
     rate = GaugeMetricFamily("sqlstream_source_rows_per_second", "Rows read per second",
                              labels=labels)
@@ -91,13 +92,14 @@ def _sources(rows: list[tuple]) -> Iterator[Any]:
                             labels=labels)
     errors = CounterMetricFamily("sqlstream_source_parse_errors", "Records that failed to parse",
                                  labels=labels)
-    for name, conn, rows_read, rps, lag_rows, parse_errors, _last in rows:
-        read.add_metric([name, conn], rows_read or 0)
-        errors.add_metric([name, conn], parse_errors or 0)
+    for name, conn, rows_read, rps, lag_rows, parse_errors, _last, rel, reader in rows:
+        key = [name, conn, rel or "", reader or ""]
+        read.add_metric(key, rows_read or 0)
+        errors.add_metric(key, parse_errors or 0)
         if rps is not None:
-            rate.add_metric([name, conn], rps)
+            rate.add_metric(key, rps)
         if lag_rows is not None:
-            lag.add_metric([name, conn], lag_rows)
+            lag.add_metric(key, lag_rows)
     yield from (read, rate, lag, errors)
 
 

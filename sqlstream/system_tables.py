@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -222,46 +223,62 @@ def _state_operator(a: "Actor", table_id: str) -> str:
 @system_table("sources", [("source", T.VARCHAR), ("connector", T.VARCHAR),
                           ("rows_read", T.INT64), ("rows_per_second", T.FLOAT64),
                           ("lag", T.INT64), ("parse_errors", T.INT64),
-                          ("last_error", T.VARCHAR)])
+                          ("last_error", T.VARCHAR), ("relation", T.VARCHAR),
+                          ("reader", T.VARCHAR)])
 def _sources(db: "Database") -> list[tuple]:
-    """Every table (DML, or a connector feeding it) and every source. Lag is what
-    can be known: rows written but not yet read by a table's source actor, or for a
-    rate-limited reader (datagen) the rows its rate asked for but not yet produced."""
+    """One row per reader: a table's own (its DML input, with the reader of its
+    connector if it has one), and each reader of a source inside a view (a view
+    reading a source gets its own, one per actor of the fragment). Lag is what
+    can be known: rows written but not yet read by a table's source actor, a
+    bounded generator's rest, unread lines of files, rows a rate limit asked for
+    and not produced yet."""
     out = []
     runtime = _runtime(db)
     readers_by_name: dict[str, list[Any]] = getattr(runtime, "sources", {})
     for rt in runtime.relations.values():
-        readers = readers_by_name.get(rt.relation.name, [])
         src = next((a for a in rt.actors if a.source is not None), None)
-        if src is None and not readers:
+        if src is None or src.source is None:
             continue
-        if src is not None and src.source is not None:
-            actors = [src]
-            rows = src.source.rows_read
-            lag: int | None = rt.input.rows if rt.input is not None else 0
-        else:
-            actors = [a for a in rt.actors if any("Source" in o for o in a.operators)]
-            rows, lag = sum(r.rows_read for r in readers), None
+        own = [r for r in readers_by_name.get(rt.relation.name, [])
+               if r.key == f"source:table{rt.relation.id}"]
+        lag: int | None = rt.input.rows if rt.input is not None else 0
+        for r in own:
+            lag = (lag or 0) + (r.lag or 0)
         with_opts = rt.relation.options.get("with") or {}
-        connector = str(with_opts.get("connector", "table" if src is not None else ""))
-        if readers:
-            asked = _asked_lag(readers)
-            lag = asked if lag is None else lag + (asked or 0)
-        rates = [a.metrics.figures().rows_per_second for a in actors if a.metrics is not None]
-        out.append((rt.relation.name, connector, rows, sum(rates) if rates else None, lag,
-                    sum(r.parse_errors for r in readers),
-                    next((r.last_error for r in readers if r.last_error), None)))
+        rate = src.metrics.figures().rows_per_second if src.metrics is not None else None
+        out.append((rt.relation.name, str(with_opts.get("connector", "table")),
+                    src.source.rows_read, rate, lag, sum(r.parse_errors for r in own),
+                    next((r.last_error for r in own if r.last_error), None),
+                    rt.relation.name, "table"))
+    views = {rt.relation.id: rt.relation.name for rt in runtime.relations.values()}
+    window = float(db.settings.get("metrics_window_s", 10))  # as the actors' rates
     for name, readers in readers_by_name.items():
         rel = db.catalog.get(name)
-        if rel is None or rel.id in runtime.relations or not readers:
-            continue  # tables were listed above
-        actors = _source_actors(runtime, name)
-        rates = [a.metrics.figures().rows_per_second for a in actors if a.metrics is not None]
-        out.append((name, str((rel.options.get("with") or {}).get("connector", "")),
-                    sum(r.rows_read for r in readers), sum(rates) if rates else None,
-                    _asked_lag(readers), sum(r.parse_errors for r in readers),
-                    next((r.last_error for r in readers if r.last_error), None)))
+        connector = str(((rel.options.get("with") or {}) if rel is not None else {})
+                        .get("connector", ""))
+        for r in readers:
+            if r.key.startswith("source:table"):
+                continue  # a table's own reader: listed above
+            # key "source:r<view>/f<fragment>/o<op>/a<i>of<n>"
+            head, _, where = r.key.removeprefix("source:r").partition("/")
+            view = views.get(int(head)) if head.isdigit() else None
+            out.append((name, connector, r.rows_read, _reader_rate(runtime, r, window), r.lag,
+                        r.parse_errors, r.last_error, view, where))
     return out
+
+
+def _reader_rate(runtime: "Runtime", reader: Any, window: float) -> float:
+    """Rows per second a reader handed out over the metrics window: measured by its
+    actor's clock where metrics are on (as EXPLAIN ANALYZE shows it), else by the
+    reader's own samples."""
+    m = re.fullmatch(r"source:r(\d+)/f(\d+)/o(\d+)/a(\d+)of\d+", reader.key)
+    rt = runtime.relations.get(int(m.group(1))) if m else None
+    if m is not None and rt is not None:
+        frag, op, idx = int(m.group(2)), int(m.group(3)), int(m.group(4))
+        for a in rt.actors:
+            if a.fragment == frag and a.index == idx and a.metrics is not None:
+                return round(a.metrics.op_rate(op), 1)
+    return round(reader.rate_over(window), 1)
 
 
 def _source_actors(runtime: "Runtime", name: str) -> list["Actor"]:
@@ -278,18 +295,6 @@ def _source_actors(runtime: "Runtime", name: str) -> list["Actor"]:
                 if n.kind not in ("exchange", "table_scan"):
                     stack.extend(n.inputs)
     return out
-
-
-def _asked_lag(readers: list[Any]) -> int | None:
-    """Rows a rate-limited reader was asked for since it started but has not produced."""
-    total, known = 0, False
-    now = time.time()
-    for r in readers:
-        rate = r._rate() if hasattr(r, "_rate") else None
-        if rate:
-            known = True
-            total += max(0, int(rate * (now - r.started)) - r.emitted)
-    return total if known else None
 
 
 @system_table("ddl_progress", [("ddl_id", T.INT32), ("relation", T.VARCHAR),

@@ -59,6 +59,11 @@ class ConnectorReader:
         it owns no split of a connector whose splits are fixed at CREATE."""
         return self.finished
 
+    def backlog(self) -> int | None:
+        """Rows this reader still holds back (a bounded generator's rest), None when
+        it cannot tell."""
+        return None
+
     def read(self, max_rows: int) -> list[tuple]:
         raise NotImplementedError
 

@@ -141,6 +141,13 @@ class DatagenReader(ConnectorReader):
             return False
         return split + self.done[split] * self.total_splits >= self.count
 
+    def backlog(self) -> int | None:
+        """Rows of this reader's splits still to generate (with an `end`)."""
+        if self.count is None:
+            return None
+        k = self.total_splits
+        return sum(max(0, -(-(self.count - s - n * k) // k)) for s, n in self.done.items())
+
     def read(self, max_rows: int) -> list[tuple]:
         live = [s for s in self.splits if not self._exhausted(s)]
         if not live:

@@ -240,6 +240,15 @@ class NexmarkReader(ConnectorReader):
         return self.event_num is not None and all(self.next[s] >= self.event_num
                                                   for s in self.productive)
 
+    def backlog(self) -> int | None:
+        """Rows of this table in the events of this reader's splits not yet read
+        (bounded sources; the table's share of each split's events, rounded)."""
+        if self.event_num is None:
+            return None
+        k = self.total_splits
+        events = sum(max(0, -(-(self.event_num - self.next[s]) // k)) for s in self.productive)
+        return 0 if events == 0 else max(1, round(events * len(self.offsets) / TOTAL_PROPORTION))
+
     def read(self, max_rows: int) -> list[tuple]:
         """The next events of this actor's splits, in event order: the splits advance
         together, so the event times handed out never go backwards (watermarks)."""

@@ -22,6 +22,7 @@ import asyncio
 import collections
 import datetime as dt
 import json
+import os
 import time
 import weakref
 from typing import Any, AsyncIterator, Protocol
@@ -29,6 +30,9 @@ from typing import Any, AsyncIterator, Protocol
 from executor.connectors import SourceMetrics, SourceSpec, connector
 from executor.connectors.base import ConnectorReader
 from executor.message import Barrier, Chunk, Message, Watermark
+
+
+RATE_WINDOW_S = 10  # seconds over which a reader's rows_per_second is measured
 
 
 class OffsetStore(Protocol):
@@ -83,6 +87,8 @@ class SourceReader:
         self._rate_limit = rate_limit
         self._window_start = time.monotonic()
         self._window_rows = 0
+        # (monotonic time, rows emitted) about once a second, for rows_per_second.
+        self._samples: collections.deque[tuple[float, int]] = collections.deque()
         # The readers of the same scan (every actor's), for an idle reader's watermark.
         self.group: weakref.WeakSet[SourceReader] = weakref.WeakSet([self])
         self._scan: Any = None  # keeps the scan's group alive
@@ -99,6 +105,40 @@ class SourceReader:
     @property
     def last_error(self) -> str | None:
         return self.metrics.last_error
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rate_over(RATE_WINDOW_S)
+
+    def rate_over(self, window_s: float) -> float:
+        """Rows handed out per second over about the last `window_s` seconds."""
+        now = time.monotonic()
+        samples = self._samples
+        i = 0
+        while i + 1 < len(samples) and now - samples[i + 1][0] >= window_s:
+            i += 1
+        t0, n0 = samples[i] if samples else (now, self.emitted)
+        if now - t0 < 1e-3:
+            return 0.0
+        return (self.emitted - n0) / (now - t0)
+
+    @property
+    def lag(self) -> int | None:
+        """Rows waiting to be read: what the connector still holds for this reader
+        (a bounded generator's rest, an estimate of the unread lines of files); for
+        an unbounded generator under a rate, the rows the rate asked for and not yet
+        produced; None when unknowable (an unbounded generator read as fast as the
+        graph takes it)."""
+        held = self.reader.backlog()
+        if held is None and isinstance(getattr(self.reader, "files", None), dict):
+            held = files_backlog(self.reader)
+        return held if held is not None else self._asked_lag()
+
+    def _asked_lag(self) -> int | None:
+        rate = self._rate()
+        if not rate or self.reader.idle:
+            return None
+        return max(0, int(rate * (time.time() - self.started)) - self.emitted)
 
     @property
     def rate_limit(self) -> int | None:
@@ -134,6 +174,7 @@ class SourceReader:
 
     async def execute(self) -> AsyncIterator[Message]:
         await self._restore()
+        self._samples.append((time.monotonic(), self.emitted))
         inbox = self.inbox
         reader = self.reader
         while True:
@@ -176,6 +217,11 @@ class SourceReader:
                 rows = [r + (-(base + i + 1),) for i, r in enumerate(rows)]
             self.emitted += len(rows)
             self.metrics.rows_read = self.emitted
+            now = time.monotonic()
+            if not self._samples or now - self._samples[-1][0] >= 1.0:
+                self._samples.append((now, self.emitted))
+                if len(self._samples) > 64:  # windows up to a minute
+                    self._samples.popleft()
             if rows:
                 yield Chunk.inserts(rows)
             if wm is not None:
@@ -207,6 +253,25 @@ class SourceReader:
             self.current_watermark = new
             return rows, Watermark(col, new)
         return rows, None
+
+
+def files_backlog(reader: Any) -> int | None:
+    """Unread lines of a files reader, estimated: unread bytes of the files it owns
+    over the bytes per line read so far (None before its first line)."""
+    root = getattr(reader, "root", "")
+    read_bytes = read_lines = unread = 0
+    for name, (offset, lines) in list(reader.files.items()):
+        read_bytes += offset
+        read_lines += lines
+        try:
+            unread += max(0, os.path.getsize(os.path.join(root, name)) - offset)
+        except OSError:
+            continue
+    if unread == 0:
+        return 0
+    if read_lines == 0:
+        return None
+    return max(1, round(unread * read_lines / read_bytes))
 
 
 def open_reader(name: str, key: str, params: dict[str, Any], actor_index: int,
