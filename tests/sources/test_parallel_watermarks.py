@@ -15,9 +15,23 @@ import pytest
 
 from executor.connectors.nexmark import SCHEMAS
 from tests.sources.conftest import Sql
-from tests.sources.test_nexmark_queries import EVENTS
-from tests.sources.test_nexmark_queries import rows as nexmark_rows
+from executor.connectors import SourceSpec, connector
 from tests.sources.test_windows import BID, bids, duck
+
+EVENTS = 20000
+
+
+def nexmark_rows(table: str) -> list[tuple]:
+    """The rows of a bounded source as declared by BID / AUCTION below."""
+    r = connector("nexmark").open(SourceSpec(
+        {"nexmark.table.type": table, "nexmark.event.num": str(EVENTS),
+         "nexmark.base.time.us": "0", "nexmark.min.event.gap.in.ns": "1000000"},
+        SCHEMAS[table]))
+    out: list[tuple] = []
+    while not r.finished:
+        out.extend(r.read(2000))
+    return out
+
 
 AUCTION = """CREATE SOURCE auction (id BIGINT, item_name VARCHAR, description VARCHAR,
     initial_bid BIGINT, reserve BIGINT, date_time TIMESTAMP, expires TIMESTAMP, seller BIGINT,
@@ -101,7 +115,6 @@ def test_window_join_state_stays_bounded_for_an_unbounded_source(sql: Sql) -> No
 def test_window_join_matches_duckdb_with_parallel_readers(sql: Sql) -> None:
     """State dropped by watermarks loses no match: the join over bounded sources
     equals DuckDB's answer."""
-    assert EVENTS == 20000
     sql("SET streaming_parallelism = 3")
     extra = f", nexmark.event.num = '{EVENTS}', nexmark.split.num = '2'"
     sql(BID.format(extra=extra))
