@@ -13,9 +13,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from executor.connectors import SourceSpec, connector
 from executor.connectors.nexmark import SCHEMAS
 from tests.sources.conftest import Sql
-from executor.connectors import SourceSpec, connector
 from tests.sources.test_windows import BID, bids, duck
 
 EVENTS = 20000
