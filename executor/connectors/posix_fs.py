@@ -16,7 +16,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fnmatch
+import itertools
 import json
+import operator
 import os
 import time
 import zlib
@@ -85,6 +87,33 @@ def _converter(t: T.DataType) -> Callable[[str], Any]:
             return x if x.tzinfo is None else T.coerce(v, t)
         return to_timestamp
     return lambda v: T.coerce(v, t)
+
+
+_INT_BITS = {"smallint": 15, "integer": 31, "bigint": 63}
+
+
+def _convert_column(col: tuple, t: T.DataType, conv: Callable[[str], Any]) -> Any:
+    """One column's text values as values ("" is NULL), or an exception when one of
+    them does not fit; the common types go through C-level maps."""
+    name = t.name
+    if "" not in col:
+        if name == "varchar":
+            return col
+        if name in _INT_BITS:
+            out = list(map(int, col))
+            bits = _INT_BITS[name]
+            if min(out) < -(1 << bits) or max(out) >= 1 << bits:
+                raise OverflowError("out of range")
+            return out
+        if name == "timestamp":
+            out = list(map(dt.datetime.fromisoformat, col))
+            if any(map(_TZINFO, out)):
+                raise ValueError("time zone in a timestamp without time zone")
+            return out
+    return [None if v == "" else conv(v) for v in col]
+
+
+_TZINFO = operator.attrgetter("tzinfo")
 
 
 class PosixFsReader(ConnectorReader):
@@ -197,6 +226,9 @@ class PosixFsReader(ConnectorReader):
                     split.append([])  # a wrong field count: skipped below, not counted again
         mapping = self.headers.get(name)
         width = len(mapping) if mapping is not None else len(self.names)
+        rows = self._convert_columns(split, mapping, width)
+        if rows is not None:
+            return rows
         convs = self._converters
         rows: list[tuple] = []
         for (n, _), fields in zip(texts, split):
@@ -216,6 +248,33 @@ class PosixFsReader(ConnectorReader):
             except (ValueError, OverflowError, TypeError) as e:
                 self.metrics.bad_record(f"{name}:{n}: {e}")
         return rows
+
+    def _convert_columns(self, split: list[list[str]], mapping: list[int | None] | None,
+                         width: int) -> list[tuple] | None:
+        """The usual read (every line whole, every value fits) converted a column at a
+        time with C-level maps; None when any line or value needs the row-by-row path
+        (which reports bad records with their line numbers)."""
+        if not split or not width or any(len(f) != width for f in split):
+            return None
+        fields = list(zip(*split))
+        n = len(split)
+        if mapping is None:
+            by_column: list[tuple | None] = list(fields)
+        else:
+            by_column = [None] * len(self.names)
+            for j, i in enumerate(mapping):
+                if i is not None:
+                    by_column[i] = fields[j]
+        columns: list[Any] = []
+        try:
+            for col, t, conv in zip(by_column, self.types, self._converters):
+                if col is None:
+                    columns.append(itertools.repeat(None, n))
+                    continue
+                columns.append(_convert_column(col, t, conv))
+        except (ValueError, OverflowError, TypeError):
+            return None
+        return list(zip(*columns))
 
     def _header(self, name: str, text: str) -> None:
         fields = next(csv.reader([text], delimiter=self.delimiter))
