@@ -199,7 +199,17 @@ def create_materialized_view(session: "Session", tree: exp.Create, text: str) ->
 
 async def _create_view(db: Any, rel: Relation) -> None:
     await db.persist_catalog()  # marked "creating": dropped at recovery if we die now
-    await recovery.deploy(db, rel, backfill=True)
+    # Subscribe while the graph is between barriers: no barrier is injected from the
+    # checkpoint below until the new edges are in place, so the first barrier on every
+    # edge of the view is the same one, whichever upstream it comes from (a table is
+    # ahead of a view over it by the actors in between).
+    barriers = db.runtime.barriers
+    paused, barriers.paused = barriers.paused, True
+    try:
+        await barriers.flush()
+        await recovery.deploy(db, rel, backfill=True)
+    finally:
+        barriers.paused = paused
 
 
 # ---------------------------------------------------------------- DROP
