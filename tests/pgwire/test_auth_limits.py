@@ -98,10 +98,10 @@ def test_cancel_request_stops_running_statement(server: RunningServer) -> None:
         timer = threading.Timer(0.1, c.cancel_safe)
         timer.start()
         start = time.monotonic()
-        with pytest.raises(psycopg.errors.QueryCanceled):  # about 0.6 s if it runs to the end
-            c.execute("SELECT count(*) FROM generate_series(1, 12000) a(x), "
-                      "generate_series(1, 12000) b(y) WHERE (a.x + b.y) % 7 = 3")
-        assert time.monotonic() - start < 0.5
+        with pytest.raises(psycopg.errors.QueryCanceled):  # several seconds to the end
+            c.execute("SELECT count(*) FROM generate_series(1, 40000) a(x), "
+                      "generate_series(1, 40000) b(y) WHERE (a.x + b.y) % 7 = 3")
+        assert time.monotonic() - start < 3
         assert c.execute("SELECT 1").fetchone() == (1,)
 
 
