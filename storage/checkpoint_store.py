@@ -88,6 +88,11 @@ class CheckpointStore:
                                pickle.HIGHEST_PROTOCOL)
         self._staged[epoch].append((table_id, False, payload))
 
+    def stage_entries(self, epoch: int, table_id: str, entries: list[tuple[tuple, Any]]) -> None:
+        """`stage` with the entries already as (key, value) pairs."""
+        self._staged[epoch].append((table_id, False,
+                                    pickle.dumps(entries, pickle.HIGHEST_PROTOCOL)))
+
     def stage_snapshot(self, epoch: int, table_id: str, entries: list[tuple[tuple, Any]]) -> None:
         """A state table's whole contents: replaces its log (compaction)."""
         self._staged[epoch].append((table_id, True, pickle.dumps(entries, pickle.HIGHEST_PROTOCOL)))

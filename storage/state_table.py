@@ -86,6 +86,10 @@ class StateTable:
         """For values mutated in place (a list or dict stored as the value)."""
         self._dirty.add(key)
 
+    def mark_dirty_all(self, keys: list[tuple]) -> None:
+        """Many keys written directly into `data` (one call per chunk on a hot path)."""
+        self._dirty.update(keys)
+
     # -- checkpoint
     @property
     def dirty_count(self) -> int:
@@ -105,10 +109,13 @@ class StateTable:
             self._logged = len(data)
             sink.stage_snapshot(epoch, self.table_id, list(data.items()))  # type: ignore[union-attr]
             return
-        writes = [(0, key, data.get(key)) for key in self._dirty]
-        self._dirty = set()
-        if sink is not None:
-            sink.stage(epoch, self.table_id, writes)
+        dirty, self._dirty = self._dirty, set()
+        if hasattr(sink, "stage_entries"):  # (key, value) pairs, no vnode tuple per key
+            get = data.get
+            sink.stage_entries(epoch, self.table_id,  # type: ignore[union-attr]
+                               [(key, get(key)) for key in dirty])
+        elif sink is not None:
+            sink.stage(epoch, self.table_id, [(0, key, data.get(key)) for key in dirty])
 
     def load(self, entries: Iterator[tuple[tuple, Any]] | list[tuple[tuple, Any]]) -> None:
         """Fill from committed state at recovery (nothing is dirty afterwards)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, AsyncIterator, Iterator, Protocol
 
-from executor.message import SIGN, Barrier, Chunk, Message
+from executor.message import DELETE, SIGN, UPDATE_DELETE, Barrier, Chunk, Message
 from storage.serving_store import Delta
 from storage.state_table import StateTable
 
@@ -90,7 +90,11 @@ class Materialize:
                 elif old is not None:
                     state.delete(k)
             return
-        for op, row in zip(chunk.ops, chunk.rows):
+        ops, rows = chunk.ops, chunk.rows
+        if DELETE not in ops and UPDATE_DELETE not in ops:
+            self._insert_rows(rows)
+            return
+        for op, row in zip(ops, rows):
             old = data.get(row)
             if row not in touched:
                 touched[row] = old[1] if old is not None else None
@@ -101,9 +105,36 @@ class Materialize:
                 # count <= 0: the row is gone (a negative count would be an upstream bug).
                 state.delete(row)
 
+    def _insert_rows(self, rows: list[tuple]) -> None:
+        """An insert-only chunk into the multiset layout (the common case of a view
+        over an append-only stream): no per-row sign, one dirty-marking per chunk."""
+        data, touched, rids = self.state.data, self._touched, self.rids
+        get = data.get
+        for row in rows:
+            old = get(row)
+            if old is None:
+                data[row] = (1, next(rids))
+                if row not in touched:
+                    touched[row] = None
+            else:
+                if row not in touched:
+                    touched[row] = old[1]
+                data[row] = (old[0] + 1, old[1])
+        self.state.mark_dirty_all(rows)
+
     def take_delta(self) -> Delta:
         delta = Delta()
         data = self.state.data
+        if self.key is None:
+            deletes, inserts, get = delta.deletes, delta.inserts, data.get
+            for k, old_rid in self._touched.items():
+                if old_rid is not None:
+                    deletes.append(old_rid)
+                now = get(k)
+                if now is not None:
+                    inserts.append((now[1], now[0]) + k)
+            self._touched = {}
+            return delta
         for k, old_rid in self._touched.items():
             if old_rid is not None:
                 delta.deletes.append(old_rid)
