@@ -14,13 +14,36 @@ fragment is rebuilt with another parallelism.
 from __future__ import annotations
 
 import zlib
+from decimal import Decimal
 from typing import Any, Iterator, Protocol
 
 VNODE_COUNT = 256
 
 
+def _canonical(v: Any) -> Any:
+    """One spelling per value among numbers SQL calls equal: 2, 2.0, -0.0 + 2 and
+    Decimal('2.000') all hash as 2, Decimal('2.50') as 2.5, every NaN alike."""
+    if isinstance(v, float):
+        if v.is_integer():
+            return int(v)
+        return "NaN" if v != v else v
+    if isinstance(v, Decimal):
+        if not v.is_finite():
+            return "NaN" if v.is_nan() else float(v)
+        if v == v.to_integral_value():
+            return int(v)
+        f = float(v)
+        return f if Decimal(f) == v else v.normalize()
+    return v
+
+
 def stable_hash(values: tuple) -> int:
-    """A hash that is the same in every process (Python's hash() of str is not)."""
+    """A hash that is the same in every process (Python's hash() of str is not) and
+    the same for equal numbers of different spellings (numeric scales, -0.0)."""
+    for v in values:
+        if type(v) is float or type(v) is Decimal:
+            values = tuple(map(_canonical, values))
+            break
     return zlib.crc32(repr(values).encode())
 
 
