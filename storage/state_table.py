@@ -21,8 +21,8 @@ VNODE_COUNT = 256
 
 
 def _canonical(v: Any) -> Any:
-    """One spelling per value among numbers SQL calls equal: 2, 2.0, -0.0 + 2 and
-    Decimal('2.000') all hash as 2, Decimal('2.50') as 2.5, every NaN alike."""
+    """One spelling per value among numbers SQL calls equal: 2, 2.0 and
+    Decimal('2.000') hash as 2, -0.0 as 0, Decimal('2.50') as 2.5, every NaN alike."""
     if isinstance(v, float):
         if v.is_integer():
             return int(v)
