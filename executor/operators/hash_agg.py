@@ -267,6 +267,7 @@ class HashAgg:
         self._group_of: Callable[[tuple], tuple] = (
             eval(f"lambda r: ({''.join(f'r[{c}], ' for c in gk)})"))  # noqa: S307
         self._pending: dict[tuple, None] = {}  # groups touched this epoch, in order
+        self._cleaned: dict[int, Any] = {}  # key position -> last watermark cleaned to
 
     def _new_group(self) -> list:
         return [0, None, [new() for new in self._news],
@@ -338,6 +339,19 @@ class HashAgg:
         out.extend(builder.take())
         return out
 
+    def _forget_below(self, key_pos: int, value: Any) -> None:
+        """Drop the state of groups whose key column `key_pos` is below a watermark:
+        no row can reach them any more (a window that has closed), and their output
+        rows stay where they are downstream. Bounded state for windowed aggregates."""
+        if self._cleaned.get(key_pos) == value:
+            return
+        self._cleaned[key_pos] = value
+        state = self.state
+        done = [key for key in state.data
+                if key[key_pos] is not None and key[key_pos] < value]
+        for key in done:
+            state.delete(key)
+
     async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
         watermarks: dict[int, Watermark] = {}  # held until the epoch's output is out
         async for msg in input:
@@ -353,6 +367,7 @@ class HashAgg:
                     for chunk in self._flush():
                         yield chunk
                     for wm in watermarks.values():
+                        self._forget_below(wm.column, wm.value)
                         yield wm
                     watermarks.clear()
                     if msg.is_checkpoint:
