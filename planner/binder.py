@@ -549,6 +549,8 @@ class Binder:
             return join
         if isinstance(node, exp.In):
             sub = node.args["query"]
+            if isinstance(node.this, exp.Tuple):
+                raise not_supported("a row value IN (subquery)", position_of(node))
             inner, names = self.bind_query(sub.this if isinstance(sub, exp.Subquery) else sub)
             if len(inner.schema) != 1:
                 raise ProgrammingError("subquery has too many columns", "42601",
