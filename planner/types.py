@@ -431,6 +431,14 @@ def coerce(value: Any, t: DataType) -> Any:
     return value
 
 
+def _trim_fraction(text: str, micros: int) -> str:
+    """PostgreSQL prints fractional seconds without trailing zeros ('00:00:00.25')."""
+    if not micros:
+        return text
+    head, _dot, rest = text.partition(".")
+    return head + "." + rest[:6].rstrip("0") + rest[6:]
+
+
 def to_text(value: Any) -> str:
     """PostgreSQL's text output for a value (used by casts to varchar and by printing)."""
     if value is None:
@@ -447,11 +455,13 @@ def to_text(value: Any) -> str:
             text = text[:-2]
         return text
     if isinstance(value, dt.datetime):
-        text = value.isoformat(sep=" ")
+        text = _trim_fraction(value.isoformat(sep=" "), value.microsecond)
         if value.tzinfo is not None:
             text = text.replace("+00:00", "+00")
         return text
-    if isinstance(value, (dt.date, dt.time)):
+    if isinstance(value, dt.time):
+        return _trim_fraction(value.isoformat(), value.microsecond)
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Interval):
         return format_interval(value)
