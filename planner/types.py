@@ -139,14 +139,36 @@ def common_supertype(a: DataType, b: DataType) -> DataType | None:
     return None
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Interval:
     """A PostgreSQL interval: months, days and microseconds kept apart, as PostgreSQL does,
-    so that '1 month' added to a timestamp moves by a calendar month."""
+    so that '1 month' added to a timestamp moves by a calendar month. Equality, hashing
+    and order go by the normalized length, as in PostgreSQL ('1 day' = '24 hours'), so
+    grouping, DISTINCT, joins, min/max and ORDER BY agree with comparisons."""
 
     months: int = 0
     days: int = 0
     micros: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Interval):
+            return self.total_micros() == other.total_micros()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.total_micros())
+
+    def __lt__(self, other: Interval) -> bool:
+        return self.total_micros() < other.total_micros()
+
+    def __le__(self, other: Interval) -> bool:
+        return self.total_micros() <= other.total_micros()
+
+    def __gt__(self, other: Interval) -> bool:
+        return self.total_micros() > other.total_micros()
+
+    def __ge__(self, other: Interval) -> bool:
+        return self.total_micros() >= other.total_micros()
 
     def __add__(self, other: object) -> Any:
         if isinstance(other, Interval):

@@ -34,14 +34,15 @@ def _canonical(v: Any) -> Any:
             return int(v)
         f = float(v)
         return f if Decimal(f) == v else v.normalize()
-    return v
+    total_micros = getattr(v, "total_micros", None)  # an interval: '1 day' = '24 hours'
+    return total_micros() if total_micros is not None else v
 
 
 def stable_hash(values: tuple) -> int:
     """A hash that is the same in every process (Python's hash() of str is not) and
     the same for equal numbers of different spellings (numeric scales, -0.0)."""
     for v in values:
-        if type(v) is float or type(v) is Decimal:
+        if type(v) is float or type(v) is Decimal or type(v).__name__ == "Interval":
             values = tuple(map(_canonical, values))
             break
     return zlib.crc32(repr(values).encode())
