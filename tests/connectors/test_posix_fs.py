@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -72,3 +73,25 @@ def test_missing_root_and_format_fail_at_create(tmp_path: Path) -> None:
     with pytest.raises(ProgrammingError) as e:
         connector("posix_fs").validate(SourceSpec({"posix_fs.root": str(tmp_path)}, COLS))
     assert "ENCODE" in str(e.value)
+
+
+def test_column_conversion_equals_row_conversion(tmp_path: Path) -> None:
+    """A read converted a column at a time gives the rows the row-by-row path gives:
+    header order, missing columns, empty values as NULL, timestamps; and a value out of
+    range sends the read to the row path, which skips and counts only that line."""
+    cols = [("a", T.INT16), ("b", T.VARCHAR), ("t", T.TIMESTAMP), ("missing", T.INT64)]
+    (tmp_path / "a.csv").write_text("t,b,a\n2015-07-15 00:00:00.004,x,1\n"
+                                    "2015-07-15 00:00:01.500,,2\n")
+    (tmp_path / "b.csv").write_text("a,b,t\n3,y,2015-07-15 00:00:02\n"
+                                    "40000,z,2015-07-15 00:00:03\n")
+    sp = SourceSpec({"connector": "posix_fs", "posix_fs.root": str(tmp_path),
+                     "match_pattern": "*.csv"}, cols, "CSV", {}, metrics=SourceMetrics())
+    r = connector("posix_fs").open(sp)
+    ts = dt.datetime(2015, 7, 15)
+    assert sorted(drain(r)) == [
+        (1, "x", ts + dt.timedelta(microseconds=4000), None),
+        (2, None, ts + dt.timedelta(seconds=1, microseconds=500000), None),
+        (3, "y", ts + dt.timedelta(seconds=2), None)]
+    assert sp.metrics.parse_errors == 1 and "b.csv:3" in (sp.metrics.last_error or "")
+    assert r._convert_columns([["40000", "z", "2015-07-15 00:00:03"]], [0, 1, 2], 3) is None
+    assert r._convert_columns([["5", "", "2015-07-15"]], [0, 1, 2], 3) == [(5, None, ts, None)]
