@@ -312,9 +312,12 @@ class Binder:
                         raise
                     bound = bind_scalar(node, scope, "ORDER BY", special)
                     extra.append(bound)
+                    # the helper call below only computes the direction flags
+                    flags = o.copy() if isinstance(o, exp.Ordered) else exp.Ordered()
+                    flags.set("this", exp.column("_order"))
                     k = (len(exprs) + len(extra) - 1, *self._order_key(
-                        o, Scope([ScopeColumn(None, "?", 0, bound.type)]), ["?"], plan, None)[1:])
-                    # the helper call above only computes the direction flags
+                        flags, Scope([ScopeColumn(None, "_order", 0, bound.type)]), ["_order"],
+                        plan, None)[1:])
                 keys.append(k)
         plan = LogicalProject(plan, exprs + extra, names + [f"_order{i}" for i in range(len(extra))])
         if distinct:
