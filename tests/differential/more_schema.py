@@ -242,6 +242,10 @@ EXPR_VIEWS: dict[str, tuple[str, str | None]] = {
                  "SELECT x, k FROM a ORDER BY x DESC NULLS FIRST, k LIMIT 2 OFFSET 1"),
     "t_unique": _same("SELECT id, x FROM a ORDER BY x NULLS FIRST, id LIMIT 3"),
     "t_text": _same("SELECT s FROM a ORDER BY s LIMIT 4"),
+    "t_hidden": ("SELECT id FROM a ORDER BY x DESC, id LIMIT 2",
+                 "SELECT id FROM a ORDER BY x DESC NULLS FIRST, id LIMIT 2"),
+    # numeric(10,2) and numeric(10,3) values: equal numbers with different scales
+    "u_numeric": _same("SELECT n FROM a UNION SELECT CAST(y AS numeric(10,3)) FROM b"),
     "t_on_agg": _same("SELECT k, n FROM (SELECT k, count(*) AS n FROM c GROUP BY k) t "
                       "ORDER BY n, k LIMIT 2"),
     "t_group": ("SELECT k, x FROM (SELECT k, x, row_number() OVER "
