@@ -158,16 +158,24 @@ class Interval:
     def __hash__(self) -> int:
         return hash(self.total_micros())
 
-    def __lt__(self, other: Interval) -> bool:
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Interval):
+            return NotImplemented
         return self.total_micros() < other.total_micros()
 
-    def __le__(self, other: Interval) -> bool:
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Interval):
+            return NotImplemented
         return self.total_micros() <= other.total_micros()
 
-    def __gt__(self, other: Interval) -> bool:
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Interval):
+            return NotImplemented
         return self.total_micros() > other.total_micros()
 
-    def __ge__(self, other: Interval) -> bool:
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Interval):
+            return NotImplemented
         return self.total_micros() >= other.total_micros()
 
     def __add__(self, other: object) -> Any:
