@@ -10,6 +10,8 @@ from typing import Any, Iterable
 
 import duckdb
 
+import sqlstream
+
 
 class Mirror:
     """An in-memory DuckDB holding the same tables, and the views as DuckDB views."""
@@ -81,3 +83,46 @@ def describe_difference(got: list[tuple], want: list[tuple]) -> str:
     missing = sorted((wc - gc).elements(), key=_sort_key)
     return f"engine has {len(got)} rows, oracle {len(want)}; " \
            f"only in engine: {extra[:20]}; only in oracle: {missing[:20]}"
+
+
+def run_program(tables: list[tuple[str, str]], views: dict[str, tuple[str, str | None]],
+                statements: list[str], parallelism: int, **engine_settings: int) -> None:
+    """Apply the statements to a fresh engine and to a mirror of `tables` (name,
+    DDL) and `views` (name -> engine SQL, DuckDB SQL or None); after each FLUSH
+    every table and view must hold the oracle's rows, and a statement must fail
+    on both or on neither."""
+    conn = sqlstream.connect(barrier_interval_ms=50, **engine_settings)
+    mirror = Mirror([ddl for _name, ddl in tables], views)
+    names = [*(name for name, _ddl in tables), *views]
+    try:
+        conn.execute(f"SET streaming_parallelism = {parallelism}")
+        for _name, ddl in tables:
+            conn.execute(ddl)
+        for name, (sql, _duck) in views.items():
+            conn.execute(f"CREATE MATERIALIZED VIEW {name} AS {sql}")
+        for i, stmt in enumerate(statements):
+            if stmt == "FLUSH":
+                conn.execute("FLUSH")
+                _check(conn, mirror, names, statements[:i + 1])
+                continue
+            engine_error: Exception | None = None
+            try:
+                conn.execute(stmt)
+            except sqlstream.Error as exc:
+                engine_error = exc
+            oracle_error = mirror.execute(stmt)
+            assert (engine_error is None) == (oracle_error is None), (
+                f"{stmt}: engine error {engine_error!r}, oracle error {oracle_error!r}")
+    finally:
+        conn.close()
+        mirror.close()
+
+
+def _check(conn: sqlstream.Connection, mirror: Mirror, names: list[str],
+           history: list[str]) -> None:
+    for name in names:
+        got = conn.execute(f"SELECT * FROM {name}").fetchall()
+        want = mirror.rows(f"SELECT * FROM {name}")
+        assert same_multiset(got, want), (
+            f"view {name} differs after:\n  " + "\n  ".join(history) + "\n"
+            + describe_difference(got, want))

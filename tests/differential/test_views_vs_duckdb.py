@@ -7,48 +7,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import sqlstream
 from tests.differential.dml import PROGRAM
-from tests.differential.oracle import Mirror, describe_difference, same_multiset
+from tests.differential.oracle import run_program, same_multiset
 from tests.differential.views import TABLES, VIEWS
-
-
-def run_program(statements: list[str], parallelism: int, **engine_settings: int) -> None:
-    """Apply the statements to a fresh engine and to the mirror, comparing every
-    view with the oracle after each FLUSH."""
-    conn = sqlstream.connect(barrier_interval_ms=50, **engine_settings)
-    mirror = Mirror([ddl for _name, ddl in TABLES], VIEWS)
-    try:
-        conn.execute(f"SET streaming_parallelism = {parallelism}")
-        for _name, ddl in TABLES:
-            conn.execute(ddl)
-        for name, (sql, _duck) in VIEWS.items():
-            conn.execute(f"CREATE MATERIALIZED VIEW {name} AS {sql}")
-        for i, stmt in enumerate(statements):
-            if stmt == "FLUSH":
-                conn.execute("FLUSH")
-                check_views(conn, mirror, statements[:i + 1])
-                continue
-            engine_error: Exception | None = None
-            try:
-                conn.execute(stmt)
-            except sqlstream.Error as exc:
-                engine_error = exc
-            oracle_error = mirror.execute(stmt)
-            assert (engine_error is None) == (oracle_error is None), (
-                f"{stmt}: engine error {engine_error!r}, oracle error {oracle_error!r}")
-    finally:
-        conn.close()
-        mirror.close()
-
-
-def check_views(conn: sqlstream.Connection, mirror: Mirror, history: list[str]) -> None:
-    for name in [*(table for table, _ddl in TABLES), *VIEWS]:
-        got = conn.execute(f"SELECT * FROM {name}").fetchall()
-        want = mirror.rows(f"SELECT * FROM {name}")
-        assert same_multiset(got, want), (
-            f"view {name} differs after:\n  " + "\n  ".join(history) + "\n"
-            + describe_difference(got, want))
 
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -59,7 +20,7 @@ SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 @settings(max_examples=20, **SETTINGS)
 @given(program=PROGRAM)
 def test_views_equal_duckdb(parallelism: int, program: list[str]) -> None:
-    run_program(program, parallelism)
+    run_program(TABLES, VIEWS, program, parallelism)
 
 
 @pytest.mark.slow
@@ -68,7 +29,7 @@ def test_views_equal_duckdb(parallelism: int, program: list[str]) -> None:
 @settings(max_examples=300, **SETTINGS)
 @given(program=PROGRAM)
 def test_views_equal_duckdb_many(parallelism: int, chunk_size: int, program: list[str]) -> None:
-    run_program(program, parallelism, chunk_size=chunk_size,
+    run_program(TABLES, VIEWS, program, parallelism, chunk_size=chunk_size,
                 exchange_capacity=4 if chunk_size == 2 else 2048)
 
 
@@ -88,4 +49,4 @@ def test_oracle_comparison_can_fail() -> None:
 def test_views_equal_duckdb_tiny_chunks(parallelism: int, program: list[str]) -> None:
     """Chunks of two rows and exchanges of a few rows: an update's -/+ pair and one
     statement's rows spread over several chunks, barriers and full exchanges."""
-    run_program(program, parallelism, chunk_size=2, exchange_capacity=4)
+    run_program(TABLES, VIEWS, program, parallelism, chunk_size=2, exchange_capacity=4)
