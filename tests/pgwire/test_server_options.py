@@ -10,18 +10,13 @@ import urllib.request
 import psycopg
 import pytest
 
+from tests.netutil import free_port, metric_samples
 from tests.pgwire.conftest import RunningServer, start_server
 
 FUNCTION = """CREATE FUNCTION twice(x BIGINT) RETURNS BIGINT LANGUAGE python AS $$
 def twice(x):
     return 2 * x
 $$"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_udf_refused_over_the_network_by_default(server: RunningServer) -> None:
@@ -53,7 +48,7 @@ def test_udf_allowed_with_the_option() -> None:
 
 
 def test_metrics_port_serves_the_engine_figures() -> None:
-    port = _free_port()
+    port = free_port()
     srv = start_server("--metrics-port", str(port))
     try:
         with psycopg.connect(srv.dsn(), autocommit=True) as conn:
@@ -63,15 +58,9 @@ def test_metrics_port_serves_the_engine_figures() -> None:
             conn.execute("INSERT INTO t VALUES " + ",".join(f"({i % 3}, {i})"
                                                             for i in range(700)))
             conn.execute("FLUSH")
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10
-                                      ).read().decode()
-        lines = [ln for ln in text.splitlines() if not ln.startswith("#")]
-        read = [ln for ln in lines if ln.startswith("sqlstream_source_rows_read_total")
-                and 'source="t"' in ln]
-        assert read and float(read[0].split()[-1]) == 700.0
-        busy = [ln for ln in lines if ln.startswith("sqlstream_actor_busy_ratio")
-                and 'relation="v"' in ln]
-        assert busy and all(0.0 <= float(ln.split()[-1]) <= 1.0 for ln in busy)
+        assert metric_samples(port, "sqlstream_source_rows_read_total", source="t") == [700.0]
+        busy = metric_samples(port, "sqlstream_actor_busy_ratio", relation="v")
+        assert busy and all(0.0 <= b <= 1.0 for b in busy)
         # Bound to the loopback address only.
         addrs = {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None,
                                                       socket.AF_INET)} - {"127.0.0.1"}

@@ -16,6 +16,7 @@ import pytest
 
 from repl.backend import RemoteBackend
 from repl.shell import Shell
+from tests.netutil import free_port
 
 
 def _command() -> list[str]:
@@ -23,15 +24,9 @@ def _command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "repl.main"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     cwd = tmp_path_factory.mktemp("serve")
     proc = subprocess.Popen([*_command(), "serve", "--memory", "--port", str(port)], cwd=cwd,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -83,7 +78,7 @@ def test_shell_over_the_wire(server_url: str) -> None:
 
 
 def test_connect_failure_is_reported() -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.run([*_command(), "--connect", f"postgresql://root@127.0.0.1:{port}/dev",
                            "-c", "SELECT 1"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
