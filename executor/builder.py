@@ -83,7 +83,7 @@ def _hash_join(node: StreamNode, ctx: BuildContext) -> Any:
                             p["right_width"], cond, left, right, p.get("null_aware", False),
                             ctx.chunk_size)
     return HashJoin(p["kind"], p["left_key"], p["right_key"], p["left_width"], p["right_width"],
-                    cond, left, right, ctx.chunk_size)
+                    cond, left, right, ctx.chunk_size, p.get("interval"))
 
 
 def _top_n(node: StreamNode, ctx: BuildContext) -> Any:

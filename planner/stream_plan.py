@@ -22,6 +22,7 @@ from planner.catalog import SOURCE, Relation
 from planner.window import (LogicalEowcAgg, LogicalHopWindow, LogicalTemporalFilter,
                             window_micros)
 from planner.errors import not_supported
+from planner.interval_join import interval_bounds
 from planner.expressions.udf import contains_udf
 
 
@@ -294,7 +295,8 @@ class StreamPlanner:
                               {"kind": node.kind, "left_key": list(node.left_keys),
                                "right_key": list(node.right_keys), "condition": node.condition,
                                "left_width": lw, "right_width": len(node.right.schema),
-                               "null_aware": node.null_aware, "singleton": not has_keys}, key)
+                               "null_aware": node.null_aware, "singleton": not has_keys,
+                               "interval": interval_bounds(node.condition, lw)}, key)
         if isinstance(node, LogicalOverWindow):
             child = self._lower(node.input)
             part = node.partition

@@ -14,13 +14,25 @@ the key (`a.window_start = b.window_start`), no later row of either side has a
 key value below the smaller of the two. Rows below it can never match again, so
 they are dropped from both sides' state (the state of closed windows stays
 bounded), and that minimum goes on as a watermark on both output columns.
-Watermarks on other columns are dropped: the output interleaves both sides.
+Watermarks on other columns are not forwarded: the output interleaves both sides.
+
+Interval joins: a condition such as `l.ts BETWEEN r.ts - INTERVAL '10' SECOND AND
+r.ts` bounds each side's time column by the other's (planner/interval_join.py
+finds the bounds). A watermark `w` on `r.ts` promises that every later right row,
+insert or delete, has `r.ts >= w`, so a left row with `l.ts + 10 s < w` can match
+no later right row, and every row a later left message matches is still stored:
+the row is forgotten (its output rows stay). That holds for outer joins too: the
+dropped row's degree can no longer change, and a later delete of it finds all its
+partners. Rows are kept in a heap by time per bound, so a watermark costs only
+the rows it lets go.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import heapq
 from itertools import compress
-from typing import AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable
 
 from executor.align import align
 from executor.message import (DELETE, INSERT, SIGN, Barrier, Chunk, ChunkBuilder, Message,
@@ -43,6 +55,29 @@ def key_getter(indices: list[int]) -> Callable[[tuple], tuple]:
     return lambda row: tuple(row[i] for i in idx)
 
 
+class Expiry:
+    """One interval bound on a side's rows: a row goes once `row[col] < threshold`
+    (`<=` when strict), the threshold being a watermark on the other side's column
+    `other_col` minus `offset`. The heap holds (row[col], seq, join key, row) for the
+    rows stored since it was built; entries of rows deleted meanwhile are skipped."""
+
+    __slots__ = ("col", "other_col", "offset", "strict", "heap", "seq")
+
+    def __init__(self, col: int, other_col: int, offset_us: int, strict: bool) -> None:
+        self.col = col
+        self.other_col = other_col
+        self.offset = dt.timedelta(microseconds=offset_us)
+        self.strict = strict
+        self.heap: list[tuple] | None = None  # built on the first watermark
+        self.seq = 0
+
+    def push(self, jk: tuple, row: tuple) -> None:
+        value = row[self.col]
+        if value is not None and self.heap is not None:
+            self.seq += 1
+            heapq.heappush(self.heap, (value, self.seq, jk, row))
+
+
 class JoinSide:
     """One input's rows grouped by join key: the StateTable plus an index built from it.
 
@@ -52,7 +87,7 @@ class JoinSide:
     write never changes after it was handed over.
     """
 
-    __slots__ = ("state", "key_of", "width", "pad", "_index")
+    __slots__ = ("state", "key_of", "width", "pad", "_index", "expiries")
 
     def __init__(self, state: StateTable, key: list[int], width: int) -> None:
         self.state = state
@@ -60,6 +95,7 @@ class JoinSide:
         self.width = width
         self.pad: tuple = (None,) * width
         self._index: dict[tuple, dict[tuple, tuple[int, int]]] | None = None
+        self.expiries: list[Expiry] = []  # interval bounds on this side's rows
 
     @property
     def index(self) -> dict[tuple, dict[tuple, tuple[int, int]]]:
@@ -83,6 +119,9 @@ class JoinSide:
             bucket = index.get(jk)
             if bucket is None:
                 bucket = index[jk] = {}
+            if self.expiries and row not in bucket:
+                for e in self.expiries:
+                    e.push(jk, row)
             bucket[row] = value
             self.state.put(jk + (row,), value)
             return
@@ -102,6 +141,32 @@ class JoinSide:
             for row in index.pop(jk):
                 self.state.delete(jk + (row,))
                 dropped += 1
+        return dropped
+
+
+    def expire(self, e: Expiry, threshold: Any) -> int:
+        """Remove every row whose column `e.col` is below `threshold` (or equal, for a
+        strict bound)."""
+        index = self.index
+        if e.heap is None:
+            col = e.col
+            e.heap = [(row[col], seq, jk, row) for seq, (jk, row) in enumerate(
+                (jk, row) for jk, bucket in index.items() for row in bucket)
+                if row[col] is not None]
+            e.seq = len(e.heap)
+            heapq.heapify(e.heap)
+        heap, strict = e.heap, e.strict
+        dropped = 0
+        while heap and (heap[0][0] < threshold or strict and heap[0][0] == threshold):
+            _value, _seq, jk, row = heapq.heappop(heap)
+            bucket = index.get(jk)
+            if bucket is None or row not in bucket:
+                continue  # deleted since, or already dropped
+            del bucket[row]
+            if not bucket:
+                del index[jk]
+            self.state.delete(jk + (row,))
+            dropped += 1
         return dropped
 
 
@@ -166,7 +231,8 @@ class HashJoin:
     def __init__(self, kind: str, left_key: list[int], right_key: list[int],
                  left_width: int, right_width: int, condition: Condition | None,
                  left_state: StateTable, right_state: StateTable,
-                 chunk_size: int = 1024) -> None:
+                 chunk_size: int = 1024,
+                 interval: list[tuple[int, int, int, int, bool]] | None = None) -> None:
         if kind not in JOIN_KINDS:
             raise ValueError(f"unknown join kind {kind!r}")
         if len(left_key) != len(right_key):
@@ -184,6 +250,10 @@ class HashJoin:
         self._wm: list[dict[int, object]] = [{}, {}]
         self._wm_sent: dict[int, object] = {}
         self.rows_dropped = 0  # state rows removed by watermarks
+        # Interval bounds (side, col, other_col, offset_us, strict): see planner/interval_join.
+        for side, col, other_col, offset_us, strict in interval or ():
+            (self.left, self.right)[side].expiries.append(
+                Expiry(col, other_col, offset_us, strict))
 
     async def execute(self, inputs: list[AsyncIterator[Message]]) -> AsyncIterator[Message]:
         async for side, msg in align(inputs):
@@ -204,8 +274,18 @@ class HashJoin:
     def _watermark(self, side: int, wm: Watermark) -> list[Watermark]:
         """Record one side's watermark; clean state and forward the minimum of both
         sides for each key equality both sides have a watermark on."""
+        if wm.value is None:
+            return []
+        other = self.right if side == 0 else self.left
+        for e in other.expiries:
+            if e.other_col == wm.column:
+                try:
+                    threshold = wm.value - e.offset  # type: ignore[operator]
+                except OverflowError:
+                    continue  # below the earliest time: nothing is that old
+                self.rows_dropped += other.expire(e, threshold)
         keys = self.left_key if side == 0 else self.right_key
-        if wm.value is None or wm.column not in keys:
+        if wm.column not in keys:
             return []
         out: list[Watermark] = []
         for pos, col in enumerate(keys):
