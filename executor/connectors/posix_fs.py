@@ -9,6 +9,12 @@ yet) is taken only once the file has stopped changing.
 
 A malformed line or a value that does not fit its column is skipped and counted
 in the reader's metrics with its file and line number.
+
+CSV is parsed a block of whole lines at a time by pyarrow when the block is
+plain (see `_parse_block`); the rows are handed out a slice at a time, each
+slice moving the position past exactly its lines. Anything the block path
+cannot reproduce exactly (a bad value, a blank line, a quote spanning lines, a
+lone carriage return, ...) sends that block to the line-by-line path.
 """
 
 from __future__ import annotations
@@ -24,6 +30,11 @@ import time
 import zlib
 from typing import Any, Callable
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
 from executor.connectors.base import (Connector, ConnectorReader, SourceSpec, bad_option,
                                       register)
 from planner import types as T
@@ -31,6 +42,11 @@ from planner.errors import SYNTAX_ERROR, ProgrammingError
 
 _READ_BYTES = 1 << 20
 _SETTLE_SECONDS = 1.0
+_BOM = b"\xef\xbb\xbf"
+# Types whose text pyarrow turns into the values the line path gives (int() and float()
+# of the text); real is read as double, as `T.coerce` does. Others go through Python.
+_ARROW_TYPES = {"smallint": pa.int16(), "integer": pa.int32(), "bigint": pa.int64(),
+                "real": pa.float64(), "double precision": pa.float64()}
 
 
 def _encode(spec: SourceSpec) -> str:
@@ -116,6 +132,44 @@ def _convert_column(col: tuple, t: T.DataType, conv: Callable[[str], Any]) -> An
 _TZINFO = operator.attrgetter("tzinfo")
 
 
+def _cast_numbers(text: Any, arrow: pa.DataType) -> Any:
+    """A column of CSV text as numbers ("" is NULL), or None when a value has an "x" (a
+    hex number: pyarrow takes it, int() and float() do not). Raises on a value that is
+    no number or out of range; pyarrow's numbers otherwise are int() and float()'s."""
+    if pc.any(pc.match_substring(text, "x")).as_py() \
+            or pc.any(pc.match_substring(text, "X")).as_py():
+        return None
+    if pc.min(pc.binary_length(text)).as_py() == 0:
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return text.cast(arrow)
+
+
+class _Ahead:
+    """Rows parsed from a block of whole lines of a file, one row per line, not yet
+    handed out; `ends[k]` is the byte offset after row k's line."""
+
+    __slots__ = ("rows", "ends", "next", "offset", "line")
+
+    def __init__(self, rows: list[tuple], ends: Any, offset: int, line: int) -> None:
+        self.rows = rows
+        self.ends = ends
+        self.next = 0
+        self.offset = offset  # the file position before row `next`
+        self.line = line
+
+    def take(self, pos: list[int], max_rows: int) -> list[tuple] | None:
+        """The next rows, moving `pos` past their lines; None when none are left or
+        `pos` is no longer where these rows start (restored, or read otherwise)."""
+        if self.next >= len(self.rows) or pos[0] != self.offset or pos[1] != self.line:
+            return None
+        k = min(max_rows, len(self.rows) - self.next)
+        rows = self.rows[self.next:self.next + k]
+        self.next += k
+        self.offset = pos[0] = int(self.ends[self.next - 1])
+        self.line = pos[1] = pos[1] + k
+        return rows
+
+
 class PosixFsReader(ConnectorReader):
     poll_interval = 0.5
 
@@ -135,6 +189,10 @@ class PosixFsReader(ConnectorReader):
         self.files: dict[str, list[int]] = {}  # name -> [byte offset, lines read]
         self.headers: dict[str, list[int | None]] = {}  # name -> column of each CSV field
         self._last_scan = 0.0
+        self._ahead: dict[str, _Ahead] = {}  # name -> rows parsed but not handed out
+        self._lines_until: dict[str, int] = {}  # name -> offset to read line by line up to
+        delim = self.delimiter
+        self._blocks = self.encode == "CSV" and delim.isascii() and delim not in '"\r\n'
 
     def _scan(self) -> None:
         try:
@@ -162,6 +220,12 @@ class PosixFsReader(ConnectorReader):
 
     def _read_file(self, name: str, pos: list[int], max_rows: int) -> list[tuple] | None:
         """Rows from the next whole lines of a file; None when it has nothing new."""
+        ahead = self._ahead.pop(name, None)
+        if ahead is not None:
+            rows = ahead.take(pos, max_rows)
+            if rows is not None:
+                self._ahead[name] = ahead
+                return rows
         path = os.path.join(self.root, name)
         try:
             st = os.stat(path)
@@ -172,6 +236,12 @@ class PosixFsReader(ConnectorReader):
                 data = f.read(_READ_BYTES)
         except OSError:
             return None
+        if self._blocks and pos[0] >= self._lines_until.get(name, 0) \
+                and (pos[1] > 0 or not self.with_header):
+            ahead = self._parse_block(name, pos, data)
+            if ahead is not None:
+                self._ahead[name] = ahead
+                return ahead.take(pos, max_rows)
         # Split off only the lines this call hands out: the rest of the block is read again.
         lines = data.split(b"\n", max_rows)
         last_unterminated = False
@@ -208,6 +278,72 @@ class PosixFsReader(ConnectorReader):
             except (ValueError, OverflowError, TypeError, csv.Error) as e:
                 self.metrics.bad_record(f"{name}:{n}: {e}")
         return rows
+
+    def _parse_block(self, name: str, pos: list[int], data: bytes) -> _Ahead | None:
+        """The rows of the whole lines of `data` (read at `pos`) parsed by pyarrow, when
+        they are exactly what the line path gives; else None, and the line path reads
+        up to the end of these lines."""
+        end = data.rfind(b"\n") + 1
+        if end == 0:
+            return None
+        ahead = self._block_rows(self.headers.get(name), pos, data, end)
+        if ahead is None:
+            self._lines_until[name] = pos[0] + end
+        return ahead
+
+    def _block_rows(self, mapping: list[int | None] | None, pos: list[int], data: bytes,
+                    end: int) -> _Ahead | None:
+        width = len(mapping) if mapping is not None else len(self.names)
+        # The line path strips "\r" only before "\n" and keeps a BOM; pyarrow would end a
+        # line at a lone "\r" and drop a BOM. csv rejects fields over its size limit.
+        if width < 2 or data.startswith(_BOM) or (
+                data.find(b"\r", 0, end) >= 0
+                and data.count(b"\r", 0, end) != data.count(b"\r\n", 0, end)):
+            return None
+        newlines = np.flatnonzero(np.frombuffer(data, np.uint8, end) == 10)
+        n = len(newlines)
+        if int(np.diff(newlines, prepend=-1).max()) > csv.field_size_limit():
+            return None
+        # The CSV field of each column (None: not in the file).
+        source: list[int | None] = list(range(width))
+        if mapping is not None:
+            source = [None] * len(self.names)
+            for j, i in enumerate(mapping):
+                if i is not None:
+                    source[i] = j  # a repeated header name: the last field wins, as below
+        used = sorted({j for j in source if j is not None})
+        # A line after the block's last one: a quote left open on the last line would
+        # take it in, so the row count shows that as it shows a quote spanning lines.
+        sentinel = (self.delimiter * (width - 1) + "\n").encode()
+        try:
+            table = pa_csv.read_csv(
+                pa.py_buffer(data[:end] + sentinel),
+                pa_csv.ReadOptions(column_names=[f"f{j}" for j in range(width)],
+                                   use_threads=False, block_size=end + len(sentinel)),
+                pa_csv.ParseOptions(delimiter=self.delimiter),  # empty lines: skipped
+                pa_csv.ConvertOptions(column_types={f"f{j}": pa.string() for j in used},
+                                      include_columns=[f"f{j}" for j in used],
+                                      strings_can_be_null=False))
+            if table.num_rows != n + 1:
+                return None
+            columns: list[Any] = []
+            for j, t, conv in zip(source, self.types, self._converters):
+                if j is None:
+                    columns.append(itertools.repeat(None, n))
+                    continue
+                text = table.column(f"f{j}").slice(0, n)
+                arrow = _ARROW_TYPES.get(t.name)
+                if arrow is None:
+                    columns.append(_convert_column(text.to_pylist(), t, conv))
+                    continue
+                values = _cast_numbers(text, arrow)
+                if values is None:
+                    return None
+                columns.append(values.to_pylist() if values.null_count
+                               else values.to_numpy().tolist())
+        except (pa.ArrowException, ValueError, OverflowError, TypeError):
+            return None
+        return _Ahead(list(zip(*columns)), newlines + (pos[0] + 1), pos[0], pos[1])
 
     def _parse_csv(self, name: str, texts: list[tuple[int, str]]) -> list[tuple]:
         """All lines of a read through one csv reader and per-column converters
@@ -312,6 +448,8 @@ class PosixFsReader(ConnectorReader):
     def restore(self, position: Any) -> None:
         self.files = {k: list(v) for k, v in position.get("files", {}).items()}
         self.headers = {k: list(v) for k, v in position.get("headers", {}).items()}
+        self._ahead.clear()
+        self._lines_until.clear()
 
 
 register(Connector("posix_fs", _validate, PosixFsReader))
