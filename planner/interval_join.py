@@ -32,7 +32,7 @@ from planner.types import Interval
 Bound = tuple[int, int, int, int, bool]
 
 _TIMES = ("timestamp", "timestamptz")
-_FLIP = {">": "<", ">=": "<=", "<": "<", "<=": "<=", "=": "="}
+_COMPARISONS = ("<", "<=", ">", ">=", "=")
 
 
 def interval_bounds(condition: X.BoundExpr | None, left_width: int) -> list[Bound]:
@@ -40,7 +40,7 @@ def interval_bounds(condition: X.BoundExpr | None, left_width: int) -> list[Boun
     `left_row + right_row` (empty when none: the join keeps all its rows)."""
     out: list[Bound] = []
     for conj in _conjuncts(condition):
-        if not (isinstance(conj, X.Call) and conj.name in _FLIP and len(conj.args) == 2):
+        if not (isinstance(conj, X.Call) and conj.name in _COMPARISONS and len(conj.args) == 2):
             continue
         a, b = conj.args
         if conj.name in (">", ">="):

@@ -282,7 +282,7 @@ class HashJoin:
                 try:
                     threshold = wm.value - e.offset  # type: ignore[operator]
                 except OverflowError:
-                    continue  # below the earliest time: nothing is that old
+                    continue  # out of the datetime range: keep the rows
                 self.rows_dropped += other.expire(e, threshold)
         keys = self.left_key if side == 0 else self.right_key
         if wm.column not in keys:
