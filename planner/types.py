@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from planner.nan import NAN, NUMERIC_NAN
+
 
 @dataclass(frozen=True, slots=True)
 class DataType:
@@ -360,10 +362,12 @@ def coerce(value: Any, t: DataType) -> Any:
             raise ValueError(f"cannot cast boolean to {name}")
         if isinstance(value, str):
             try:
-                return float(value.strip())
+                value = float(value.strip())
             except ValueError:
                 raise ValueError(f"invalid input syntax for type {name}: \"{value}\"") from None
-        return float(value)
+        else:
+            value = float(value)
+        return NAN if value != value else value  # SQL's NaN: see planner/nan.py
     if name == "numeric":
         if isinstance(value, bool):
             raise ValueError("cannot cast boolean to numeric")
@@ -376,6 +380,10 @@ def coerce(value: Any, t: DataType) -> Any:
                 raise ValueError(f"invalid input syntax for type numeric: \"{value}\"") from None
         else:
             value = decimal.Decimal(value)
+        if value.is_nan():  # a signaling NaN ('sNaN') is not numeric input
+            if value.is_snan():
+                raise ValueError(f"invalid input syntax for type numeric: \"{value}\"")
+            return NUMERIC_NAN
         if t.scale is not None:
             value = value.quantize(decimal.Decimal(1).scaleb(-t.scale),
                                    rounding=decimal.ROUND_HALF_UP)
@@ -518,7 +526,13 @@ def coercer(t: DataType) -> Any:
                 return v
             return coerce(v, t)
         return to_int
-    fast = {"double precision": float, "real": float, "varchar": str, "boolean": bool,
+    if name in ("double precision", "real"):
+        def to_float(v: Any) -> Any:
+            if type(v) is float and v == v or v is None:  # a NaN becomes planner.nan.NAN
+                return v
+            return coerce(v, t)
+        return to_float
+    fast = {"varchar": str, "boolean": bool,
             "date": dt.date}.get(name)
     if fast is not None:
         def to_fast(v: Any) -> Any:

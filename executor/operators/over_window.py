@@ -21,6 +21,7 @@ from executor.message import DELETE, INSERT, SIGN, Barrier, Chunk, ChunkBuilder,
     Watermark
 from executor.operators.top_n.order import sort_key
 from executor.operators.top_n.sorted_rows import SortedRows
+from planner.nan import NAN, NUMERIC_NAN
 from storage.state_table import StateTable
 
 
@@ -197,12 +198,18 @@ def window_values(call: Any, rows: list[tuple], peer_of: Callable[[tuple], tuple
     frames = _frames(call, rows, peer_of)
     if kind in ("min", "max"):
         return _extreme(values, frames, min if kind == "min" else max)
-    # sum / count / avg from prefix sums over the non-NULL values
+    if kind in ("sum", "avg") and call.result_type.is_float:
+        return _float_sums(kind, values, frames)
+    # sum / count / avg from prefix sums over the non-NULL values; numeric 'NaN' is
+    # counted apart, so that it makes NaN only the frames that hold it
     pre_sum: list[Any] = [0]
     pre_cnt = [0]
+    pre_nan = [0]
     for v in values:
-        pre_sum.append(pre_sum[-1] + v if v is not None else pre_sum[-1])
+        nan = v is not None and v != v
+        pre_sum.append(pre_sum[-1] + v if v is not None and not nan else pre_sum[-1])
         pre_cnt.append(pre_cnt[-1] + (v is not None))
+        pre_nan.append(pre_nan[-1] + nan)
     out: list[Any] = []
     numeric = call.result_type.name == "numeric"
     as_float = call.result_type.is_float
@@ -214,6 +221,9 @@ def window_values(call: Any, rows: list[tuple], peer_of: Callable[[tuple], tuple
         if cnt == 0:
             out.append(None)
             continue
+        if pre_nan[hi + 1] - pre_nan[lo]:
+            out.append(NUMERIC_NAN)
+            continue
         total = pre_sum[hi + 1] - pre_sum[lo]
         if kind == "sum":
             out.append(decimal.Decimal(total) if numeric and not isinstance(total, float)
@@ -222,6 +232,52 @@ def window_values(call: Any, rows: list[tuple], peer_of: Callable[[tuple], tuple
             out.append(float(total) / cnt)
         else:
             out.append(decimal.Decimal(total) / decimal.Decimal(cnt))
+    return out
+
+
+# Every finite double is an integer multiple of 2**-1074: prefix sums kept as integers
+# in that unit subtract exactly, so a frame's sum is the exact sum of its values
+# rounded once (1e300 + 1 - 1e300 is 1, as in HashAgg), whatever lies outside it.
+_FLOAT_UNIT_BITS = 1074
+_FLOAT_UNIT = 1 << _FLOAT_UNIT_BITS
+_INF = float("inf")
+
+
+def _float_sums(kind: str, values: list[Any], frames: list[tuple[int, int]]) -> list[Any]:
+    """sum / avg of double precision frames. NaN and infinities are counted apart
+    from the finite values, so a frame without them is not poisoned by them; a frame
+    with a NaN, or with both infinities, sums to SQL's NaN (planner/nan.py)."""
+    # prefix columns: non-NULL count, exact finite total, NaN, +inf, -inf counts
+    cnt, tot, nan, pos, neg = [0], [0], [0], [0], [0]
+    for v in values:
+        c, t, a, p, m = cnt[-1], tot[-1], nan[-1], pos[-1], neg[-1]
+        if v is not None:
+            c += 1
+            if v != v:
+                a += 1
+            elif v == _INF:
+                p += 1
+            elif v == -_INF:
+                m += 1
+            else:
+                num, den = v.as_integer_ratio()  # den is a power of two
+                t += num << (_FLOAT_UNIT_BITS + 1 - den.bit_length())
+        cnt.append(c), tot.append(t), nan.append(a), pos.append(p), neg.append(m)
+    out: list[Any] = []
+    for lo, hi in frames:
+        end = hi + 1
+        n = cnt[end] - cnt[lo] if lo < end else 0
+        if n == 0:
+            out.append(None)
+        elif nan[end] - nan[lo] or (pos[end] - pos[lo] and neg[end] - neg[lo]):
+            out.append(NAN)
+        elif pos[end] - pos[lo] or neg[end] - neg[lo]:
+            out.append(_INF if pos[end] - pos[lo] else -_INF)
+        else:
+            try:  # int / int is correctly rounded
+                out.append((tot[end] - tot[lo]) / (_FLOAT_UNIT * (n if kind == "avg" else 1)))
+            except OverflowError:
+                out.append(_INF if tot[end] > tot[lo] else -_INF)
     return out
 
 

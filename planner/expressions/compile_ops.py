@@ -68,26 +68,30 @@ def gen_operator(g: _Gen, e: Call) -> str | None:
         if e.args[0].type.name == "interval":
             return g.guarded(e.args, lambda a: f"{a[0]}.total_micros() {py} "
                                                f"{a[1]}.total_micros()")
+        if op == "<>":  # not `!=`: SQL's NaN equals NaN (planner/nan.py)
+            return g.guarded(e.args, lambda a: f"not {a[0]} == {a[1]}")
         return g.guarded(e.args, lambda a: f"{a[0]} {py} {a[1]}")
     if op == "||":
         return g.guarded(e.args, lambda a: f"{a[0]} + {a[1]}")
     if op == "neg":
-        return g.guarded(e.args, lambda a: g.range_checked(f"-{a[0]}", e.type.name))
+        return g.guarded(e.args, lambda a: g.range_checked(f"-{a[0]}", e.type.name),
+                         not e.type.is_integer)
     if op not in ("+", "-", "*", "/", "%"):
         return None
     lt, rtp = e.args[0].type, e.args[1].type
     if lt.is_numeric and rtp.is_numeric:
         kind = _kind(lt)
+        prop = kind != "int"  # NaN in, NaN out: only this call's result needs SQL's NaN
         helper = _NUMERIC_HELPERS.get((op, kind))
         if helper is not None:
             name = g.func(helper, True)
             return g.guarded(e.args, lambda a: g.range_checked(
-                f"{name}({a[0]}, {a[1]})", e.type.name, nullable=not g.strict))
+                f"{name}({a[0]}, {a[1]})", e.type.name, nullable=not g.strict), prop)
         if kind == "numeric":
             method = g.const(getattr(rt.NUMERIC_CTX, _NCTX_METHOD[op]), "f")
-            return g.guarded(e.args, lambda a: f"{method}({a[0]}, {a[1]})")
+            return g.guarded(e.args, lambda a: f"{method}({a[0]}, {a[1]})", prop)
         return g.guarded(e.args, lambda a: g.range_checked(f"{a[0]} {op} {a[1]}",
-                                                           e.type.name))
+                                                           e.type.name), prop)
     entry = _TEMPORAL.get((op, lt.name, rtp.name)) or _TEMPORAL.get((op, lt.name, "*"))
     if entry is not None:
         fn, fallible = entry

@@ -20,6 +20,7 @@ from planner.expressions import runtime as rt
 from planner.expressions.compile_ops import gen_operator
 from planner.expressions.functions import FUNCTIONS, IMPL_BY_ARITY
 from planner.expressions.nodes import BoundExpr, Call, Case, Cast, InputRef, Literal
+from planner.nan import NAN, NUMERIC_NAN, canonical
 
 _SIMPLE = re.compile(r"^(r\[\d+\]|_[a-z]\d+|-?\d+|None|True|False|'[^'\\]*')$")
 _SAFE_CASTS = (float, decimal.Decimal, rt._bool_to_int, rt._to_bool_from_int)
@@ -61,7 +62,8 @@ class _Gen:
 
     def __init__(self, strict: bool) -> None:
         self.strict = strict
-        self.ns: dict[str, Any] = {"_nctx": rt.NUMERIC_CTX, "_D": decimal.Decimal}
+        self.ns: dict[str, Any] = {"_nctx": rt.NUMERIC_CTX, "_D": decimal.Decimal,
+                                   "_NAN": NAN, "_NNAN": NUMERIC_NAN}
         self._ids: dict[int, str] = {}
         self._n = 0
 
@@ -92,6 +94,7 @@ class _Gen:
 
     # -- code ----------------------------------------------------------------
     def literal(self, v: Any) -> str:
+        v = canonical(v)
         if v is None or isinstance(v, bool):
             return repr(v)
         if isinstance(v, int):
@@ -100,8 +103,11 @@ class _Gen:
             return f"'{v}'"
         return self.const(v)
 
-    def guarded(self, args: Sequence[BoundExpr], body: Callable[[list[str]], str]) -> str:
-        """`body` over the argument values, NULL if any argument is NULL."""
+    def guarded(self, args: Sequence[BoundExpr], body: Callable[[list[str]], str],
+                nan_propagates: bool = False) -> str:
+        """`body` over the argument values, NULL if any argument is NULL. With
+        `nan_propagates` (float arithmetic: a NaN in gives a NaN out, which the
+        result's own check turns into SQL's NaN) arguments skip that check."""
         atoms: list[str] = []
         checks: list[str] = []
         for a in args:
@@ -110,7 +116,7 @@ class _Gen:
                     return "None"
                 atoms.append(self.literal(a.value))
                 continue
-            code = self.gen(a)
+            code = self.gen(a, sql_nan=not nan_propagates)
             if _SIMPLE.match(code):
                 checks.append(f"{code} is None")
                 atoms.append(code)
@@ -124,7 +130,7 @@ class _Gen:
     def gen_ref(self, e: BoundExpr) -> str:
         """Like gen, but constants become names, so `is` tests on them are well-formed."""
         if isinstance(e, Literal) and e.value is not None and not isinstance(e.value, bool):
-            return self.const(e.value)
+            return self.const(canonical(e.value))
         return self.gen(e)
 
     def bind_once(self, e: BoundExpr) -> tuple[str, str]:
@@ -135,21 +141,38 @@ class _Gen:
         t = self.tmp()
         return f"({t} := {code})", t
 
-    def gen(self, e: BoundExpr) -> str:
+    def gen(self, e: BoundExpr, sql_nan: bool = True) -> str:
+        """Source for `e`; a double or numeric result is SQL's NaN where it is a NaN,
+        unless `sql_nan` is false (the caller propagates NaN and checks itself)."""
         if isinstance(e, InputRef):
             return f"r[{e.index}]"
         if isinstance(e, Literal):
             return self.literal(e.value)
         if isinstance(e, Cast):
-            return self.gen_cast(e)
+            code = self.gen_cast(e)
+            if sql_nan and e.arg.type.name == "numeric":
+                return self.sql_nan(code, e.type.name)
+            return code
         if isinstance(e, Case):
             code = self.gen(e.else_)
             for cond, res in reversed(e.whens):
                 code = f"({self.gen(res)} if {self.gen_ref(cond)} is True else {code})"
             return code
         if isinstance(e, Call):
-            return self.gen_call(e)
+            code = self.gen_call(e)
+            if not sql_nan or e.name in _PASS_THROUGH:
+                return code
+            return self.sql_nan(code, e.type.name)
         raise InternalError(f"cannot compile {type(e).__name__}")
+
+    def sql_nan(self, code: str, type_name: str) -> str:
+        """`code` with a computed NaN (inf - inf, 0 * inf, functions of NaN) turned into
+        the singleton that compares as SQL's NaN (planner/nan.py); other values as is."""
+        nan = {"double precision": "_NAN", "real": "_NAN", "numeric": "_NNAN"}.get(type_name)
+        if nan is None or _SIMPLE.match(code):
+            return code
+        t = self.tmp()
+        return f"({t} if ({t} := {code}) == {t} else {nan})"
 
     def gen_cast(self, e: Cast) -> str:
         fn = rt.caster(e.arg.type, e.type)
@@ -237,7 +260,8 @@ def _distinct(g: _Gen, e: Call) -> str:
 def _in(g: _Gen, e: Call) -> str:
     x, items = e.args[0], e.args[1:]
     if all(isinstance(i, Literal) for i in items) and x.type.name != "interval":
-        values = [i.value for i in items if i.value is not None]  # type: ignore[attr-defined]
+        values = [canonical(i.value) for i in items  # type: ignore[attr-defined]
+                  if i.value is not None]  # type: ignore[attr-defined]
         miss = "None" if len(values) < len(items) else "False"
         name = g.const(frozenset(values))
         return g.guarded([x], lambda a: f"True if {a[0]} in {name} else {miss}")
@@ -291,6 +315,9 @@ def _extract(g: _Gen, e: Call) -> str:
         return g.guarded(e.args[1:], lambda a: f"float({fn}({field.value!r}, {a[0]}))")
     return g.guarded(e.args[1:], lambda a: f"{fn}({field.value!r}, {a[0]})")
 
+
+# Calls whose result is one of their arguments: no new NaN to canonicalize.
+_PASS_THROUGH = frozenset({"coalesce", "nullif", "greatest", "least"})
 
 _SPECIAL: dict[str, Callable[[_Gen, Call], str]] = {
     "AND": _and_or, "OR": _and_or, "NOT": _not,

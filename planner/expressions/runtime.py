@@ -15,6 +15,7 @@ from typing import Any
 
 from planner.errors import (DIVISION_BY_ZERO, INVALID_PARAMETER, INVALID_TEXT,
                             NUMERIC_OUT_OF_RANGE, DataError)
+from planner.nan import NAN, NUMERIC_NAN
 from planner.types import DataType, Interval, coerce
 
 D = decimal.Decimal
@@ -64,6 +65,8 @@ def int_mod(a: int, b: int) -> int:
 
 def float_div(a: float, b: float) -> float:
     if b == 0:
+        if math.isnan(a):  # NaN / 0 is NaN, as in PostgreSQL
+            return NAN
         raise div_zero()
     return a / b
 
@@ -90,9 +93,11 @@ def _base10000(d: D) -> tuple[int, int]:
 def numeric_div(a: D, b: D) -> D:
     """Numeric division with PostgreSQL's result scale (select_div_scale): at least 16
     significant digits, and no fewer decimals than either input."""
+    a, b = D(a), D(b)
+    if a.is_nan() or b.is_nan():  # NaN / 0 is NaN, as in PostgreSQL
+        return NUMERIC_NAN
     if b == 0:
         raise div_zero()
-    a, b = D(a), D(b)
     w1, f1 = _base10000(a)
     w2, f2 = _base10000(b)
     qweight = w1 - w2 - (1 if f1 < f2 else 0)
@@ -103,6 +108,8 @@ def numeric_div(a: D, b: D) -> D:
 
 
 def numeric_mod(a: D, b: D) -> D:
+    if D(a).is_nan() or D(b).is_nan():
+        return NUMERIC_NAN
     if b == 0:
         raise div_zero()
     return NUMERIC_CTX.remainder(D(a), D(b))
@@ -319,7 +326,7 @@ def is_distinct(a: Any, b: Any) -> bool:
     """a IS DISTINCT FROM b: NULLs compare equal to each other."""
     if a is None or b is None:
         return (a is None) != (b is None)
-    return interval_key(a) != interval_key(b)
+    return not interval_key(a) == interval_key(b)  # SQL's NaN equals NaN
 
 
 def in_list(x: Any, items: tuple[Any, ...]) -> bool | None:

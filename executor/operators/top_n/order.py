@@ -31,13 +31,48 @@ class Desc:
     __hash__ = None  # type: ignore[assignment]
 
 
+class _First:
+    """Below every value it meets and equal only to itself: the reversed stand-in of
+    SQL's NaN (planner/nan.py), which is above every number and equal to itself."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: object) -> bool:
+        return other is not self
+
+    def __le__(self, other: object) -> bool:
+        return True
+
+    def __gt__(self, other: object) -> bool:
+        return False
+
+    def __ge__(self, other: object) -> bool:
+        return other is self
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "-NaN"
+
+
+_NAN_REVERSED = _First()
+
+
 def _reverse(v: Any) -> Any:
     """Reversed-order stand-in for a value: negation for plain numbers (fast to
     compare), a Desc wrapper for anything else. A column holds one type, so all
-    non-NULL values of a column take the same branch."""
+    non-NULL values of a column take the same branch, except SQL's NaN (a float or
+    Decimal subclass whose negation would be an unordered NaN), which becomes a
+    stand-in below every negated number."""
     if type(v) in _NEGATABLE:
         return -v
-    return v if v is None else Desc(v)
+    if v is None:
+        return v
+    return _NAN_REVERSED if isinstance(v, _NEGATABLE) else Desc(v)
 
 
 _NEGATABLE = (int, float, decimal.Decimal)
@@ -51,6 +86,9 @@ def sort_key(order_by: Sequence[tuple[int, bool, bool]], width: int) -> Callable
     >>> key = sort_key([(0, True, False)], 2)
     >>> sorted([(1, 'a'), (None, 'b'), (3, 'c'), (1, None)], key=key)
     [(3, 'c'), (1, 'a'), (1, None), (None, 'b')]
+    >>> from planner.nan import NAN
+    >>> sorted([(1.5, 'a'), (NAN, 'b'), (float('inf'), 'c')], key=key)
+    [(nan, 'b'), (inf, 'c'), (1.5, 'a')]
     """
     parts = []
     for col, desc, nulls_first in order_by:
