@@ -105,6 +105,14 @@ def _converter(t: T.DataType) -> Callable[[str], Any]:
     return lambda v: T.coerce(v, t)
 
 
+def _json_converter(t: T.DataType) -> Callable[[Any], Any]:
+    """`T.coerce` for a JSON value, with fast paths for the usual Python types."""
+    if t.name == "timestamp":
+        from_text = _converter(t)
+        return lambda v: from_text(v) if type(v) is str else T.coerce(v, t)
+    return T.coercer(t)  # type: ignore[no-any-return]
+
+
 _INT_BITS = {"smallint": 15, "integer": 31, "bigint": 63}
 
 
@@ -186,6 +194,8 @@ class PosixFsReader(ConnectorReader):
         self.actor_index = spec.actor_index
         self.parallelism = spec.parallelism
         self._converters = [_converter(t) for t in self.types]
+        self._json_converters = [_json_converter(t) for t in self.types]
+        self._json_layouts: dict[tuple[str, ...], list[str | None]] = {}
         self.files: dict[str, list[int]] = {}  # name -> [byte offset, lines read]
         self.headers: dict[str, list[int | None]] = {}  # name -> column of each CSV field
         self._last_scan = 0.0
@@ -271,13 +281,7 @@ class PosixFsReader(ConnectorReader):
         pos[1] = line_no
         if self.encode == "CSV":
             return self._parse_csv(name, texts)
-        rows: list[tuple] = []
-        for n, text in texts:
-            try:
-                rows.append(self._parse(name, text))
-            except (ValueError, OverflowError, TypeError, csv.Error) as e:
-                self.metrics.bad_record(f"{name}:{n}: {e}")
-        return rows
+        return self._parse_json(name, texts)
 
     def _parse_block(self, name: str, pos: list[int], data: bytes) -> _Ahead | None:
         """The rows of the whole lines of `data` (read at `pos`) parsed by pyarrow, when
@@ -417,30 +421,34 @@ class PosixFsReader(ConnectorReader):
         self.headers[name] = [self.names.index(f.strip().lower())
                               if f.strip().lower() in self.names else None for f in fields]
 
-    def _parse(self, name: str, text: str) -> tuple:
-        values: list[Any] = [None] * len(self.names)
-        if self.encode == "JSON":
-            obj = json.loads(text)
-            if not isinstance(obj, dict):
-                raise ValueError("a JSON line must be an object")
-            lowered = {str(k).lower(): v for k, v in obj.items()}
-            for i, n in enumerate(self.names):
-                values[i] = lowered.get(n)
-        else:
-            fields = next(csv.reader([text], delimiter=self.delimiter))
-            mapping = self.headers.get(name)
-            if mapping is None:
-                if len(fields) != len(self.names):
-                    raise ValueError(f"expected {len(self.names)} fields, got {len(fields)}")
-                values = [None if f == "" else f for f in fields]
-            else:
-                if len(fields) != len(mapping):
-                    raise ValueError(f"expected {len(mapping)} fields, got {len(fields)}")
-                for f, i in zip(fields, mapping):
-                    if i is not None:
-                        values[i] = None if f == "" else f
-        return tuple(T.coerce(v, t) if v is not None else None
-                     for v, t in zip(values, self.types))
+    def _parse_json(self, name: str, texts: list[tuple[int, str]]) -> list[tuple]:
+        """JSON-lines objects as rows: keys match columns whatever their case (of keys
+        equal but for case, the last one counts); the column list of each key order
+        seen is kept, so a line costs a parse, a lookup and a converter per value."""
+        rows: list[tuple] = []
+        layouts = self._json_layouts
+        convs = self._json_converters
+        call = operator.call
+        for n, text in texts:
+            try:
+                obj = json.loads(text)
+                if not isinstance(obj, dict):
+                    raise ValueError("a JSON line must be an object")
+                keys = tuple(obj)
+                pick = layouts.get(keys)
+                if pick is None:
+                    if len(layouts) >= 256:
+                        layouts.clear()
+                    pick = layouts[keys] = self._json_layout(keys)
+                rows.append(tuple(map(call, convs, map(obj.get, pick))))
+            except (ValueError, OverflowError, TypeError) as e:
+                self.metrics.bad_record(f"{name}:{n}: {e}")
+        return rows
+
+    def _json_layout(self, keys: tuple[str, ...]) -> list[str | None]:
+        """The key of each column among an object's keys (None: not there)."""
+        lowered = {k.lower(): k for k in keys}
+        return [lowered.get(n) for n in self.names]
 
     def position(self) -> Any:
         return {"files": self.files, "headers": self.headers}
