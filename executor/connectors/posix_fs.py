@@ -39,6 +39,7 @@ from executor.connectors.base import (Connector, ConnectorReader, SourceSpec, ba
                                       register)
 from planner import types as T
 from planner.errors import SYNTAX_ERROR, ProgrammingError
+from planner.nan import canonical_float
 
 _READ_BYTES = 1 << 20
 _SETTLE_SECONDS = 1.0
@@ -343,8 +344,10 @@ class PosixFsReader(ConnectorReader):
                 values = _cast_numbers(text, arrow)
                 if values is None:
                     return None
-                columns.append(values.to_pylist() if values.null_count
-                               else values.to_numpy().tolist())
+                out = values.to_pylist() if values.null_count else values.to_numpy().tolist()
+                if pa.types.is_floating(arrow) and pc.any(pc.is_nan(values)).as_py():
+                    out = list(map(canonical_float, out))  # SQL's NaN, as `T.coerce` gives
+                columns.append(out)
         except (pa.ArrowException, ValueError, OverflowError, TypeError):
             return None
         return _Ahead(list(zip(*columns)), newlines + (pos[0] + 1), pos[0], pos[1])

@@ -17,6 +17,7 @@ import pytest
 from executor.connectors import SourceMetrics, SourceSpec
 from executor.connectors.posix_fs import PosixFsReader
 from planner import types as T
+from planner.nan import NAN, NUMERIC_NAN
 
 
 class Errors(SourceMetrics):
@@ -139,14 +140,25 @@ def write(root: Path, body: bytes, name: str = "a.csv") -> None:
     settle(root)
 
 
-@pytest.mark.parametrize("line", [
+# Lines the block path takes as they are, then lines it leaves to the line path.
+BLOCK_LINES = [
     GOOD,
     '2,"quoted, with comma","2015-07-15 00:00:01",-0,0,false,2015-01-01,2015-07-15,-1e3,-7',
-    '3,"a ""b"" c",2015-07-15T00:00:02.123456,nan,1e2,yes,2015-02-28,2015-07-15Z,inf,0',
+    '3,"a ""b"" c",2015-07-15T00:00:02.123456,1e2,1e2,yes,2015-02-28,2015-07-15 00:00Z,1,0',
     '4,,,,,,,,,',                                  # every value NULL
     '5,"",2015-07-15 00:00:03,"",,"",,,,""',       # quoted empty values are NULL too
+    '6,x,2015-07-15,nan,NaN,1,2015-07-15,2015-07-15,NaN,1',  # SQL's NaN, not a float NaN
+    '7,x,2015-07-15,-nan,1,1,2015-07-15,2015-07-15,-NAN,1',
+    '8,x,2015-07-15,inf,1,1,2015-07-15,2015-07-15,-Infinity,1',
+    '9,x,2015-07-15,1e400,1,1,2015-07-15,2015-07-15,1e-400,1',
+    '17,a"b,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',    # a quote inside a field
+    '18,"a"b,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',   # text after a closing quote
+    '19,x\x00y,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',
+    '20,é ü 字,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',
+]
+LINE_LINES = [
     '6,  spaced  ,2015-07-15 00:00:04, 2.5 ,1,on,2015-07-15, 2015-07-15 01:00 ,1, 8 ',
-    '+7,x,2015-07-15,1e400,1,1,2015-07-15,2015-07-15,-inf,+9',  # signs, date-only stamp
+    '+7,x,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,+9',    # signs int() takes
     '8,x,2015-07-15 00:00:05+01:00,1,1,1,2015-07-15,2015-07-15,1,1',  # zone: made UTC
     '40000,x,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',  # smallint out of range
     '0x10,x,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',   # hex: int() rejects it
@@ -155,16 +167,16 @@ def write(root: Path, body: bytes, name: str = "a.csv") -> None:
     '11,x,2015-07-15 23:59:60,1,1,1,2015-07-15,2015-07-15,1,1',  # leap second
     '12,x,2015-07-15,1_0,1,1,2015-07-15,2015-07-15,1,1_000',     # underscores
     '13,x,2015-07-15,1,abc,maybe,2015-07-15,2015-07-15,1,1',     # bad numeric, boolean
+    '14,x,2015-07-15,1,1,1,2015-07-15,2015-07-15Z,1,1',          # bad timestamptz
     '14,too,few',
     '15,x,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1,extra',
     '16,"open quote,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',
-    '17,a"b,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',    # a quote inside a field
-    '18,"a"b,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',   # text after a closing quote
-    '19,x\x00y,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',
-    '20,é ü 字,2015-07-15,1,1,1,2015-07-15,2015-07-15,1,1',
     '   ',
     '',
-])
+]
+
+
+@pytest.mark.parametrize("line", BLOCK_LINES + LINE_LINES)
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 def test_a_line_among_good_lines(tmp_path: Path, line: str, where: str) -> None:
     """Each kind of value or line, placed first, in the middle or last of a block of good
@@ -175,7 +187,17 @@ def test_a_line_among_good_lines(tmp_path: Path, line: str, where: str) -> None:
     header = ",".join(c for c, _ in MIXED)
     write(tmp_path, (header + "\n" + "\n".join(lines) + "\n").encode())
     for max_rows in (1, 7, 1000):
-        both(tmp_path, MIXED, max_rows)
+        _, r = both(tmp_path, MIXED, max_rows)
+        if max_rows == 1:  # the first read takes the header alone, the rest is one block
+            assert (r._lines_until == {}) == (line in BLOCK_LINES)
+
+
+def test_nan_is_sqls_nan(tmp_path: Path) -> None:
+    write(tmp_path, ("a,d,r,n\n" + "1,nan,NaN,nan\n" * 20).encode())
+    cols = [("a", T.INT32), ("d", T.FLOAT64), ("r", T.FLOAT32), ("n", T.numeric(10, 2))]
+    rows, r = both(tmp_path, cols)
+    assert r._lines_until == {}
+    assert all(x[1] is NAN and x[2] is NAN and x[3] is NUMERIC_NAN for x in rows)
 
 
 @pytest.mark.parametrize("body", [

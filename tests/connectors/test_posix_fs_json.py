@@ -12,6 +12,7 @@ from typing import Any
 from executor.connectors import SourceMetrics, SourceSpec
 from executor.connectors.posix_fs import PosixFsReader
 from planner import types as T
+from planner.nan import NAN, NUMERIC_NAN
 
 COLS = [("id", T.INT64), ("small", T.INT16), ("name", T.VARCHAR), ("amount", T.FLOAT64),
         ("t", T.TIMESTAMP), ("tz", T.TIMESTAMPTZ), ("ok", T.BOOLEAN), ("n", T.numeric(10, 2)),
@@ -98,9 +99,11 @@ def test_values_of_every_kind_and_bad_lines_in_order(tmp_path: Path) -> None:
         '{"id": 11, "extra": 1, "more": {"x": 1}}',
         '{"id": 9223372036854775808}',
         '{"id": 12, "name": 5, "ok": 0, "day": "2015-07-15 10:00:00"}',
+        '{"id": 13, "amount": NaN, "n": "NaN"}',             # SQL's NaN, float and numeric
     ]
     rows = check(tmp_path, lines)
-    assert len(rows) == 10 and rows[2][0] == 4 and rows[1][2] == "upper keys"
+    assert len(rows) == 11 and rows[2][0] == 4 and rows[1][2] == "upper keys"
+    assert rows[10][3] is NAN and rows[10][7] is NUMERIC_NAN
 
 
 def test_many_key_orders(tmp_path: Path) -> None:
