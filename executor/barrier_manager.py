@@ -4,7 +4,15 @@ them from every sink (materialize actor), and commits completed epochs in order.
 An epoch is complete when every sink expected for it has passed its barrier;
 since every stateful operator stages its state before forwarding a barrier, by
 then all state of the epoch is staged. Commit order: checkpoint store (one
-SQLite transaction), then the serving store, then FLUSH waiters.
+SQLite transaction), then the serving store, then FLUSH waiters. Epochs that
+completed while an earlier commit ran are committed together, in one commit of
+the newest (a commit writes everything staged up to its epoch).
+
+At most `max_inflight` barriers are in flight (injected, not yet committed), as
+RisingWave's `in_flight_barrier_nums`: when commits or the graph are slower than
+the interval, the timer waits for room instead of queueing barriers behind
+barriers, so the latency of a barrier stays bounded. A FLUSH at the cap asks for
+the next barrier to be a checkpoint, injected as soon as a commit makes room.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ from typing import Any, Awaitable, Callable
 from executor.message import Barrier, BarrierKind
 
 log = logging.getLogger("sqlstream.barrier")
+
+DEFAULT_MAX_INFLIGHT = 4  # the `max_inflight_barriers` setting's default
 
 
 @dataclass
@@ -41,7 +51,8 @@ class EpochRecord:
 
 class BarrierManager:
     def __init__(self, commit: Callable[[int], Awaitable[None]], start_epoch: int,
-                 interval_ms: int = 1000, checkpoint_frequency: int = 1) -> None:
+                 interval_ms: int = 1000, checkpoint_frequency: int = 1,
+                 max_inflight: int = DEFAULT_MAX_INFLIGHT) -> None:
         self.commit = commit
         self.epoch = start_epoch
         self.interval_ms = interval_ms
@@ -55,7 +66,11 @@ class BarrierManager:
         self.history: collections.deque[EpochRecord] = collections.deque(maxlen=1000)
         self.failure: BaseException | None = None
         self._count = 0
+        self.max_inflight = max(1, max_inflight)
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()  # set when a commit made room for a barrier
+        # FLUSHes that found no room: the next barrier injected is their checkpoint.
+        self._flush_request: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         self.paused = False
         self.on_failure: Callable[[], None] | None = None
@@ -107,7 +122,7 @@ class BarrierManager:
         self.epoch += 1
         self._count += 1
         is_cp = checkpoint if checkpoint is not None else (
-            self._count % self.checkpoint_frequency == 0)
+            self._flush_request is not None or self._count % self.checkpoint_frequency == 0)
         kind = BarrierKind.CHECKPOINT if is_cp else BarrierKind.BARRIER
         rec = EpochRecord(self.epoch, kind.value, time.time(),
                           {a for a, first in self.sinks.items() if first <= self.epoch},
@@ -122,7 +137,17 @@ class BarrierManager:
             else:
                 ch.send_nowait(barrier)
         self._wake.set()
+        request = self._flush_request
+        if is_cp and request is not None:
+            self._flush_request = None
+            if not request.done():
+                request.set_result(rec)
         return rec
+
+    @property
+    def full(self) -> bool:
+        """As many barriers in flight as allowed: the next one waits for a commit."""
+        return len(self.inflight) >= self.max_inflight
 
     def collect(self, actor_id: int, epoch: int) -> None:
         rec = self.inflight.get(epoch)
@@ -130,13 +155,21 @@ class BarrierManager:
             return
         rec.collected.add(actor_id)
         if len(rec.collected) >= len(rec.expected):
+            rec.collected_at = time.time()
             self._wake.set()
 
     async def flush(self) -> int:
-        """Inject a checkpoint barrier and wait until its epoch is committed."""
+        """Inject a checkpoint barrier and wait until its epoch is committed. At the
+        in-flight cap, the checkpoint is the next barrier injected (when a commit
+        makes room); FLUSHes waiting at once share it."""
         if self.failure is not None:
             raise self.failure
-        rec = self.inject(checkpoint=True)
+        if self.full:
+            if self._flush_request is None:
+                self._flush_request = asyncio.get_running_loop().create_future()
+            rec = await asyncio.shield(self._flush_request)
+        else:
+            rec = self.inject(checkpoint=True)  # serves a FLUSH still waiting, too
         assert rec.done is not None
         await asyncio.shield(rec.done)
         return rec.epoch
@@ -148,37 +181,58 @@ class BarrierManager:
             log.error("stream actor failed: %r", exc)
             if self.on_failure is not None:
                 self.on_failure()
-        for rec in self.inflight.values():
-            if rec.done is not None and not rec.done.done():
-                rec.done.set_exception(exc)
-                rec.done.exception()  # mark retrieved
+        waiting = [rec.done for rec in self.inflight.values()] + [self._flush_request]
+        self._flush_request = None
+        for fut in waiting:
+            if fut is not None and not fut.done():
+                fut.set_exception(exc)
+                fut.exception()  # mark retrieved
+        self._room.set()  # a ticker waiting for room stops waiting
 
     # ------------------------------------------------------------ loops
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(self.interval_ms / 1000.0)
+            while self.full and self.failure is None:  # wait for room, do not queue
+                self._room.clear()
+                await self._room.wait()
             if not self.paused and self.failure is None:
                 self.inject()
+
+    def _complete(self) -> list[EpochRecord]:
+        """The oldest in-flight epochs, in order, as far as all their sinks reported."""
+        out = []
+        for rec in self.inflight.values():
+            if not rec.expected <= rec.collected:
+                break
+            out.append(rec)
+        return out
 
     async def _committer(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self.inflight and self.failure is None:
-                epoch = next(iter(self.inflight))
-                rec = self.inflight[epoch]
-                if not rec.expected <= rec.collected:
+            while self.failure is None:
+                ready = self._complete()
+                if not ready:
                     break
-                rec.collected_at = time.time()
-                if rec.kind == BarrierKind.CHECKPOINT.value:
-                    try:
-                        await self.commit(epoch)
+                checkpoints = [r for r in ready if r.kind == BarrierKind.CHECKPOINT.value]
+                if checkpoints:
+                    try:  # one commit of the newest covers the older ones
+                        await self.commit(checkpoints[-1].epoch)
                     except asyncio.CancelledError:
                         raise
                     except BaseException as exc:  # storage failure: stop committing
                         self.fail(exc)
                         break
-                del self.inflight[epoch]
-                rec.committed_at = time.time()
-                if rec.done is not None and not rec.done.done():
-                    rec.done.set_result(epoch)
+                now = time.time()
+                for rec in ready:
+                    del self.inflight[rec.epoch]
+                    if rec.collected_at is None:
+                        rec.collected_at = now
+                    rec.committed_at = now
+                    if rec.done is not None and not rec.done.done():
+                        rec.done.set_result(rec.epoch)
+                self._room.set()
+                if self._flush_request is not None and not self.full:
+                    self.inject(checkpoint=True)  # a FLUSH waited for this room

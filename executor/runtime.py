@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
-from executor.barrier_manager import BarrierManager
+from executor.barrier_manager import DEFAULT_MAX_INFLIGHT, BarrierManager
 from executor.builder import MULTI_INPUT, BuildContext, build_operator
 from executor.exchange import Channel, Dispatcher, Edge, merge, split
 from executor.message import Barrier, Chunk, Message
@@ -88,7 +88,9 @@ class Runtime:
         self.channels: list[Channel] = []
         self.barriers = BarrierManager(self._commit, store.committed_epoch,
                                        int(settings.get("barrier_interval_ms", 1000)),
-                                       int(settings.get("checkpoint_frequency", 1)))
+                                       int(settings.get("checkpoint_frequency", 1)),
+                                       int(settings.get("max_inflight_barriers",
+                                                        DEFAULT_MAX_INFLIGHT)))
         self.barriers.on_failure = self._on_failure
 
     def _channel(self) -> Channel:

@@ -8,6 +8,8 @@ from typing import Any
 SETTINGS: dict[str, tuple[Any, str]] = {
     "barrier_interval_ms": (1000, "time between two barriers injected into every source"),
     "checkpoint_frequency": (1, "every n-th barrier is a checkpoint"),
+    "max_inflight_barriers": (4, "barriers injected and not yet committed at most; beyond, "
+                                 "the next barrier waits for a commit"),
     "streaming_parallelism": (1, "actors per fragment of views created from now on"),
     "exchange_capacity": (2048, "rows an exchange between two actors holds before the sender waits"),
     "chunk_size": (1024, "rows per chunk"),
@@ -22,9 +24,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
 }
 
 # Settings that belong to the whole database rather than to a session.
-DATABASE_SETTINGS = ("barrier_interval_ms", "checkpoint_frequency", "exchange_capacity",
-                     "chunk_size", "metrics_enabled", "metrics_window_s", "udf_concurrency",
-                     "state_size_limit_mb")
+DATABASE_SETTINGS = ("barrier_interval_ms", "checkpoint_frequency", "max_inflight_barriers",
+                     "exchange_capacity", "chunk_size", "metrics_enabled", "metrics_window_s",
+                     "udf_concurrency", "state_size_limit_mb")
 
 
 def defaults() -> dict[str, Any]:
@@ -73,6 +75,8 @@ def apply(db: Any, name: str, value: Any) -> None:
         rt.barriers.interval_ms = int(value)
     elif name == "checkpoint_frequency":
         rt.barriers.checkpoint_frequency = int(value)
+    elif name == "max_inflight_barriers":
+        rt.barriers.max_inflight = int(value)
     elif name == "metrics_window_s":
         async def resize() -> None:  # on the engine loop, where the clocks are written
             rt.cpu.window_s = float(value)
