@@ -5,7 +5,9 @@ A Channel's capacity is counted in rows. A chunk is accepted while the channel
 holds fewer rows than its capacity (a single chunk larger than the capacity
 still passes when the channel is empty); otherwise the sender waits. That wait
 is backpressure: it stops the sending actor, which stops reading its own input,
-and so on up to the sources. Barriers and watermarks never wait for room.
+and so on up to the sources. Barriers and watermarks never wait for room; a
+watermark sent right behind a queued one of the same column replaces it (the
+later promise holds the earlier), so watermarks cannot pile up between chunks.
 """
 
 from __future__ import annotations
@@ -62,9 +64,23 @@ class Channel:
                     return
             self.rows += n
             self.rows_sent += n
+        elif type(msg) is Watermark and self._replace_watermark(msg):
+            return
         self._queue.append(msg)
         if self._readable is not None and not self._readable.done():
             self._readable.set_result(None)
+
+    def _replace_watermark(self, wm: Watermark) -> bool:
+        """Put `wm` in place of a watermark of its column queued last, if it is not
+        behind it (the reader is already woken for the queued one)."""
+        if not self._queue:
+            return False
+        last = self._queue[-1]
+        if (type(last) is Watermark and last.column == wm.column and last.value is not None
+                and wm.value is not None and not wm.value < last.value):
+            self._queue[-1] = wm
+            return True
+        return False
 
     def send_nowait(self, msg: Any) -> None:
         """For control messages (barriers) and injections that must not block."""

@@ -7,6 +7,9 @@ asked for more. On a checkpoint barrier it stages its connector's position (and
 its row count) with the epoch, after every row it yielded before the barrier:
 recovery restores that position, so each row reaches the views exactly once.
 
+Under a rate limit, rows due within `COALESCE_S` go out as one chunk (a
+one-row chunk per due row would flood the graph with messages).
+
 With a `WATERMARK FOR col AS col - delay`, rows older than the current
 watermark are dropped as late, and a `Watermark(col, max - delay)` follows each
 chunk that moved it forward. The readers of one scan (one per actor) each emit
@@ -33,6 +36,9 @@ from executor.message import Barrier, Chunk, Message, Watermark
 
 
 RATE_WINDOW_S = 10  # seconds over which a reader's rows_per_second is measured
+# Under a rate limit, rows are read once about this long's worth is due (at most a
+# chunk): one chunk and one watermark per few milliseconds instead of per row.
+COALESCE_S = 0.02
 
 
 class OffsetStore(Protocol):
@@ -199,8 +205,9 @@ class SourceReader:
                     continue
                 elapsed = time.monotonic() - self._window_start
                 allowed = rate * elapsed - self._window_rows
-                if allowed < 1:
-                    await inbox.wait((1 - allowed) / rate)
+                batch = max(1.0, min(float(max_rows), rate * COALESCE_S))
+                if allowed < batch:  # a barrier still wakes the reader at once
+                    await inbox.wait((batch - allowed) / rate)
                     continue
                 max_rows = max(1, min(max_rows, int(allowed)))
             rows = reader.read(max_rows)
