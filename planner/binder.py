@@ -14,6 +14,7 @@ from planner import types as T
 from planner.aggregates import AggCall
 from planner.catalog import Catalog, Relation, SYSTEM_TABLE
 from planner.inline_ctes import inline_ctes
+from planner.join_keys import plan_join
 from planner.join_using import apply_using
 from planner.over_window import bind_over_window, needs_over_window
 from planner.temporal_join import check_system_time
@@ -125,15 +126,6 @@ def bind_predicate(node: exp.Expression, scope: Scope, clause: str,
         raise ProgrammingError(f"argument of {clause} must be type boolean, not type "
                                f"{bound.type}", "42804", position_of(node))
     return bound
-
-
-def _integer_key(e: Any) -> Any:
-    """A column widened from one integer type to another compares and hashes as the
-    column itself (Python ints), so `int_col = bigint_col` is still an equi-join key."""
-    if (isinstance(e, X.Cast) and isinstance(e.arg, X.InputRef) and e.type.is_integer
-            and e.arg.type.is_integer):
-        return e.arg
-    return e
 
 
 class Binder:
@@ -496,24 +488,8 @@ class Binder:
 
     def _join(self, left: LogicalNode, right: LogicalNode, kind: str,
               conds: list[exp.Expression], scope: Scope, right_offset: int) -> LogicalNode:
-        lk: list[int] = []
-        rk: list[int] = []
-        rest = []
-        for c in conds:
-            bound = bind_predicate(c, scope, "JOIN condition")
-            if (isinstance(c, exp.EQ) and isinstance(bound, X.Call) and len(bound.args) == 2):
-                a, b = (_integer_key(x) for x in bound.args)
-                if isinstance(a, X.InputRef) and isinstance(b, X.InputRef):
-                    if a.index < right_offset <= b.index:
-                        lk.append(a.index)
-                        rk.append(b.index - right_offset)
-                        continue
-                    if b.index < right_offset <= a.index:
-                        lk.append(b.index)
-                        rk.append(a.index - right_offset)
-                        continue
-            rest.append(bound)
-        return LogicalJoin(left, right, kind, lk, rk, _and_all(rest) if rest else None)
+        return plan_join(left, right, kind,
+                         [bind_predicate(c, scope, "JOIN condition") for c in conds], right_offset)
 
     # ------------------------------------------------------------- subqueries
     def _bind_subquery_predicate(self, c: exp.Expression, plan: LogicalNode,
