@@ -53,26 +53,67 @@ class HopWindow:
         """The earliest window start whose window still holds times >= us."""
         return self._last_start(us - self.size) + self.slide
 
+    def _windows_of(self, ts: dt.datetime) -> tuple[dt.datetime, dt.datetime, tuple[tuple, ...]]:
+        """`(lo, hi, windows)`: the (start, end) pairs of the windows holding `ts`, and
+        the span [lo, hi) of times that lie in exactly those windows. The size is a
+        multiple of the slide (the binder checks), so the span is one slide long and
+        begins at the latest window start."""
+        tz = ts.tzinfo is not None
+        last = self._last_start(_to_us(ts))
+        window, slide = self._window, self.slide
+        windows = tuple(window(s, tz) for s in range(last - self.size + slide, last + 1, slide))
+        return window(last, tz)[0], window(last + slide, tz)[0], windows
+
     def apply(self, chunk: Chunk) -> Chunk:
-        col, slide, size = self.time_col, self.slide, self.size
-        window, last_start = self._window, self._last_start
+        """Each row once per window holding it, row by row, windows in order of start.
+
+        Windows are looked up once per span of rows whose times share them, not per
+        row: rows mostly come in time order, so a row usually falls in the span of
+        the row before it, which costs two datetime comparisons."""
+        col, windows_of = self.time_col, self._windows_of
+        in_ops = chunk.ops
+        one_op = in_ops.count(in_ops[0]) == len(in_ops) if in_ops else True
+        ops: list[int] = []
+        rows: list[tuple] = []
+        run: list[tuple] = []  # rows of the current span
+        run_ops: list[int] = []
+        lo = hi = None
+        wins: tuple = ()
+        try:
+            for op, row in zip(in_ops, chunk.rows):
+                ts = row[col]
+                if ts is None:
+                    continue
+                if lo is None or not (lo <= ts < hi):  # type: ignore[operator]
+                    if run:
+                        rows += [r + w for r in run for w in wins]
+                        if not one_op:
+                            ops += [o for o in run_ops for _ in wins]
+                        run, run_ops = [], []
+                    lo, hi, wins = windows_of(ts)
+                run.append(row)
+                if not one_op:
+                    run_ops.append(op)
+        except TypeError:  # naive and aware datetimes in one column: no spans
+            return self._apply_per_row(chunk)
+        if run:
+            rows += [r + w for r in run for w in wins]
+            if not one_op:
+                ops += [o for o in run_ops for _ in wins]
+        if one_op and rows:
+            ops = [in_ops[0]] * len(rows)
+        return Chunk(ops, rows)
+
+    def _apply_per_row(self, chunk: Chunk) -> Chunk:
+        """`apply` without spans, for times that do not compare with each other."""
         ops: list[int] = []
         rows: list[tuple] = []
         for op, row in zip(chunk.ops, chunk.rows):
-            ts = row[col]
-            if ts is None:
-                continue
-            tz = ts.tzinfo is not None
-            us = _to_us(ts)
-            start = last_start(us)
-            first = start
-            while first - slide > us - size:
-                first -= slide
-            s = first
-            while s <= start:
-                ops.append(op)
-                rows.append(row + window(s, tz))
-                s += slide
+            ts = row[self.time_col]
+            if ts is not None:
+                wins = self._windows_of(ts)[2]
+                ops += [op] * len(wins)
+                rows += [row + w for w in wins]
         return Chunk(ops, rows)
 
     async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
