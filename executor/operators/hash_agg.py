@@ -17,10 +17,12 @@ inserted at the first barrier and recorded the same way.
 from __future__ import annotations
 
 import decimal
+from collections import Counter
+from operator import itemgetter
 from typing import Any, AsyncIterator, Callable
 
 from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier,
-                              Chunk, ChunkBuilder, Message, Watermark)
+                              Chunk, Message, Watermark)
 from executor.operators.top_n.order import sort_key
 from planner.aggregates import AggCall
 from storage.state_table import StateTable
@@ -39,6 +41,10 @@ def _new_count() -> list:
 
 def _apply_count(st: list, item: Any, sign: int) -> None:
     st[0] += sign
+
+
+def _count_result(st: list) -> int:
+    return st[0]
 
 
 def _new_sum() -> list:
@@ -221,7 +227,7 @@ def _accumulator(call: AggCall) -> tuple[Callable[[], list], Callable[[list, Any
                                          Callable[[list], Any]]:
     kind = call.kind
     if kind in ("count_star", "count"):
-        return _new_count, _apply_count, lambda st: st[0]
+        return _new_count, _apply_count, _count_result
     if kind in ("sum", "avg") and call.result_type.is_float:
         if kind == "sum":
             return _new_float_sum, _apply_float_sum, _float_total
@@ -240,6 +246,26 @@ def _accumulator(call: AggCall) -> tuple[Callable[[], list], Callable[[list, Any
     if kind == "string_agg":
         return _new_multiset, _apply_multiset, _string_agg_result(call)
     raise ValueError(f"unknown aggregate kind {kind!r}")
+
+
+def _same(row: tuple) -> tuple:
+    return row
+
+
+def _cut(ops: list[int], rows: list[tuple], cap: int) -> list[Chunk]:
+    """Chunks of at most `cap` rows (at least 2), none ending between a U- and its U+."""
+    cap = max(cap, 2)
+    out: list[Chunk] = []
+    i, n = 0, len(rows)
+    while n - i > cap:
+        j = i + cap
+        if ops[j - 1] == UPDATE_DELETE:
+            j -= 1
+        out.append(Chunk(ops[i:j], rows[i:j]))
+        i = j
+    if i < n:
+        out.append(Chunk(ops[i:] if i else ops, rows[i:] if i else rows))
+    return out
 
 
 class HashAgg:
@@ -265,7 +291,19 @@ class HashAgg:
             self._results.append(result)
         gk = self.group_key
         self._group_of: Callable[[tuple], tuple] = (
-            eval(f"lambda r: ({''.join(f'r[{c}], ' for c in gk)})"))  # noqa: S307
+            itemgetter(*gk) if len(gk) > 1  # a tuple, built in C
+            else eval(f"lambda r: ({''.join(f'r[{c}], ' for c in gk)})"))  # noqa: S307
+        # key, call states -> output row (one compiled expression, no generator per row)
+        args = "".join(f"c[{i}][0], " if r is _count_result else f"_r{i}(c[{i}]), "
+                       for i, r in enumerate(self._results))
+        self._row_of: Callable[[tuple, list], tuple] = eval(  # noqa: S307
+            f"lambda k, c: k + ({args})", {f"_r{i}": r for i, r in enumerate(self._results)})
+        # Only count(*) without FILTER: a group's change is its net row count, so a
+        # chunk is first counted per group and each group's state touched once.
+        self._whole_row_key = self.group_key == list(range(len(self.group_key)))
+        self._counts_only = bool(calls) and all(
+            c.kind == "count_star" and c.filter_col is None and not c.distinct
+            for c in self.calls)
         self._pending: dict[tuple, None] = {}  # groups touched this epoch, in order
         self._cleaned: dict[int, Any] = {}  # key position -> last watermark cleaned to
 
@@ -274,6 +312,9 @@ class HashAgg:
                 [{} if call.distinct else None for call in self.calls]]
 
     def _apply(self, chunk: Chunk) -> None:
+        if self._counts_only:
+            self._apply_counts(chunk)
+            return
         data, state, pending = self.state.data, self.state, self._pending
         group_of, plan = self._group_of, self._plan
         for op, row in zip(chunk.ops, chunk.rows):
@@ -302,42 +343,75 @@ class HashAgg:
                         continue
                 apply(calls[i], item, sign)
 
+    def _apply_counts(self, chunk: Chunk) -> None:
+        """`_apply` for count(*) calls only: net rows per group, then one state touch
+        per group."""
+        ops, rows, group_of = chunk.ops, chunk.rows, self._group_of
+        if rows and self._whole_row_key and len(rows[0]) == len(self.group_key):
+            group_of = _same  # the rows are their group keys: no key tuple per row
+        if ops.count(INSERT) == len(ops):
+            deltas: dict[tuple, int] = Counter(map(group_of, rows) if group_of is not _same
+                                               else rows)
+        else:
+            deltas = {}
+            get = deltas.get
+            for op, row in zip(ops, rows):
+                key = group_of(row)
+                deltas[key] = get(key, 0) + SIGN[op]
+        # Groups are written into the state dict directly: _flush marks every
+        # pending group dirty (or deletes it), so no write here goes unrecorded.
+        data, n = self.state.data, len(self.calls)
+        for key, d in deltas.items():
+            group = data.get(key)
+            if group is None:
+                data[key] = [d, None, [[d]] if n == 1 else [[d] for _ in range(n)], [None] * n]
+                continue
+            group[_ROWS] += d
+            for st in group[_CALLS]:
+                st[0] += d
+        self._pending.update(dict.fromkeys(deltas))
+
     def _output_row(self, key: tuple, group: list) -> tuple | None:
         if self.group_key and group[_ROWS] <= 0:
             return None
-        calls = group[_CALLS]
-        return key + tuple(result(calls[i]) for i, result in enumerate(self._results))
+        return self._row_of(key, group[_CALLS])
 
     def _flush(self) -> list[Chunk]:
         """Net change of every touched group, as chunks that never split a U-/U+ pair."""
-        state, builder, cap = self.state, ChunkBuilder(self.chunk_size), self.chunk_size
+        state = self.state
         if not self.group_key and () not in state:
             state.put((), self._new_group())
             self._pending[()] = None
-        out: list[Chunk] = []
-        for key in self._pending:
-            group = state.get(key)
+        pending, self._pending = self._pending, {}
+        data, output_row = state.data, self._output_row
+        ops: list[int] = []
+        rows: list[tuple] = []
+        kept: list[tuple] = []
+        gone: list[tuple] = []
+        for key in pending:
+            group = data.get(key)
             if group is None:
                 continue
-            old, new = group[_OUT], self._output_row(key, group)
+            old, new = group[_OUT], output_row(key, group)
             if old != new:
-                if len(builder.rows) + 2 > cap:
-                    out.extend(builder.take())
                 if old is None:
-                    builder.append(INSERT, new)
+                    ops.append(INSERT)
+                    rows.append(new)  # type: ignore[arg-type]
                 elif new is None:
-                    builder.append(DELETE, old)
+                    ops.append(DELETE)
+                    rows.append(old)
                 else:
-                    builder.append(UPDATE_DELETE, old)
-                    builder.append(UPDATE_INSERT, new)
+                    ops += (UPDATE_DELETE, UPDATE_INSERT)
+                    rows += (old, new)
             if new is None and group[_ROWS] == 0:
-                state.delete(key)
+                gone.append(key)
             else:
                 group[_OUT] = new
-                state.mark_dirty(key)
-        self._pending = {}
-        out.extend(builder.take())
-        return out
+                kept.append(key)
+        state.mark_dirty_all(kept)
+        for key in gone:
+            state.delete(key)
+        return _cut(ops, rows, self.chunk_size)
 
     def _forget_below(self, key_pos: int, value: Any) -> None:
         """Drop the state of groups whose key column `key_pos` is below a watermark:
