@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import AsyncIterator, Callable
 
-from executor.message import (DELETE, INSERT, SIGN, Barrier, Chunk, ChunkBuilder, Message,
-                              Watermark)
+from executor.message import DELETE, INSERT, SIGN, Chunk, ChunkBuilder, Message, Watermark
+from executor.operators.per_epoch import run_per_epoch
 from storage.state_table import StateTable
 
 
@@ -50,20 +50,11 @@ class Distinct:
         self._pending = {}
         return builder.take()
 
-    async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
-        watermarks: dict[int, Watermark] = {}  # held until the epoch's output is out
-        async for msg in input:
-            match msg:
-                case Chunk():
-                    self._apply(msg)
-                case Watermark():
-                    watermarks[msg.column] = msg
-                case Barrier():
-                    for chunk in self._flush():
-                        yield chunk
-                    for wm in watermarks.values():
-                        yield wm
-                    watermarks.clear()
-                    if msg.is_checkpoint:
-                        self.state.commit(msg.epoch)
-                    yield msg
+    def _watermark_out(self, wm: Watermark) -> Watermark:
+        return wm  # every column is a key column: an output row is an input row
+
+    def _on_watermark(self, wm: Watermark) -> None:
+        pass
+
+    def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        return run_per_epoch(self, input)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import decimal
 from typing import Any, AsyncIterator, Callable
 
-from executor.message import DELETE, INSERT, SIGN, Barrier, Chunk, ChunkBuilder, Message, \
-    Watermark
+from executor.message import DELETE, INSERT, SIGN, Chunk, ChunkBuilder, Message, Watermark
+from executor.operators.per_epoch import run_per_epoch
 from executor.operators.top_n.order import sort_key
 from executor.operators.top_n.sorted_rows import SortedRows
 from planner.nan import NAN, NUMERIC_NAN
@@ -125,26 +125,16 @@ class OverWindow:
         out.extend(builder.take())
         return out
 
-    async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
-        watermarks: dict[int, Watermark] = {}  # held until the epoch's output is out
-        async for msg in input:
-            match msg:
-                case Chunk():
-                    self._apply(msg)
-                case Watermark():
-                    # Re-emitted rows may be older than the watermark: only partition
-                    # columns keep their promise downstream.
-                    if msg.column in self.partition:
-                        watermarks[msg.column] = msg
-                case Barrier():
-                    for chunk in self._flush():
-                        yield chunk
-                    for wm in watermarks.values():
-                        yield wm
-                    watermarks.clear()
-                    if msg.is_checkpoint:
-                        self.state.commit(msg.epoch)
-                    yield msg
+    def _watermark_out(self, wm: Watermark) -> Watermark | None:
+        # Re-emitted rows may be older than the watermark: only partition columns
+        # keep their promise downstream.
+        return wm if wm.column in self.partition else None
+
+    def _on_watermark(self, wm: Watermark) -> None:
+        pass
+
+    def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        return run_per_epoch(self, input)
 
 
 def _peer_ends(rows: list[tuple], peer_of: Callable[[tuple], tuple]) -> list[int]:
