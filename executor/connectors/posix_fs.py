@@ -316,7 +316,7 @@ class PosixFsReader(ConnectorReader):
             for j, i in enumerate(mapping):
                 if i is not None:
                     source[i] = j  # a repeated header name: the last field wins, as below
-        used = sorted({j for j in source if j is not None})
+        used = sorted({j for j in source if j is not None}) or [0]  # [] would mean all
         # A line after the block's last one: a quote left open on the last line would
         # take it in, so the row count shows that as it shows a quote spanning lines.
         sentinel = (self.delimiter * (width - 1) + "\n").encode()

@@ -236,6 +236,12 @@ def test_header_order_missing_extra_and_repeated_columns(tmp_path: Path) -> None
     assert rows[5] == (5, "second5", dt.datetime(2015, 7, 15, 0, 0, 5), None)
 
 
+def test_a_header_naming_no_column(tmp_path: Path) -> None:
+    write(tmp_path, b"x,y\n" + b"".join(b"%d,a%d\n" % (i, i) for i in range(100)))
+    rows, r = both(tmp_path, [("a", T.INT64), ("b", T.VARCHAR)], 1)
+    assert rows == [(None, None)] * 100 and r._lines_until == {}
+
+
 def test_without_header_other_delimiter(tmp_path: Path) -> None:
     cols = [("a", T.INT64), ("b", T.VARCHAR), ("c", T.FLOAT64)]
     write(tmp_path, b"".join(b"%d|x,%d|%d.5\n" % (i, i, i) for i in range(500)))
