@@ -28,7 +28,7 @@ from planner.catalog import Relation
 from planner.stream_plan import Fragment, StreamNode, StreamPlan
 from storage.checkpoint_store import CheckpointStore
 from storage.serving_store import Delta, ServingStore
-from storage.state_table import StateTable
+from storage.state_table import AppendLog, StateTable
 
 log = logging.getLogger("sqlstream.runtime")
 
@@ -77,6 +77,7 @@ class Runtime:
         self.settings = settings
         self.relations: dict[int, RelationRuntime] = {}
         self.rids = RowIds()  # shared by every materialize actor
+        self.append_only: dict[int, bool] = {}  # by view: only inserts reach its materialize
         self._actor_ids = itertools.count(1)
         self._serving_staged: dict[int, dict[int, list[Delta]]] = defaultdict(dict)
         # Source readers by source name (metrics; ALTER SOURCE rate limits), and the
@@ -127,6 +128,7 @@ class Runtime:
                 for x in deltas:
                     d.deletes.extend(x.deletes)
                     d.inserts.extend(x.inserts)
+                    d.appends.extend(x.appends)
                 merged[rid] = d
             if merged:
                 await asyncio.to_thread(self.serving.apply, merged)
@@ -196,6 +198,7 @@ class Runtime:
         # channels[(fragment, leaf op index)][downstream actor][upstream actor]
         inputs: dict[tuple[int, int], list[list[Channel]]] = {}
         rt = RelationRuntime(rel, [], [], plan)
+        self.append_only[rel.id] = append_only(plan, self.append_only)
         for frag in plan.fragments:
             n = frag.parallelism
             actors = [self._new_actor(rel.id, frag.index, i, n, _op_names(frag.root))
@@ -308,10 +311,12 @@ class Runtime:
         if node.kind in ("exchange", "table_scan"):
             return merge(inputs[(actor.fragment, node.op_index)][actor.index])
         if node.kind == "materialize":
+            tid = f"r{actor.relation_id}/mat/a{actor.index}of{actor.parallelism}"
+            insert_only = self.append_only.get(actor.relation_id, False)
             mat = Materialize(node.params["relation_id"], None,
-                              StateTable(f"r{actor.relation_id}/mat/a{actor.index}of"
-                                         f"{actor.parallelism}", self.store, 0),
-                              self, self.rids)
+                              AppendLog(tid, self.store) if insert_only
+                              else StateTable(tid, self.store, 0),
+                              self, self.rids, insert_only)
             actor.materialize = mat
             # The input chain is built now, not when the generator first runs: a
             # source in it must take the barriers injected from here on.
@@ -341,7 +346,7 @@ class Runtime:
     async def _materialize_stream(self, mat: Materialize, actor: Actor,
                                   child: AsyncIterator[Message]) -> AsyncIterator[Message]:
         # Load the materialized state (it is the view's contents) before running.
-        mat.state.load((k, v) for _vn, k, v in await self.store.load_state(mat.state.table_id))
+        mat.load([(k, v) for _vn, k, v in await self.store.load_state(mat.state.table_id)])
         actor.states.append(mat.state)
         self._bump_rids(mat)
         if mat.state.data:
@@ -394,6 +399,7 @@ class Runtime:
     # ------------------------------------------------------------ drop
     async def drop(self, rel_id: int) -> None:
         rt = self.relations.pop(rel_id, None)
+        self.append_only.pop(rel_id, None)
         if rt is None:
             return
         # Unsubscribe from upstream relations first (closing those channels wakes any
@@ -444,6 +450,35 @@ async def _cancel_all(tasks: list[asyncio.Task]) -> None:
     _done, pending = await asyncio.wait(tasks, timeout=5)
     for t in pending:
         log.error("actor task did not stop when cancelled: %s", t.get_stack(limit=8))
+
+
+# Operators whose output holds only inserts when their inputs do (an inner join's
+# state cleanup forgets rows without retracting output; "values" emits once).
+_INSERTS_STAY_INSERTS = ("source", "values", "project", "filter", "hop_window", "union",
+                         "materialize")
+
+
+def append_only(plan: StreamPlan, upstream: dict[int, bool]) -> bool:
+    """Whether only inserts can reach a view's materialize: every operator keeps
+    inserts as inserts and every relation it scans is an append-only view
+    (`upstream`; tables take DML, so they never are). Aggregates, top-N, distinct,
+    temporal filters, over windows and outer/semi/anti joins can retract rows."""
+    for frag in plan.fragments:
+        stack = [frag.root]
+        while stack:
+            node = stack.pop()
+            if node.kind == "table_scan":
+                if node.upstream_relation is None or not upstream.get(node.upstream_relation):
+                    return False
+            elif node.kind == "hash_join":
+                if node.params["kind"] != "inner":
+                    return False
+            elif node.kind != "exchange" and node.kind not in _INSERTS_STAY_INSERTS:
+                return False
+            if node.kind not in ("exchange", "table_scan"):
+                stack.extend(node.inputs)
+    return True
+
 
 def _op_names(root: StreamNode) -> list[str]:
     names = []

@@ -5,7 +5,6 @@ just before a query that names them."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -197,18 +196,18 @@ def _state_tables(db: "Database") -> list[tuple]:
     for rt in _runtime(db).relations.values():
         for a in rt.actors:
             for st in a.states:
-                out.append((rt.relation.name, _state_operator(a, st.table_id), len(st),
-                            state_bytes(st), st.table_id))
+                out.append((rt.relation.name, _state_operator(a, st.table_id),
+                            st.row_count(), state_bytes(st), st.table_id))
     return out
 
 
 def state_bytes(st: Any) -> int:
     """Approximate bytes of a state table: entries times the size of a sampled few
     (their printed form plus dict overhead): cheap enough to read on every query."""
-    n = len(st)
+    n = st.row_count()
     if not n:
         return 0
-    sample = list(itertools.islice(st.data.items(), 8))
+    sample = st.sample(8)
     per = sum(len(repr(kv)) for kv in sample) / len(sample) + 100
     return int(n * per)
 

@@ -11,12 +11,14 @@ SELECT sees whole epochs only.
 from __future__ import annotations
 
 import decimal
+import itertools
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 
@@ -26,10 +28,14 @@ def _q(name: str) -> str:
 
 @dataclass
 class Delta:
-    """One relation's change for an epoch: rids to delete, rows (rid, n, values...) to insert."""
+    """One relation's change for an epoch: rids to delete, rows (rid, n, values...) to
+    insert, and batches (first_rid, n, columns) of n rows appended once each, with the
+    row ids first_rid, first_rid + 1, ..., given as one list of values per column (an
+    append-only relation: no tuple per row)."""
 
     deletes: list[int] = field(default_factory=list)
     inserts: list[tuple] = field(default_factory=list)
+    appends: list[tuple[int, int, list[list]]] = field(default_factory=list)
 
 
 class ServingStore:
@@ -60,7 +66,7 @@ class ServingStore:
 
     def apply(self, deltas: dict[int, Delta]) -> None:
         """Apply one epoch's deltas of every relation atomically."""
-        if not any(d.deletes or d.inserts for d in deltas.values()):
+        if not any(d.deletes or d.inserts or d.appends for d in deltas.values()):
             return
         with self.lock:
             cur = self.duck.cursor()
@@ -78,6 +84,10 @@ class ServingStore:
                         cur.register("_ins", self._arrow(rid, delta.inserts))
                         cur.execute(f"INSERT INTO _ss.r{rid} SELECT * FROM _ins")
                         cur.unregister("_ins")
+                    if delta.appends:
+                        cur.register("_app", self._arrow_appends(rid, delta.appends))
+                        cur.execute(f"INSERT INTO _ss.r{rid} SELECT * FROM _app")
+                        cur.unregister("_app")
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -95,11 +105,25 @@ class ServingStore:
             arrays[f"c{i}"] = _to_arrow(values, duck_type)
         return pa.table(arrays)
 
+    def _arrow_appends(self, rid: int, batches: list[tuple[int, int, list[list]]]) -> pa.Table:
+        """Batches of rows given column by column as one arrow table: row ids from
+        ranges, `_n` = 1."""
+        cols = self._columns[rid]
+        rids = np.concatenate([np.arange(first, first + n, dtype=np.int64)
+                               for first, n, _c in batches])
+        arrays: dict[str, Any] = {"_rid": pa.array(rids),
+                                  "_n": pa.array(np.ones(len(rids), dtype=np.int32))}
+        for i, (_, duck_type, _h) in enumerate(cols):
+            values = batches[0][2][i] if len(batches) == 1 else \
+                list(itertools.chain.from_iterable(b[2][i] for b in batches))
+            arrays[f"c{i}"] = _to_arrow(values, duck_type)
+        return pa.table(arrays)
+
 
 _DECIMAL_CTX = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP)
 
 
-def _to_decimal_array(values: tuple, duck_type: str) -> pa.Array:
+def _to_decimal_array(values: Sequence, duck_type: str) -> pa.Array:
     """Numeric values at the column's scale (rounded half away from zero, as
     PostgreSQL rounds numeric). A value too large for the column (numeric is unbounded
     in PostgreSQL, not here) is stored as NULL: DuckDB would refuse the whole epoch
@@ -120,7 +144,7 @@ def _to_decimal_array(values: tuple, duck_type: str) -> pa.Array:
     return pa.array(out, pa.decimal128(p, s))
 
 
-def _to_arrow(values: tuple, duck_type: str) -> pa.Array:
+def _to_arrow(values: Sequence, duck_type: str) -> pa.Array:
     if duck_type == "INTERVAL":
         return pa.array([None if v is None else pa.MonthDayNano([v.months, v.days, v.micros * 1000])
                          for v in values], pa.month_day_nano_interval())

@@ -13,6 +13,8 @@ fragment is rebuilt with another parallelism.
 
 from __future__ import annotations
 
+import datetime
+import itertools
 import zlib
 from decimal import Decimal
 from typing import Any, Iterator, Protocol
@@ -89,6 +91,14 @@ class StateTable:
     def items(self) -> Iterator[tuple[tuple, Any]]:
         return iter(self.data.items())
 
+    def row_count(self) -> int:
+        """Rows held (sys.state_tables): one per entry, unless entries hold batches."""
+        return len(self.data)
+
+    def sample(self, k: int) -> list[tuple[tuple, Any]]:
+        """Up to k entries of one row each, to estimate the size of a row."""
+        return list(itertools.islice(self.data.items(), k))
+
     def iter_prefix(self, prefix: tuple) -> Iterator[tuple[tuple, Any]]:
         """Entries whose key starts with `prefix` (a scan: keep it off hot paths)."""
         n = len(prefix)
@@ -144,3 +154,109 @@ class StateTable:
     def load(self, entries: Iterator[tuple[tuple, Any]] | list[tuple[tuple, Any]]) -> None:
         """Fill from committed state at recovery (nothing is dirty afterwards)."""
         self.data.update(entries)
+
+
+class AppendLog(StateTable):
+    """The state of an append-only relation: its rows in batches, one entry per
+    checkpoint, key `(first_rid,)`, value `(first_rid, n, columns)`: n rows with the
+    consecutive row ids first_rid, first_rid + 1, ..., kept column by column (a list
+    of values per column; no tuple per row). Row ids are unique across the actors of
+    a relation, so keys never collide when state is regrouped; and since nothing is
+    ever overwritten, the log of deltas is the contents (it is never compacted).
+
+    Committed batches are pickled with their timestamp, date and numeric columns as
+    integers and strings (`encode_column`): pickling those objects one by one costs
+    several times more."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, table_id: str, sink: StateSink | None = None) -> None:
+        super().__init__(table_id, sink, 0)
+        self._rows = 0
+
+    @staticmethod
+    def holds(entries: list[tuple[tuple, Any]]) -> bool:
+        """Whether committed entries are in this layout (every one a batch)."""
+        return all(len(k) == 1 and type(v) is tuple and len(v) == 3 and v[0] == k[0]
+                   and type(v[1]) is int and type(v[2]) is list for k, v in entries)
+
+    def append(self, first_rid: int, n: int, columns: list[list]) -> None:
+        """One checkpoint's rows (the lists are kept, never mutated afterwards)."""
+        self.put((first_rid,), (first_rid, n, columns))
+        self._rows += n
+
+    def batches(self) -> Iterator[tuple[int, int, list[list]]]:
+        return iter(self.data.values())
+
+    def commit(self, epoch: int) -> None:
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        entries = []
+        for key in dirty:
+            first, n, columns = self.data[key]
+            entries.append((key, (first, n, [encode_column(c) for c in columns])))
+        sink = self._sink
+        if hasattr(sink, "stage_entries"):
+            sink.stage_entries(epoch, self.table_id, entries)  # type: ignore[union-attr]
+        elif sink is not None:
+            sink.stage(epoch, self.table_id, [(0, k, v) for k, v in entries])
+
+    def load(self, entries: Iterator[tuple[tuple, Any]] | list[tuple[tuple, Any]]) -> None:
+        for key, (first, n, columns) in entries:
+            self.data[key] = (first, n, [decode_column(c) for c in columns])
+            self._rows += n
+
+    def row_count(self) -> int:
+        return self._rows
+
+    def sample(self, k: int) -> list[tuple[tuple, Any]]:
+        out: list[tuple[tuple, Any]] = []
+        for first, n, columns in self.data.values():
+            out.extend(((first + i,), tuple(c[i] for c in columns))
+                       for i in range(min(n, k - len(out))))
+            if len(out) >= k:
+                break
+        return out
+
+    def as_plain(self) -> StateTable:
+        """A plain table with the same id and sink (state of another layout found)."""
+        return StateTable(self.table_id, self._sink, self.dist_len)
+
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+_MICRO = datetime.timedelta(microseconds=1)
+
+
+def encode_column(values: list) -> Any:
+    """A column as pickled cheaply: naive timestamps as microseconds since 1970,
+    dates as ordinals, numerics as their exact text (each in a one-key dict, NULLs
+    kept); any other column (or a mix of types) as it is."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if len(kinds) != 1:
+        return values
+    kind = kinds.pop()
+    if kind is Decimal:
+        return {"numeric": [None if v is None else str(v) for v in values]}
+    if kind is datetime.date:
+        return {"date": [None if v is None else v.toordinal() for v in values]}
+    if kind is datetime.datetime:
+        if any(v is not None and (v.tzinfo is not None or v.fold) for v in values):
+            return values
+        return {"timestamp": [None if v is None else (v - _EPOCH) // _MICRO for v in values]}
+    return values
+
+
+def decode_column(column: Any) -> list:
+    if type(column) is not dict:
+        return column
+    ((kind, values),) = column.items()
+    if kind == "numeric":
+        return [None if v is None else Decimal(v) for v in values]
+    if kind == "date":
+        return [None if v is None else datetime.date.fromordinal(v) for v in values]
+    if kind == "timestamp":
+        return [None if v is None else _EPOCH + datetime.timedelta(microseconds=v)
+                for v in values]
+    raise ValueError(f"unknown column encoding {kind!r}")

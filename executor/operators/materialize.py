@@ -1,11 +1,19 @@
 """Materialize: keeps a relation's contents (the state reads and subscribers use)
 and, at each checkpoint, hands the epoch's net change to the serving store.
 
-Two layouts:
+Three layouts:
 - keyed (tables, `key` given): state key = primary key, value = (row, rid);
   an insert of an existing key overwrites it.
 - multiset (views): state key = the row, value = (count, rid).
+- append log (views over append-only streams, state an `AppendLog`): rows kept
+  column by column; at each checkpoint the epoch's rows get one range of row ids
+  and become one state entry and one batch for the serving store. Nothing per row,
+  not even the row's tuple.
 `rid` is the row's surrogate id in the serving store.
+
+`append_only` says the plan lets only inserts reach this operator (the runtime
+decides it from the operators below); a delete arriving anyway is a bug upstream,
+raised as `AppendOnlyViolation` instead of miscounting silently.
 """
 
 from __future__ import annotations
@@ -15,7 +23,11 @@ from typing import Any, AsyncIterator, Iterator, Protocol
 
 from executor.message import DELETE, SIGN, UPDATE_DELETE, Barrier, Chunk, Message
 from storage.serving_store import Delta
-from storage.state_table import StateTable
+from storage.state_table import AppendLog, StateTable
+
+
+class AppendOnlyViolation(RuntimeError):
+    """A delete or update reached the materialize of an append-only view."""
 
 
 class ServingSink(Protocol):
@@ -38,24 +50,56 @@ class RowIds:
         self.next_id += 1
         return rid
 
+    def take(self, n: int) -> int:
+        """Reserve n consecutive ids; returns the first."""
+        first = self.next_id
+        self.next_id += n
+        return first
+
     def bump(self, top: int) -> None:
         self.next_id = max(self.next_id, top + 1)
 
 
 class Materialize:
     def __init__(self, relation_id: int, key: list[int] | None, state: StateTable,
-                 sink: ServingSink | None, rids: Iterator[int]) -> None:
+                 sink: ServingSink | None, rids: Iterator[int],
+                 append_only: bool = False) -> None:
+        assert append_only or not isinstance(state, AppendLog), "an append log needs inserts only"
         self.relation_id = relation_id
         self.key = key
         self.state = state
         self.sink = sink
         self.rids = rids
+        self.append_only = append_only
         # rid each touched key had at the start of the epoch (None: absent).
         self._touched: dict[tuple, int | None] = {}
+        # Append log: rows since the last checkpoint (no row id yet), by column.
+        self._pending: list[list] | None = None
+        self._pending_n = 0
         self.rows_in = 0
+
+    @property
+    def log(self) -> AppendLog | None:
+        return self.state if type(self.state) is AppendLog else None
+
+    def load(self, entries: list[tuple[tuple, Any]]) -> None:
+        """Committed state at recovery. State an append log finds in another layout (a
+        view created before append logs existed) keeps that layout."""
+        log = self.log
+        if log is not None and not AppendLog.holds(entries):
+            self.state = log.as_plain()
+        self.state.load(entries)
 
     def snapshot(self) -> list[tuple]:
         """Current contents as rows (one per copy): the backfill of a new subscriber."""
+        log = self.log
+        if log is not None:
+            rows: list[tuple] = []
+            for _first, n, columns in log.batches():
+                rows.extend(zip(*columns) if columns else [()] * n)
+            if self._pending is not None:
+                rows.extend(zip(*self._pending) if self._pending else [()] * self._pending_n)
+            return rows
         if self.key is not None:
             return [row for row, _rid in self.state.data.values()]
         out: list[tuple] = []
@@ -65,19 +109,33 @@ class Materialize:
 
     def initial_delta(self) -> Delta:
         """Everything in state, as inserts: fills the serving store at recovery."""
+        log = self.log
+        if log is not None:
+            return Delta(appends=list(log.batches()))
         if self.key is not None:
             return Delta([], [(rid, 1) + row for row, rid in self.state.data.values()])
         return Delta([], [(rid, count) + row for row, (count, rid) in self.state.data.items()])
 
     def max_rid(self) -> int:
+        log = self.log
+        if log is not None:
+            return max((first + n - 1 for first, n, _c in log.batches()), default=0)
         vals = self.state.data.values()
         if self.key is not None:
             return max((rid for _row, rid in vals), default=0)
         return max((rid for _count, rid in vals), default=0)
 
     def apply(self, chunk: Chunk) -> None:
-        data, touched, state = self.state.data, self._touched, self.state
         self.rows_in += len(chunk.rows)
+        if self.append_only:
+            if DELETE in chunk.ops or UPDATE_DELETE in chunk.ops:
+                raise AppendOnlyViolation(
+                    f"a delete reached the materialize of append-only relation "
+                    f"{self.relation_id}: an operator below it was taken for insert-only")
+            if self.log is not None:
+                self._append_rows(chunk.rows)
+                return
+        data, touched, state = self.state.data, self._touched, self.state
         if self.key is not None:
             key = self.key
             for op, row in zip(chunk.ops, chunk.rows):
@@ -149,6 +207,31 @@ class Materialize:
         self._touched = {}
         return delta
 
+    def _append_rows(self, rows: list[tuple]) -> None:
+        """An insert-only chunk into the append log, column by column (the rows'
+        tuples are not kept)."""
+        if not rows:
+            return
+        columns = self._pending
+        if columns is None:
+            self._pending = [list(c) for c in zip(*rows)]
+        else:
+            for column, values in zip(columns, zip(*rows)):
+                column.extend(values)
+        self._pending_n += len(rows)
+
+    def _append_batch(self, epoch: int) -> None:
+        """The epoch's rows in an append log: one range of row ids, one state entry,
+        one batch for the serving store."""
+        log = self.log
+        assert log is not None and self._pending is not None and isinstance(self.rids, RowIds)
+        columns, n = self._pending, self._pending_n
+        self._pending, self._pending_n = None, 0
+        first = self.rids.take(n)
+        log.append(first, n, columns)
+        if self.sink is not None:
+            self.sink.stage_serving(epoch, self.relation_id, Delta(appends=[(first, n, columns)]))
+
     async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
         async for msg in input:
             match msg:
@@ -157,7 +240,9 @@ class Materialize:
                     yield msg
                 case Barrier():
                     if msg.is_checkpoint:
-                        if self.sink is not None and self._touched:
+                        if self._pending_n:
+                            self._append_batch(msg.epoch)
+                        elif self.sink is not None and self._touched:
                             self.sink.stage_serving(msg.epoch, self.relation_id,
                                                     self.take_delta())
                         self.state.commit(msg.epoch)
@@ -166,4 +251,4 @@ class Materialize:
                     yield msg
 
 
-__all__ = ["Materialize", "RowIds", "Any"]
+__all__ = ["AppendOnlyViolation", "Materialize", "RowIds", "Any"]
