@@ -129,8 +129,6 @@ def test_nan_from_an_aggregate_downstream(tmp_path: Path) -> None:
         assert _rows(conn, "SELECT * FROM s") == _want([(1, 1.0, 5), (2, "NaN", 1), (3, 2.0, 2)])
 
 
-@pytest.mark.xfail(strict=True, reason="posix_fs's pyarrow block path hands out plain Python "
-                   "NaN for 'NaN' text instead of planner.nan.NAN (the line path coerces)")
 def test_nan_read_from_a_csv_source(tmp_path: Path) -> None:
     """'NaN' fields of a CSV file form one group, whichever way the reader parses."""
     n = 6000
