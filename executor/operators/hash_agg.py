@@ -6,6 +6,10 @@ starts with the distribution key), value = a list
 Every aggregate keeps enough to undo a row exactly: counts, running sums,
 value -> count maps for min/max, item -> count maps for string_agg, and for
 DISTINCT calls a value -> count map that forwards only 0<->1 transitions.
+When every call is count(*) without FILTER, each call's count is the row count,
+so a group is just `[row_count, last_emitted_row_or_None, None, None]`: one
+object per group instead of four, which matters for windowed counts that create
+and drop groups all the time (each surviving object costs the garbage collector).
 
 Output is emitted at barriers: the net change of each group touched in the
 epoch (INSERT for a new group, DELETE for a vanished one, an adjacent U-/U+
@@ -293,21 +297,24 @@ class HashAgg:
         self._group_of: Callable[[tuple], tuple] = (
             itemgetter(*gk) if len(gk) > 1  # a tuple, built in C
             else eval(f"lambda r: ({''.join(f'r[{c}], ' for c in gk)})"))  # noqa: S307
-        # key, call states -> output row (one compiled expression, no generator per row)
-        args = "".join(f"c[{i}][0], " if r is _count_result else f"_r{i}(c[{i}]), "
-                       for i, r in enumerate(self._results))
-        self._row_of: Callable[[tuple, list], tuple] = eval(  # noqa: S307
-            f"lambda k, c: k + ({args})", {f"_r{i}": r for i, r in enumerate(self._results)})
         # Only count(*) without FILTER: a group's change is its net row count, so a
         # chunk is first counted per group and each group's state touched once.
         self._whole_row_key = self.group_key == list(range(len(self.group_key)))
         self._counts_only = bool(calls) and all(
             c.kind == "count_star" and c.filter_col is None and not c.distinct
             for c in self.calls)
-        self._pending: dict[tuple, None] = {}  # groups touched this epoch, in order
+        # key, group -> output row (one compiled expression, no generator per row)
+        args = "".join("g[0], " if self._counts_only
+                       else f"g[2][{i}][0], " if r is _count_result else f"_r{i}(g[2][{i}]), "
+                       for i, r in enumerate(self._results))
+        self._row_of: Callable[[tuple, list], tuple] = eval(  # noqa: S307
+            f"lambda k, g: k + ({args})", {f"_r{i}": r for i, r in enumerate(self._results)})
+        self._pending: dict[tuple, Any] = {}  # groups touched this epoch, in order
         self._cleaned: dict[int, Any] = {}  # key position -> last watermark cleaned to
 
     def _new_group(self) -> list:
+        if self._counts_only:
+            return [0, None, None, None]
         return [0, None, [new() for new in self._news],
                 [{} if call.distinct else None for call in self.calls]]
 
@@ -360,21 +367,21 @@ class HashAgg:
                 deltas[key] = get(key, 0) + SIGN[op]
         # Groups are written into the state dict directly: _flush marks every
         # pending group dirty (or deletes it), so no write here goes unrecorded.
-        data, n = self.state.data, len(self.calls)
+        # (A group checkpointed with call states, by an older version, keeps them
+        # unused: the output reads the row count.)
+        data = self.state.data
         for key, d in deltas.items():
             group = data.get(key)
             if group is None:
-                data[key] = [d, None, [[d]] if n == 1 else [[d] for _ in range(n)], [None] * n]
-                continue
-            group[_ROWS] += d
-            for st in group[_CALLS]:
-                st[0] += d
-        self._pending.update(dict.fromkeys(deltas))
+                data[key] = [d, None, None, None]
+            else:
+                group[_ROWS] += d
+        self._pending.update(deltas)  # (only the keys matter)
 
     def _output_row(self, key: tuple, group: list) -> tuple | None:
         if self.group_key and group[_ROWS] <= 0:
             return None
-        return self._row_of(key, group[_CALLS])
+        return self._row_of(key, group)
 
     def _flush(self) -> list[Chunk]:
         """Net change of every touched group, as chunks that never split a U-/U+ pair."""

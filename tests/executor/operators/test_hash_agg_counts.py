@@ -79,6 +79,18 @@ def test_windows_below_the_watermark_are_forgotten() -> None:
     assert sorted(op.state.data) == [(2, 5), (4, 6)]
 
 
+def test_a_group_is_one_list_and_old_groups_with_call_states_still_count() -> None:
+    state = StateTable("t", dist_len=1)
+    # A group as checkpointed before counts kept no call states: the row count rules.
+    state.load([((1,), [2, (1, 2, 2), [[2], [2]], [None, None]])])
+    op = HashAgg([0], [COUNT_STAR, COUNT_STAR], state)
+    src = MockSource().push_chunk("+ 1\n+ 2\n+ 2").push_barrier()
+    out = chunks_between_barriers(run(op.execute, src))
+    assert multiset(out[0]) == {(1, 2, 2): -1, (1, 3, 3): 1, (2, 2, 2): 1}
+    assert state.data[(2,)] == [2, (2, 2, 2), None, None]
+    assert state.data[(1,)][:2] == [3, (1, 3, 3)]
+
+
 def emitted(op: HashAgg, epochs: list[list[Chunk]]) -> list[Message]:
     src = MockSource()
     for chunks in epochs:
