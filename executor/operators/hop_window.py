@@ -10,7 +10,7 @@ on window_end, so windowed aggregations downstream can close windows.
 from __future__ import annotations
 
 import datetime as dt
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from executor.message import Chunk, Message, Watermark
 
@@ -23,15 +23,29 @@ def _to_us(ts: dt.datetime) -> int:
     return (ts - (_EPOCH_TZ if ts.tzinfo is not None else _EPOCH)) // _US
 
 
+def _expander(width: int, output: list[int] | None) -> Callable[[list[tuple], tuple], list[tuple]]:
+    """(rows, windows) -> each row once per window, row by row, as output rows."""
+    if output is None:
+        return lambda run, wins: [r + w for r in run for w in wins]
+    cols = "".join(f"r[{c}], " if c < width else f"w[{c - width}], " for c in output)
+    return eval(f"lambda run, wins: [({cols}) for r in run for w in wins]")  # noqa: S307
+
+
 class HopWindow:
+    """`output`, if given, lists the columns to emit (positions in the input row
+    followed by window_start and window_end), so that a projection which only picks
+    columns can be folded in: no full-width row is built per window."""
+
     def __init__(self, time_col: int, slide_us: int, size_us: int, offset_us: int,
-                 input_width: int) -> None:
+                 input_width: int, output: list[int] | None = None) -> None:
         self.time_col = time_col
         self.slide = slide_us
         self.size = size_us
         self.offset = offset_us
         self.width = input_width
+        self.output = output
         self._bounds: dict[tuple[int, bool], tuple[dt.datetime, dt.datetime]] = {}
+        self._expand = _expander(input_width, output)
 
     def _window(self, start: int, tz: bool) -> tuple[dt.datetime, dt.datetime]:
         key = (start, tz)
@@ -70,7 +84,7 @@ class HopWindow:
         Windows are looked up once per span of rows whose times share them, not per
         row: rows mostly come in time order, so a row usually falls in the span of
         the row before it, which costs two datetime comparisons."""
-        col, windows_of = self.time_col, self._windows_of
+        col, windows_of, expand = self.time_col, self._windows_of, self._expand
         in_ops = chunk.ops
         one_op = in_ops.count(in_ops[0]) == len(in_ops) if in_ops else True
         ops: list[int] = []
@@ -86,7 +100,7 @@ class HopWindow:
                     continue
                 if lo is None or not (lo <= ts < hi):  # type: ignore[operator]
                     if run:
-                        rows += [r + w for r in run for w in wins]
+                        rows += expand(run, wins)
                         if not one_op:
                             ops += [o for o in run_ops for _ in wins]
                         run, run_ops = [], []
@@ -97,7 +111,7 @@ class HopWindow:
         except TypeError:  # naive and aware datetimes in one column: no spans
             return self._apply_per_row(chunk)
         if run:
-            rows += [r + w for r in run for w in wins]
+            rows += expand(run, wins)
             if not one_op:
                 ops += [o for o in run_ops for _ in wins]
         if one_op and rows:
@@ -113,7 +127,7 @@ class HopWindow:
             if ts is not None:
                 wins = self._windows_of(ts)[2]
                 ops += [op] * len(wins)
-                rows += [row + w for w in wins]
+                rows += self._expand([row], wins)
         return Chunk(ops, rows)
 
     async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
@@ -124,9 +138,22 @@ class HopWindow:
                     if out.rows:
                         yield out
                 case Watermark(column=c, value=v) if c == self.time_col and v is not None:
-                    yield msg
                     ws, we = self._window(self.first_open_start(_to_us(v)), v.tzinfo is not None)
-                    yield Watermark(self.width, ws)
-                    yield Watermark(self.width + 1, we)
+                    for wm in (msg, Watermark(self.width, ws), Watermark(self.width + 1, we)):
+                        out_wm = self._output_watermark(wm)
+                        if out_wm is not None:
+                            yield out_wm
+                case Watermark():
+                    out_wm = self._output_watermark(msg)
+                    if out_wm is not None:
+                        yield out_wm
                 case _:
                     yield msg
+
+    def _output_watermark(self, wm: Watermark) -> Watermark | None:
+        """A watermark on an output column (None if `output` leaves the column out)."""
+        if self.output is None:
+            return wm
+        if wm.column not in self.output:
+            return None
+        return Watermark(self.output.index(wm.column), wm.value)

@@ -8,8 +8,9 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from executor.message import DELETE, INSERT, UPDATE_DELETE, UPDATE_INSERT, Chunk
+from executor.message import DELETE, INSERT, UPDATE_DELETE, UPDATE_INSERT, Chunk, Watermark
 from executor.operators.hop_window import HopWindow
+from tests.executor.harness import MockSource, run
 
 T0 = dt.datetime(2024, 1, 1)
 UTC = dt.timezone.utc
@@ -81,3 +82,24 @@ def test_same_as_placing_each_row_alone(rows: list[tuple[int, int | None]], slid
                   [(i, None if us is None else t(us / S, tz)) for i, (_, us) in enumerate(rows)])
     op = HopWindow(1, slide, slide * slides, offset, 2)
     assert op.apply(chunk) == windows_per_row(chunk, slide, slide * slides, offset)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(OPS, TIMES), max_size=20),
+       st.lists(st.integers(0, 3), min_size=1, max_size=5))
+def test_output_columns_are_the_full_rows_projected(rows: list[tuple[int, int | None]],
+                                                     output: list[int]) -> None:
+    chunk = Chunk([op for op, _ in rows],
+                  [(i, None if us is None else t(us / S)) for i, (_, us) in enumerate(rows)])
+    full = windows_per_row(chunk, 2 * S, 6 * S, 0)
+    got = HopWindow(1, 2 * S, 6 * S, 0, 2, output).apply(chunk)
+    assert got == Chunk(full.ops, [tuple(r[c] for c in output) for r in full.rows])
+
+
+def test_watermarks_follow_the_output_columns() -> None:
+    src = MockSource().push_watermark(1, t(13)).push_watermark(0, 7)
+    src.push_chunk(Chunk([0], [(5, t(13))]))
+    out = run(HopWindow(1, 2 * S, 6 * S, 0, 2, [2, 0]).execute, src)
+    # The time column is left out; window_start is output column 0, the id column 1.
+    assert out[:2] == [Watermark(0, t(8)), Watermark(1, 7)]
+    assert out[2].rows == [(t(8), 5), (t(10), 5), (t(12), 5)]
