@@ -29,6 +29,7 @@ from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT
                               Chunk, Message, Watermark)
 from executor.operators.top_n.order import sort_key
 from planner.aggregates import AggCall
+from planner.nan import NAN, NUMERIC_NAN
 from storage.state_table import StateTable
 
 _SKIP = object()  # an input row that does not feed a call (NULL argument, FILTER false)
@@ -66,6 +67,30 @@ def _apply_sum(st: list, v: Any, sign: int) -> None:
         st[1] = st[1] + v if sign > 0 else st[1] - v
 
 
+def _new_numeric_sum() -> list:
+    return [0, None, 0]  # non-null count, total of the other values, NaN count
+
+
+def _apply_numeric_sum(st: list, v: Any, sign: int) -> None:
+    """A sum that a NaN makes NaN only while the NaN row is present (numeric NaN
+    arithmetic would stick after the row's retraction)."""
+    if v != v:
+        if len(st) == 2:  # group state checkpointed before NaNs were counted
+            st.append(0)
+        st[0] += sign
+        st[2] += sign
+        if st[0] == 0:
+            st[1] = None
+        return
+    _apply_sum(st, v, sign)
+
+
+def _numeric_sum_result(st: list) -> Any:
+    if st[0] <= 0:
+        return None
+    return NUMERIC_NAN if len(st) > 2 and st[2] else st[1]
+
+
 # Every finite double is an integer multiple of 2**-1074, so float sums are kept as
 # exact integers in that unit: retracting a row then leaves no rounding residue
 # (1e300 + 1 - 1e300 is 1, not 0), and the result does not depend on row order.
@@ -96,7 +121,7 @@ def _float_total(st: list, n: int = 1) -> float | None:
     if st[0] <= 0:
         return None
     if st[4] or (st[2] and st[3]):
-        return float("nan")
+        return NAN
     if st[2] or st[3]:
         return _INF if st[2] else -_INF
     try:
@@ -171,7 +196,9 @@ def _avg_result(call: AggCall) -> Callable[[list], Any]:
     as_float = call.result_type.is_float
 
     def result(st: list) -> Any:
-        n, total = st
+        n, total = st[0], st[1]
+        if len(st) > 2 and st[2] and n > 0:
+            return NUMERIC_NAN
         if n <= 0 or total is None:
             return None
         if as_float:
@@ -237,9 +264,9 @@ def _accumulator(call: AggCall) -> tuple[Callable[[], list], Callable[[list, Any
             return _new_float_sum, _apply_float_sum, _float_total
         return _new_float_sum, _apply_float_sum, lambda st: _float_total(st, st[0])
     if kind == "sum":
-        return _new_sum, _apply_sum, lambda st: st[1] if st[0] > 0 else None
+        return _new_numeric_sum, _apply_numeric_sum, _numeric_sum_result
     if kind == "avg":
-        return _new_sum, _apply_sum, _avg_result(call)
+        return _new_numeric_sum, _apply_numeric_sum, _avg_result(call)
     if kind in ("min", "max"):
         is_min = kind == "min"
         return _new_extreme, _make_apply_extreme(is_min), _make_extreme_result(is_min)

@@ -103,8 +103,6 @@ def test_numeric_nan() -> None:
         assert _rows(conn, "SELECT * FROM top") == _want([(2, True), (4, True)])
 
 
-@pytest.mark.xfail(strict=True, reason="HashAgg's sum/avg make a plain Python NaN (float('nan'), "
-                   "Decimal NaN arithmetic) instead of planner.nan's singletons")
 def test_nan_from_an_aggregate_downstream(tmp_path: Path) -> None:
     """A NaN sum feeds a view on the view: it groups with other NaN sums, counts as
     larger than 1, and is retracted after a restart."""
