@@ -69,7 +69,7 @@ def _temporal_filter(node: StreamNode, ctx: BuildContext) -> Any:
 def _hop_window(node: StreamNode, ctx: BuildContext) -> Any:
     p = node.params
     return HopWindow(p["time_col"], p["slide_us"], p["size_us"], p["offset_us"],
-                     len(node.inputs[0].schema))
+                     len(node.inputs[0].schema), p.get("output"))
 
 
 def _hash_join(node: StreamNode, ctx: BuildContext) -> Any:

@@ -91,8 +91,10 @@ class StreamNode:
             return (f"StreamTemporalFilter {{ ${p['time_col']} {'>' if p['strict'] else '>='} "
                     f"now() - {p['delay_us']}us }}")
         if k == "hop_window":
+            out = f", output: [{', '.join(f'${c}' for c in p['output'])}]" \
+                if p.get("output") is not None else ""
             return (f"StreamHopWindow {{ time_col: ${p['time_col']}, slide: {p['slide_us']}us, "
-                    f"size: {p['size_us']}us }}")
+                    f"size: {p['size_us']}us{out} }}")
         if k == "eowc_agg":
             return (f"StreamEowcAgg {{ group_key: [{', '.join(f'${i}' for i in p['group_key'])}], "
                     f"aggs: [{', '.join(str(c) for c in p['calls'])}], "
@@ -235,6 +237,13 @@ class StreamPlanner:
             mapping = {e.index: i for i, e in enumerate(node.exprs) if isinstance(e, X.InputRef)}
             key = [mapping[k] for k in child.stream_key] \
                 if child.stream_key and all(k in mapping for k in child.stream_key) else []
+            if child.kind == "hop_window" and child.params.get("output") is None and all(
+                    isinstance(e, X.InputRef) for e in node.exprs):
+                # Only picks columns of the windowed rows: the hop window emits just those
+                # (no full-width row per window and no second pass over the rows).
+                child.params["output"] = [e.index for e in node.exprs]
+                child.schema, child.stream_key = node.schema, key
+                return child
             if any(contains_udf(e) for e in node.exprs) and _reads_source(child):
                 # UDF calls get their own actors, apart from the source's reader: a slow
                 # call then shows as backpressure on the reader (sys.backpressure).
