@@ -80,7 +80,8 @@ class Materialize:
 
     @property
     def log(self) -> AppendLog | None:
-        return self.state if type(self.state) is AppendLog else None
+        state = self.state
+        return state if isinstance(state, AppendLog) else None
 
     def load(self, entries: list[tuple[tuple, Any]]) -> None:
         """Committed state at recovery. State an append log finds in another layout (a
