@@ -67,21 +67,44 @@ def _reverse(v: Any) -> Any:
     compare), a Desc wrapper for anything else. A column holds one type, so all
     non-NULL values of a column take the same branch, except SQL's NaN (a float or
     Decimal subclass whose negation would be an unordered NaN), which becomes a
-    stand-in below every negated number."""
+    stand-in below every negated number. Booleans are wrapped, not negated: they are
+    ints to Python but not numbers to SQL."""
     if type(v) in _NEGATABLE:
         return -v
     if v is None:
         return v
-    return _NAN_REVERSED if isinstance(v, _NEGATABLE) else Desc(v)
+    return _NAN_REVERSED if isinstance(v, _NAN_TYPES) else Desc(v)
 
 
 _NEGATABLE = (int, float, decimal.Decimal)
+_NAN_TYPES = (float, decimal.Decimal)  # their subclasses here: planner/nan.py's NaNs
 
 
-def sort_key(order_by: Sequence[tuple[int, bool, bool]], width: int) -> Callable[[tuple], tuple]:
+def _order_parts(order_by: Sequence[tuple[int, bool, bool]], base: int) -> list[str]:
+    parts = []
+    for col, desc, nulls_first in order_by:
+        v = f"r[{col + base}]"
+        parts.append(f"{v} is not None" if nulls_first else f"{v} is None")
+        # Negating an int inline saves a call per row for the most common DESC column.
+        parts.append(f"(-{v} if type({v}) is int else _R({v}))" if desc else v)
+    return parts
+
+
+def _tie_parts(width: int, base: int) -> list[str]:
+    return [f"r[{c}] is None, r[{c}]" for c in range(base, base + width)]
+
+
+def _compile(parts: list[str]) -> Callable[[tuple], tuple]:
+    src = f"lambda r: ({', '.join(parts)}{',' if parts else ''})"
+    return eval(src, {"_R": _reverse})  # noqa: S307 - compiled once per operator
+
+
+def sort_key(order_by: Sequence[tuple[int, bool, bool]], width: int,
+             base: int = 0) -> Callable[[tuple], tuple]:
     """Key function over rows of `width` columns for entries (column, descending,
     nulls_first), followed by every column (NULLs last) as the tie-break; width 0
-    leaves ties unbroken. The key is one flat tuple of (is-null flag, value) pairs.
+    leaves ties unbroken. With `base`, column 0 is at index `base` of the tuple (state
+    keys that start with the group key). The key is one flat tuple of (is-null flag, value) pairs.
 
     >>> key = sort_key([(0, True, False)], 2)
     >>> sorted([(1, 'a'), (None, 'b'), (3, 'c'), (1, None)], key=key)
@@ -89,12 +112,19 @@ def sort_key(order_by: Sequence[tuple[int, bool, bool]], width: int) -> Callable
     >>> from planner.nan import NAN
     >>> sorted([(1.5, 'a'), (NAN, 'b'), (float('inf'), 'c')], key=key)
     [(nan, 'b'), (inf, 'c'), (1.5, 'a')]
+    >>> sorted([(False,), (True,), (None,)], key=sort_key([(0, True, True)], 0))
+    [(None,), (True,), (False,)]
     """
-    parts = []
-    for col, desc, nulls_first in order_by:
-        parts.append(f"r[{col}] is not None" if nulls_first else f"r[{col}] is None")
-        parts.append(f"_R(r[{col}])" if desc else f"r[{col}]")
-    for col in range(width):
-        parts.append(f"r[{col}] is None, r[{col}]")
-    src = f"lambda r: ({', '.join(parts)}{',' if parts else ''})"
-    return eval(src, {"_R": _reverse})  # noqa: S307 - compiled once per operator
+    return _compile(_order_parts(order_by, base) + _tie_parts(width, base))
+
+
+def order_key(order_by: Sequence[tuple[int, bool, bool]], base: int = 0) -> Callable[[tuple], tuple]:
+    """The ORDER BY part of `sort_key` alone, over tuples whose column 0 is at index
+    `base` (state keys that start with the group key)."""
+    return _compile(_order_parts(order_by, base))
+
+
+def tie_key(width: int, base: int = 0) -> Callable[[tuple], tuple]:
+    """The tie-break part of `sort_key` alone: order_key(t) + tie_key(t) == sort_key(t)
+    for the same `base`, so (order key, then tie key) orders rows as sort_key does."""
+    return _compile(_tie_parts(width, base))

@@ -1,11 +1,13 @@
 """TopN: rows at positions offset .. offset+limit-1 of each group, in ORDER BY order.
 
 State: one entry per distinct row, key = group key values + the row, value = how
-many copies are present, so a checkpoint writes only the rows that changed. The
-operator works on a derived cache, group -> sorted list of all the group's rows
-(duplicates repeated) with their sort keys alongside, built from the StateTable on
-first use. All rows are
-kept, not only N, so that when a row leaves the top N the next one moves in.
+many copies are present, so a checkpoint writes only the rows that changed. All
+rows are kept, not only N, so that when a row leaves the top N the next one moves in.
+The operator works on a derived cache, group -> its rows, built from the StateTable
+on first use. With a limit it is a BoundedRows: only the first rows are kept sorted
+and most inserts (rows that cannot enter the top N) cost one comparison and an append
+(bounded_rows.py). Without a limit every row shows, and a group is a SortedRows.
+Rows are held as their state keys (one tuple per stored row).
 
 Ties in ORDER BY are broken by the whole row, so the output never depends on
 arrival order. With `row_number`, each output row carries its 1-based position
@@ -19,9 +21,12 @@ from typing import AsyncIterator, Callable
 
 from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier,
                               Chunk, ChunkBuilder, Message, Watermark)
-from executor.operators.top_n.order import sort_key
+from executor.operators.top_n.bounded_rows import BoundedRows, build
+from executor.operators.top_n.order import order_key, sort_key, tie_key
 from executor.operators.top_n.sorted_rows import SortedRows
 from storage.state_table import StateTable
+
+_Key = Callable[[tuple], tuple]
 
 
 class TopN:
@@ -35,68 +40,131 @@ class TopN:
         self.order_by = list(order_by)
         self.limit = limit
         self.offset = offset
+        self.need = None if limit is None else offset + limit  # rows a group must show
         self.group_key = list(group_key)
         self.state = state
         self.row_number = row_number
         self.chunk_size = chunk_size
-        self._key: Callable[[tuple], tuple] | None = None  # compiled for the row width
+        self._n = len(self.group_key)
+        # Over state keys, compiled for the row width on first use: ORDER BY key,
+        # tie-break key, both in one (sort_key).
+        self._keys: tuple[_Key, _Key, _Key] | None = None
         self._group_of: Callable[[tuple], tuple] = (
             eval(f"lambda r: ({''.join(f'r[{c}], ' for c in self.group_key)})"))  # noqa: S307
-        self._groups: dict[tuple, SortedRows] | None = None  # derived cache
-        # Groups touched this epoch: group -> its visible rows at the last barrier.
+        self._groups: dict[tuple, BoundedRows | SortedRows] | None = None  # derived cache
+        # Groups touched this epoch: group -> its visible rows (state keys) at the last barrier.
         self._pending: dict[tuple, list[tuple]] = {}
 
-    def _visible(self, rows: SortedRows) -> list[tuple]:
-        end = None if self.limit is None else self.offset + self.limit
-        return rows.slice(self.offset, end)
+    def _visible(self, rows: BoundedRows | SortedRows) -> list[tuple]:
+        if isinstance(rows, BoundedRows):
+            return rows.sks[self.offset:self.need]
+        return rows.slice(self.offset, None)
 
-    def _load(self) -> dict[tuple, SortedRows]:
-        """Rebuild the sorted rows of every group from the StateTable (once)."""
+    def _keys_for(self, sk: tuple) -> tuple[_Key, _Key, _Key]:
+        if self._keys is None:
+            n, width = self._n, len(sk) - self._n
+            self._keys = (order_key(self.order_by, n), tie_key(width, n),
+                          sort_key(self.order_by, width, n))
+        return self._keys
+
+    def _load(self) -> dict[tuple, BoundedRows | SortedRows]:
+        """Rebuild every group from the StateTable (once)."""
         members: dict[tuple, list[tuple]] = {}
-        n = len(self.group_key)
+        n = self._n
         for k, count in self.state.items():
             if count > 0:
-                members.setdefault(k[:n], []).extend([k[n:]] * count)
-        groups: dict[tuple, SortedRows] = {}
-        for g, rows in members.items():
-            key = self._key_for(rows[0])
-            rows.sort(key=key)
-            groups[g] = SortedRows([key(r) for r in rows], rows)
+                members.setdefault(k[:n], []).extend([k] * count)
+        groups: dict[tuple, BoundedRows | SortedRows] = {}
+        for g, sks in members.items():
+            ok, _tie, full = self._keys_for(sks[0])
+            if self.need is None:
+                sks.sort(key=full)
+                groups[g] = SortedRows([full(sk) for sk in sks], sks)
+            else:
+                groups[g] = build(sks, self.need, full, ok)
         self._groups = groups
         return groups
-
-    def _key_for(self, row: tuple) -> Callable[[tuple], tuple]:
-        if self._key is None:
-            self._key = sort_key(self.order_by, len(row))
-        return self._key
 
     def _apply(self, chunk: Chunk) -> None:
         if not chunk.rows:
             return
         groups = self._groups if self._groups is not None else self._load()
-        state, data, pending = self.state, self.state.data, self._pending
-        group_of, key = self._group_of, self._key_for(chunk.rows[0])
+        if self.need is None:
+            self._apply_unbounded(chunk, groups)  # type: ignore[arg-type]
+        else:
+            self._apply_bounded(chunk, groups)  # type: ignore[arg-type]
+
+    def _apply_bounded(self, chunk: Chunk, groups: dict[tuple, BoundedRows]) -> None:
+        data, pending, group_of = self.state.data, self._pending, self._group_of
+        offset, need = self.offset, self.need
+        assert need is not None
+        ok, tie, full = self._keys_for(group_of(chunk.rows[0]) + chunk.rows[0])
+        written = []
         for op, row in zip(chunk.ops, chunk.rows):
-            sign = SIGN[op]
             g = group_of(row)
             sk = g + row
             count = data.get(sk, 0)
-            if sign < 0 and count <= 0:
+            if SIGN[op] > 0:
+                data[sk] = count + 1
+                written.append(sk)
+                rows = groups.get(g)
+                if rows is None:
+                    rows = groups[g] = BoundedRows(need)
+                k = ok(sk)
+                if rows.goes_to_rest(k, sk, tie):
+                    rows.rest.append(sk)
+                    rows.rest_n += 1
+                    continue
+                if g not in pending:
+                    pending[g] = rows.sks[offset:need]
+                rows.insert(k, sk, tie)
+                continue
+            if count <= 0:
                 continue  # deleting a row that is not there: nothing to undo
+            if count == 1:
+                del data[sk]
+            else:
+                data[sk] = count - 1
+            written.append(sk)
+            rows = groups[g]
+            k = ok(sk)
+            at, copies = rows.cached_at(k, sk)
+            if count > copies:
+                rows.remove_from_rest(data)  # an uncached copy goes: nothing shows
+                continue
+            if g not in pending:
+                pending[g] = rows.sks[offset:need]
+            rows.remove_cached(at, need, data, full, ok)
+        self.state.mark_dirty_all(written)
+
+    def _apply_unbounded(self, chunk: Chunk, groups: dict[tuple, SortedRows]) -> None:
+        data, pending, group_of = self.state.data, self._pending, self._group_of
+        offset = self.offset
+        full = self._keys_for(group_of(chunk.rows[0]) + chunk.rows[0])[2]
+        written = []
+        for op, row in zip(chunk.ops, chunk.rows):
+            g = group_of(row)
+            sk = g + row
+            count = data.get(sk, 0)
+            sign = SIGN[op]
+            if sign < 0 and count <= 0:
+                continue
             rows = groups.get(g)
             if rows is None:
                 rows = groups[g] = SortedRows()
             if g not in pending:
-                pending[g] = self._visible(rows)
+                pending[g] = rows.slice(offset, None)
             if sign > 0:
-                rows.insert(key(row), row)
-                state.put(sk, count + 1)
+                rows.insert(full(sk), sk)
+                data[sk] = count + 1
             else:
-                rows.remove(key(row))
+                rows.remove(full(sk))
                 if count == 1:
-                    state.delete(sk)
+                    del data[sk]
                 else:
-                    state.put(sk, count - 1)
+                    data[sk] = count - 1
+            written.append(sk)
+        self.state.mark_dirty_all(written)
 
     def _flush(self) -> list[Chunk]:
         groups = self._groups if self._groups is not None else {}
@@ -120,34 +188,36 @@ class TopN:
         out.extend(builder.take())
         return out
 
-    @staticmethod
-    def _diff_multiset(builder: ChunkBuilder, old: list[tuple], new: list[tuple]) -> None:
+    def _diff_multiset(self, builder: ChunkBuilder, old: list[tuple], new: list[tuple]) -> None:
+        n = self._n
         delta: dict[tuple, int] = {}
-        for row in old:
-            delta[row] = delta.get(row, 0) - 1
-        for row in new:
-            delta[row] = delta.get(row, 0) + 1
-        for row, n in delta.items():
-            if n < 0:
-                builder.extend([DELETE] * -n, [row] * -n)
-        for row, n in delta.items():
-            if n > 0:
-                builder.extend([INSERT] * n, [row] * n)
+        for sk in old:
+            delta[sk] = delta.get(sk, 0) - 1
+        for sk in new:
+            delta[sk] = delta.get(sk, 0) + 1
+        for sk, d in delta.items():
+            if d < 0:
+                builder.extend([DELETE] * -d, [sk[n:]] * -d)
+        for sk, d in delta.items():
+            if d > 0:
+                builder.extend([INSERT] * d, [sk[n:]] * d)
 
     def _diff_positions(self, builder: ChunkBuilder, old: list[tuple], new: list[tuple]) -> None:
+        """Old and new visible rows (state keys) compared position by position."""
+        n = self._n
         for i in range(max(len(old), len(new))):
             o = old[i] if i < len(old) else None
-            n = new[i] if i < len(new) else None
-            if o == n:
+            r = new[i] if i < len(new) else None
+            if o == r:
                 continue
             pos = (self.offset + i + 1,)
             if o is None:
-                builder.append(INSERT, n + pos)  # type: ignore[operator]
-            elif n is None:
-                builder.append(DELETE, o + pos)
+                builder.append(INSERT, r[n:] + pos)  # type: ignore[index]
+            elif r is None:
+                builder.append(DELETE, o[n:] + pos)
             else:
-                builder.append(UPDATE_DELETE, o + pos)
-                builder.append(UPDATE_INSERT, n + pos)
+                builder.append(UPDATE_DELETE, o[n:] + pos)
+                builder.append(UPDATE_INSERT, r[n:] + pos)
 
     async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
         watermarks: dict[int, Watermark] = {}  # held until the epoch's output is out
