@@ -25,8 +25,9 @@ from collections import Counter
 from operator import itemgetter
 from typing import Any, AsyncIterator, Callable
 
-from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier,
+from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT,
                               Chunk, Message, Watermark)
+from executor.operators.per_epoch import run_per_epoch
 from executor.operators.top_n.order import sort_key
 from planner.aggregates import AggCall
 from planner.nan import NAN, NUMERIC_NAN
@@ -460,24 +461,15 @@ class HashAgg:
         for key in done:
             state.delete(key)
 
-    async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
-        watermarks: dict[int, Watermark] = {}  # held until the epoch's output is out
-        async for msg in input:
-            match msg:
-                case Chunk():
-                    self._apply(msg)
-                case Watermark(column=col, value=value):
-                    # Only group columns survive; output column = position in the key.
-                    if col in self.group_key:
-                        out_col = self.group_key.index(col)
-                        watermarks[out_col] = Watermark(out_col, value)
-                case Barrier():
-                    for chunk in self._flush():
-                        yield chunk
-                    for wm in watermarks.values():
-                        self._forget_below(wm.column, wm.value)
-                        yield wm
-                    watermarks.clear()
-                    if msg.is_checkpoint:
-                        self.state.commit(msg.epoch)
-                    yield msg
+    def _watermark_out(self, wm: Watermark) -> Watermark | None:
+        # Only group columns survive; output column = position in the key.
+        if wm.column not in self.group_key:
+            return None
+        out_col = self.group_key.index(wm.column)
+        return Watermark(out_col, wm.value)
+
+    def _on_watermark(self, wm: Watermark) -> None:
+        self._forget_below(wm.column, wm.value)
+
+    def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        return run_per_epoch(self, input)
