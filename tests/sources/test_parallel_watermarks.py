@@ -83,7 +83,6 @@ def _state_rows(sql: Sql, view: str, operator: str) -> int:
     return int(rows[0][0] or 0)
 
 
-@pytest.mark.slow  # minutes under load: commits at a 100 ms barrier interval fall behind
 def test_window_join_state_stays_bounded_for_an_unbounded_source(sql: Sql) -> None:
     """Each bid joined with its window's highest price (an EOWC aggregate), on the
     window column, over an unbounded source with two splits and two actors per
