@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import logging
 import os
 import shutil
@@ -40,8 +41,24 @@ class TableWriter:
         self.next_row_id = 1
 
 
+_DEFAULT_GC_THRESHOLD = (700, 10, 10)
+
+
+def _tune_collector() -> None:
+    """Collect cyclic garbage less often than CPython's default (a young-generation
+    pass every 700 net allocations). The engine allocates row tuples and state
+    entries by the million and frees most of them by reference counting; at the
+    default rate the collector keeps rescanning the survivors (operator state),
+    which cost a quarter of a windowed aggregate's time and paused the engine loop
+    for 100-280 ms at each full pass. Left alone when the application has set its
+    own thresholds."""
+    if gc.get_threshold() == _DEFAULT_GC_THRESHOLD:
+        gc.set_threshold(100_000, 50, 1000)
+
+
 class Database:
     def __init__(self, path: str | None, settings: dict[str, Any]) -> None:
+        _tune_collector()
         self.path = path
         self.temp_dir = None
         if path is None:
