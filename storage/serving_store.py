@@ -130,6 +130,10 @@ def _to_decimal_array(values: Sequence, duck_type: str) -> pa.Array:
     and the relation could never be written again."""
     m = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", duck_type)
     p, s = (int(m.group(1)), int(m.group(2))) if m else (38, 10)
+    try:  # the usual epoch: every value fits the column's scale and precision as it is
+        return pa.array(values, pa.decimal128(p, s))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        pass
     limit = decimal.Decimal(10) ** (p - s)
     quantum = decimal.Decimal(1).scaleb(-s)
     out: list[decimal.Decimal | None] = []
