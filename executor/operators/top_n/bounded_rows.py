@@ -3,7 +3,7 @@
 A group keeps its first `cap` rows in order (the cache: sort keys alongside) and the
 others unsorted (the rest). Every rest row sorts at or after every cached row, so a
 new row that sorts after the last cached one goes to the rest without touching the
-cache: for most inserts that is one key computation, one comparison and an append.
+cache: for most inserts that is one comparison and an append.
 The cache holds at least `need` rows (offset + limit) while the rest is not empty;
 when deletes take it below that, the best rows of the rest move in (a scan of the
 rest, paid once per `cap - need` deletes, since `cap` grows with the rest).
@@ -40,16 +40,16 @@ class BoundedRows:
     def __len__(self) -> int:
         return len(self.sks) + self.rest_n
 
-    def goes_to_rest(self, k: tuple, sk: tuple, tie: Callable[[tuple], tuple]) -> bool:
-        """Whether a new row with order key k sorts at or after the last cached row while
-        the cache has no room for it (then it belongs to the rest)."""
-        keys = self.keys
-        if not keys or (len(keys) < self.cap and not self.rest_n):
+    def goes_to_rest(self, sk: tuple, cmp: Callable[[tuple, tuple], int],
+                     tie: Callable[[tuple], tuple]) -> bool:
+        """Whether a new row sorts at or after the last cached row while the cache has
+        no room for it (then it belongs to the rest). `cmp` compares by ORDER BY."""
+        sks = self.sks
+        if not sks or (len(sks) < self.cap and not self.rest_n):
             return False
-        last = keys[-1]
-        if k > last:
-            return True
-        return k == last and tie(sk) >= tie(self.sks[-1])
+        last = sks[-1]
+        c = cmp(sk, last)
+        return c > 0 or (c == 0 and tie(sk) >= tie(last))
 
     def add_to_rest(self, sk: tuple) -> None:
         self.rest.append(sk)

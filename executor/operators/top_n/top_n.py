@@ -9,6 +9,12 @@ and most inserts (rows that cannot enter the top N) cost one comparison and an a
 (bounded_rows.py). Without a limit every row shows, and a group is a SortedRows.
 Rows are held as their state keys (one tuple per stored row).
 
+With `append_only` (the plan lets only inserts reach the operator) a row that cannot
+enter the first offset+limit rows of its group can never show later, so only those
+rows are kept, in memory and in state; a row pushed out of them is deleted. With
+LIMIT 1 and no offset ("the latest row per key") the state is one entry per group,
+key = group key values, value = group key values + the row, replaced in place.
+
 Ties in ORDER BY are broken by the whole row, so the output never depends on
 arrival order. With `row_number`, each output row carries its 1-based position
 in the group as an extra last column; the stream key is then (group, position)
@@ -22,11 +28,15 @@ from typing import AsyncIterator, Callable
 from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier,
                               Chunk, ChunkBuilder, Message, Watermark)
 from executor.operators.top_n.bounded_rows import BoundedRows, build
-from executor.operators.top_n.order import order_key, sort_key, tie_key
+from executor.operators.top_n.order import order_cmp, order_key, sort_key, tie_key
 from executor.operators.top_n.sorted_rows import SortedRows
 from storage.state_table import StateTable
 
 _Key = Callable[[tuple], tuple]
+
+
+class TopNAppendOnlyViolation(RuntimeError):
+    """A delete reached a TopN built for inserts only: the rows it would need are gone."""
 
 
 class TopN:
@@ -36,7 +46,7 @@ class TopN:
 
     def __init__(self, order_by: list[tuple[int, bool, bool]], limit: int | None, offset: int,
                  group_key: list[int], state: StateTable, row_number: bool = False,
-                 chunk_size: int = 1024) -> None:
+                 chunk_size: int = 1024, append_only: bool = False) -> None:
         self.order_by = list(order_by)
         self.limit = limit
         self.offset = offset
@@ -46,9 +56,14 @@ class TopN:
         self.row_number = row_number
         self.chunk_size = chunk_size
         self._n = len(self.group_key)
+        # Inserts only: keep the first `need` rows of a group and nothing else; with
+        # need == 1, as one state entry per group (`_latest`).
+        self.append_only = append_only and self.need is not None
+        self._latest = self.append_only and self.limit == 1 and self.offset == 0
         # Over state keys, compiled for the row width on first use: ORDER BY key,
         # tie-break key, both in one (sort_key).
         self._keys: tuple[_Key, _Key, _Key] | None = None
+        self._cmp = order_cmp(self.order_by, self._n)  # ORDER BY comparison of state keys
         self._group_of: Callable[[tuple], tuple] = (
             eval(f"lambda r: ({''.join(f'r[{c}], ' for c in self.group_key)})"))  # noqa: S307
         self._groups: dict[tuple, BoundedRows | SortedRows] | None = None  # derived cache
@@ -68,20 +83,49 @@ class TopN:
         return self._keys
 
     def _load(self) -> dict[tuple, BoundedRows | SortedRows]:
-        """Rebuild every group from the StateTable (once)."""
+        """Rebuild every group from the StateTable (once). State written by another
+        layout (all rows, or one entry per group) is rewritten into this one."""
         members: dict[tuple, list[tuple]] = {}
-        n = self._n
-        for k, count in self.state.items():
-            if count > 0:
-                members.setdefault(k[:n], []).extend([k] * count)
+        n, state = self._n, self.state
+        moved = []
+        for k, v in state.items():
+            if len(k) == n:  # the one-entry-per-group layout: value = the state key
+                members.setdefault(k, []).append(v)
+                moved.append(k)
+            elif v > 0:
+                members.setdefault(k[:n], []).extend([k] * v)
         groups: dict[tuple, BoundedRows | SortedRows] = {}
+        if self._latest:
+            kept = set(moved)
+            for g, sks in members.items():
+                if g in kept:
+                    continue
+                full = self._keys_for(sks[0])[2]
+                best = min(sks, key=full)
+                for sk in set(sks):
+                    state.delete(sk)
+                state.put(g, best)
+            self._groups = groups
+            return groups
+        for k in moved:
+            sk = state.get(k)
+            state.delete(k)
+            state.put(sk, state.get(sk, 0) + 1)
         for g, sks in members.items():
             ok, _tie, full = self._keys_for(sks[0])
             if self.need is None:
                 sks.sort(key=full)
                 groups[g] = SortedRows([full(sk) for sk in sks], sks)
-            else:
-                groups[g] = build(sks, self.need, full, ok)
+                continue
+            rows = groups[g] = build(sks, self.need, full, ok)
+            if self.append_only and rows.rest_n:  # rows that can no longer show
+                for sk in rows.rest:  # copies of a row may be both shown and not
+                    count = state.get(sk)
+                    if count == 1:
+                        state.delete(sk)
+                    else:
+                        state.put(sk, count - 1)
+                rows.rest, rows.rest_n = [], 0
         self._groups = groups
         return groups
 
@@ -89,16 +133,79 @@ class TopN:
         if not chunk.rows:
             return
         groups = self._groups if self._groups is not None else self._load()
-        if self.need is None:
+        if self._latest:
+            self._apply_latest(chunk)
+        elif self.append_only:
+            self._apply_append_only(chunk, groups)  # type: ignore[arg-type]
+        elif self.need is None:
             self._apply_unbounded(chunk, groups)  # type: ignore[arg-type]
         else:
             self._apply_bounded(chunk, groups)  # type: ignore[arg-type]
+
+    def _apply_latest(self, chunk: Chunk) -> None:
+        """Inserts only, LIMIT 1: compare with the group's row and replace it."""
+        data, pending, group_of = self.state.data, self._pending, self._group_of
+        tie, cmp = self._keys_for(group_of(chunk.rows[0]) + chunk.rows[0])[1], self._cmp
+        written = []
+        for op, row in zip(chunk.ops, chunk.rows):
+            if SIGN[op] < 0:
+                raise TopNAppendOnlyViolation(f"delete of {row!r} reached an insert-only top-N")
+            g = group_of(row)
+            sk = g + row
+            cur = data.get(g)
+            if cur is not None:
+                c = cmp(sk, cur)
+                if c > 0 or (c == 0 and tie(sk) >= tie(cur)):
+                    continue
+                if g not in pending:
+                    pending[g] = [cur]
+            elif g not in pending:
+                pending[g] = []
+            data[g] = sk
+            written.append(g)
+        self.state.mark_dirty_all(written)
+
+    def _apply_append_only(self, chunk: Chunk, groups: dict[tuple, BoundedRows]) -> None:
+        """Inserts only: a row enters the group's first `need` rows or is dropped; the
+        row it pushes out is dropped from state."""
+        data, pending, group_of = self.state.data, self._pending, self._group_of
+        offset, need = self.offset, self.need
+        assert need is not None
+        ok, tie, _full = self._keys_for(group_of(chunk.rows[0]) + chunk.rows[0])
+        cmp = self._cmp
+        written = []
+        for op, row in zip(chunk.ops, chunk.rows):
+            if SIGN[op] < 0:
+                raise TopNAppendOnlyViolation(f"delete of {row!r} reached an insert-only top-N")
+            g = group_of(row)
+            sk = g + row
+            rows = groups.get(g)
+            if rows is None:
+                rows = groups[g] = BoundedRows(need)
+            if rows.goes_to_rest(sk, cmp, tie):
+                continue  # it can never show
+            if g not in pending:
+                pending[g] = rows.sks[offset:need]
+            rows.insert(ok(sk), sk, tie)
+            data[sk] = data.get(sk, 0) + 1
+            written.append(sk)
+            if rows.rest_n:
+                out = rows.rest.pop()
+                rows.rest_n = 0
+                count = data[out]
+                if count == 1:
+                    del data[out]
+                else:
+                    data[out] = count - 1
+                written.append(out)
+        self.state.mark_dirty_all(written)
 
     def _apply_bounded(self, chunk: Chunk, groups: dict[tuple, BoundedRows]) -> None:
         data, pending, group_of = self.state.data, self._pending, self._group_of
         offset, need = self.offset, self.need
         assert need is not None
         ok, tie, full = self._keys_for(group_of(chunk.rows[0]) + chunk.rows[0])
+        cmp = self._cmp
         written = []
         for op, row in zip(chunk.ops, chunk.rows):
             g = group_of(row)
@@ -110,14 +217,13 @@ class TopN:
                 rows = groups.get(g)
                 if rows is None:
                     rows = groups[g] = BoundedRows(need)
-                k = ok(sk)
-                if rows.goes_to_rest(k, sk, tie):
+                if rows.goes_to_rest(sk, cmp, tie):
                     rows.rest.append(sk)
                     rows.rest_n += 1
                     continue
                 if g not in pending:
                     pending[g] = rows.sks[offset:need]
-                rows.insert(k, sk, tie)
+                rows.insert(ok(sk), sk, tie)
                 continue
             if count <= 0:
                 continue  # deleting a row that is not there: nothing to undo
@@ -168,12 +274,16 @@ class TopN:
 
     def _flush(self) -> list[Chunk]:
         groups = self._groups if self._groups is not None else {}
+        data, latest = self.state.data, self._latest
         builder, cap, out = ChunkBuilder(self.chunk_size), self.chunk_size, []
         for g, old in self._pending.items():
-            rows = groups.get(g)
-            new = self._visible(rows) if rows is not None else []
-            if rows is not None and not len(rows):
-                del groups[g]
+            if latest:
+                new = [data[g]]  # a group of this layout never empties
+            else:
+                rows = groups.get(g)
+                new = self._visible(rows) if rows is not None else []
+                if rows is not None and not len(rows):
+                    del groups[g]
             if old == new:
                 continue
             if len(builder.rows) + len(old) + len(new) > cap:

@@ -5,7 +5,9 @@ accumulated input after every epoch, through restarts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+from decimal import Decimal as D
 
 import pytest
 from hypothesis import given, settings
@@ -13,8 +15,8 @@ from hypothesis import strategies as st
 
 from executor.message import DELETE, INSERT, UPDATE_DELETE, UPDATE_INSERT, Chunk
 from executor.operators.top_n import TopN, bounded_rows
-from executor.operators.top_n.order import sort_key
-from planner.nan import NAN
+from executor.operators.top_n.order import order_cmp, order_key, sort_key
+from planner.nan import NAN, NUMERIC_NAN
 from storage.state_table import StateTable
 from tests.executor.harness import MockSource, chunks_between_barriers, multiset, run
 from tests.executor.operators.support import (accumulated_inputs, check_invariants,
@@ -172,3 +174,47 @@ def test_boolean_desc_orders_true_first() -> None:
     assert multiset(_run_epochs_from(op, src)[0]) == {(2, True): 1, (1, False): 1}
     key = sort_key([(0, True, False)], 0)
     assert sorted([(False,), (None,), (True,)], key=key) == [(True,), (False,), (None,)]
+
+
+def _values(kind: str) -> st.SearchStrategy:
+    base: dict[str, st.SearchStrategy] = {
+        "int": st.integers(-3, 3),
+        "float": st.sampled_from([-1.5, 0.0, 2.0, float("inf"), float("-inf"), NAN]),
+        "decimal": st.sampled_from([D("-1.5"), D("0"), D("2.25"), NUMERIC_NAN]),
+        "text": st.sampled_from(["", "a", "ab", "b"]),
+        "bool": st.booleans(),
+        "date": st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)),
+        "timestamp": st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)),
+        "timestamptz": st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1),
+                                    timezones=st.sampled_from(
+                                        [dt.timezone.utc, dt.timezone(dt.timedelta(hours=5))])),
+    }
+    return st.one_of(st.none(), base[kind])
+
+
+def _reference_cmp(a: object, b: object, desc: bool, nulls_first: bool) -> int:
+    if a is None or b is None:
+        if a is None and b is None:
+            return 0
+        return (-1 if nulls_first else 1) if a is None else (1 if nulls_first else -1)
+    if a == b:
+        return 0
+    before = a > b if desc else a < b  # type: ignore[operator]
+    return -1 if before else 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.sampled_from(["int", "float", "decimal", "text", "bool", "date",
+                                   "timestamp", "timestamptz"]),
+       st.booleans(), st.booleans())
+def test_comparison_and_keys_agree_with_plain_comparisons(data: st.DataObject, kind: str,
+                                                          desc: bool, nulls_first: bool) -> None:
+    """order_cmp and order_key against comparing the values themselves, for every kind
+    of column, both directions, both NULL placements."""
+    a, b = data.draw(_values(kind)), data.draw(_values(kind))
+    entry = [(0, desc, nulls_first)]  # column 0 of the row, after one group column
+    cmp, key = order_cmp(entry, 1), order_key(entry, 1)
+    expected = _reference_cmp(a, b, desc, nulls_first)
+    assert cmp(("g", a), ("g", b)) == expected
+    ka, kb = key(("g", a)), key(("g", b))
+    assert (ka < kb, ka == kb, ka > kb) == (expected < 0, expected == 0, expected > 0)
