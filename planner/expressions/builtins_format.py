@@ -95,10 +95,40 @@ def _piece(v: dt.datetime, name: str, spelled: str, fm: bool) -> str:
     return _cased(word, spelled)
 
 
+# Patterns that are a datetime attribute, zero-padded to a width (str.format fields).
+_ATTRS = {"YYYY": ("year", 4), "MM": ("month", 2), "DD": ("day", 2), "HH24": ("hour", 2),
+          "MI": ("minute", 2), "SS": ("second", 2), "US": ("microsecond", 6)}
+ISO_DATE = "{0.year:04d}-{0.month:02d}-{0.day:02d}"  # what datetime.date().isoformat() gives
+
+
+@lru_cache(maxsize=256)
+def format_template(fmt: str) -> str | None:
+    """A str.format template over a datetime giving to_char's text (one C call per
+    value instead of one per pattern), or None when the pattern needs more than the
+    datetime's own fields (names, 12-hour clock, milliseconds, day of year).
+
+    >>> format_template('YYYY-MM-DD "at" FMHH24h') == ISO_DATE + ' at {0.hour}h'
+    True
+    """
+    out: list[str] = []
+    for name, text, fm in _parse(fmt):
+        if name == "lit":
+            out.append(text.replace("{", "{{").replace("}", "}}"))
+        elif name in _ATTRS:
+            attr, width = _ATTRS[name]
+            out.append(f"{{0.{attr}}}" if fm else f"{{0.{attr}:0{width}d}}")
+        else:
+            return None
+    return "".join(out)
+
+
 def to_char(v: dt.datetime | dt.date, fmt: str) -> str:
     """to_char(timestamp, format) as PostgreSQL formats it."""
     if not isinstance(v, dt.datetime):
         v = dt.datetime(v.year, v.month, v.day)
+    template = format_template(fmt)
+    if template is not None:
+        return template.format(v)
     return "".join(text if name == "lit" else _piece(v, name, text, fm)
                    for name, text, fm in _parse(fmt))
 

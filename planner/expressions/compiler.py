@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from planner.errors import DataError, InternalError
+from planner.expressions import builtins_format as bf
 from planner.expressions import builtins_time as bt
 from planner.expressions import runtime as rt
 from planner.expressions.compile_ops import gen_operator
@@ -316,6 +317,23 @@ def _extract(g: _Gen, e: Call) -> str:
     return g.guarded(e.args[1:], lambda a: f"{fn}({field.value!r}, {a[0]})")
 
 
+def _to_char(g: _Gen, e: Call) -> str:
+    """A constant pattern made of a timestamp's own fields is one str.format call (one
+    date().isoformat() for 'YYYY-MM-DD'), not a walk over the pattern per row."""
+    ts, pattern = e.args
+    template = None
+    if (isinstance(pattern, Literal) and isinstance(pattern.value, str)
+            and ts.type.name in ("timestamp", "timestamptz")):
+        template = bf.format_template(pattern.value)
+    if template == bf.ISO_DATE:
+        return g.guarded([ts], lambda a: f"{a[0]}.date().isoformat()")
+    if template is not None:
+        name = g.const(template)
+        return g.guarded([ts], lambda a: f"{name}.format({a[0]})")
+    fn = g.func(bf.to_char, False)
+    return g.guarded(e.args, lambda a: f"{fn}({a[0]}, {a[1]})")
+
+
 # Calls whose result is one of their arguments: no new NaN to canonicalize.
 _PASS_THROUGH = frozenset({"coalesce", "nullif", "greatest", "least"})
 
@@ -326,7 +344,7 @@ _SPECIAL: dict[str, Callable[[_Gen, Call], str]] = {
     "IN": _in, "coalesce": _coalesce, "nullif": _nullif,
     "greatest": _extremum, "least": _extremum,
     "LIKE": _like, "NOT LIKE": _like, "ILIKE": _like, "NOT ILIKE": _like,
-    "extract": _extract, "date_part": _extract,
+    "extract": _extract, "date_part": _extract, "to_char": _to_char,
 }
 
 
