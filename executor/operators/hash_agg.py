@@ -1,29 +1,35 @@
 """HashAgg: grouped and simple (no GROUP BY) aggregation, fully retractable.
 
 State: one StateTable entry per group, key = the group key values (so the key
-starts with the distribution key), value = a list
-`[row_count, last_emitted_row_or_None, call_states, distinct_counts]`.
+starts with the distribution key), value = one flat list
+`[row_count, None, 0, call slots...]` (few objects per group:
+each surviving object costs the garbage collector and the checkpoint's pickling).
 Every aggregate keeps enough to undo a row exactly: counts, running sums,
 value -> count maps for min/max, item -> count maps for string_agg, and for
 DISTINCT calls a value -> count map that forwards only 0<->1 transitions.
 When every call is count(*) without FILTER, each call's count is the row count,
-so a group is just `[row_count, last_emitted_row_or_None, None, None]`: one
-object per group instead of four, which matters for windowed counts that create
-and drop groups all the time (each surviving object costs the garbage collector).
+so a group is just `[row_count, None, None, None]`. (Older checkpoints hold the
+last emitted row in slot 1, and nested call states: both are read.)
+
+A chunk of inserts only is grouped by key first and each call applied to a group's
+values at once; a chunk with retractions goes row by row.
 
 Output is emitted at barriers: the net change of each group touched in the
 epoch (INSERT for a new group, DELETE for a vanished one, an adjacent U-/U+
-pair for a changed one). The row a group last emitted is kept in its state, so
-after a restart nothing is emitted twice; a simple aggregation's single row is
-inserted at the first barrier and recorded the same way.
+pair for a changed one). The row a group last emitted is kept in memory beside
+the state: a checkpoint is committed right after its barrier's output, so after a
+restart each group's last row is the output of its committed state, and nothing
+is emitted twice; a simple aggregation's single row is inserted at the first
+barrier and recorded the same way.
 """
 
 from __future__ import annotations
 
 import decimal
 from collections import Counter
+from itertools import islice
 from operator import itemgetter
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, NamedTuple
 
 from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT,
                               Chunk, Message, Watermark)
@@ -33,63 +39,80 @@ from planner.aggregates import AggCall
 from planner.nan import NAN, NUMERIC_NAN
 from storage.state_table import StateTable
 
+try:  # C: counts[v] = counts.get(v, 0) + 1 for every v (what Counter.update uses)
+    from _collections import _count_elements
+except ImportError:  # pragma: no cover
+    def _count_elements(counts: dict, items: list) -> None:
+        get = counts.get
+        for v in items:
+            counts[v] = get(v, 0) + 1
+
 _SKIP = object()  # an input row that does not feed a call (NULL argument, FILTER false)
 
-# Indexes into a group's state list.
-_ROWS, _OUT, _CALLS, _DISTINCT = 0, 1, 2, 3
+# A group's state: one flat list [row_count, last_emitted_row_or_None, _FLAT, slots...],
+# each call owning consecutive slots from its offset `o` (a DISTINCT call first a
+# value -> count dict, then its accumulator's). Groups checkpointed in the older
+# layout [row_count, last_row, [call states], [distinct dicts]] are flattened when
+# first touched (`_upgrade`); a count(*)-only operator keeps [row_count, last_row,
+# None, None].
+_ROWS, _OUT, _LAYOUT = 0, 1, 2  # _OUT: None (the last emitted row before the flat layout)
+_FLAT = 0  # in slot _LAYOUT: the flat layout (the older one holds a list there)
+_FIRST = 3  # the first call's offset
 
 
-# -- one accumulator per aggregate kind: new() -> state list, apply(), result()
+# -- one accumulator per aggregate kind: its initial slots, apply(g, o, item, sign)
+#    for one row, bulk(g, o, items) for a group's inserted non-empty items of one
+#    chunk, result(g, o)
 
-def _new_count() -> list:
-    return [0]
-
-
-def _apply_count(st: list, item: Any, sign: int) -> None:
-    st[0] += sign
+def _apply_count(g: list, o: int, item: Any, sign: int) -> None:
+    g[o] += sign
 
 
-def _count_result(st: list) -> int:
-    return st[0]
+def _bulk_count(g: list, o: int, items: list) -> None:
+    g[o] += len(items)
 
 
-def _new_sum() -> list:
-    return [0, None]  # non-null count, running total (None while empty)
+def _count_result(g: list, o: int) -> int:
+    return g[o]  # type: ignore[no-any-return]
 
 
-def _apply_sum(st: list, v: Any, sign: int) -> None:
-    n = st[0] + sign
-    st[0] = n
-    if n == 0:
-        st[1] = None  # restart exactly: no float residue after full retraction
-    elif st[1] is None:
-        st[1] = v if sign > 0 else -v
-    else:
-        st[1] = st[1] + v if sign > 0 else st[1] - v
+# non-null count, running total (None while empty), NaN count
+_NUMERIC_SUM_SLOTS = "0, None, 0"
 
 
-def _new_numeric_sum() -> list:
-    return [0, None, 0]  # non-null count, total of the other values, NaN count
-
-
-def _apply_numeric_sum(st: list, v: Any, sign: int) -> None:
+def _apply_numeric_sum(g: list, o: int, v: Any, sign: int) -> None:
     """A sum that a NaN makes NaN only while the NaN row is present (numeric NaN
     arithmetic would stick after the row's retraction)."""
+    n = g[o] + sign
+    g[o] = n
     if v != v:
-        if len(st) == 2:  # group state checkpointed before NaNs were counted
-            st.append(0)
-        st[0] += sign
-        st[2] += sign
-        if st[0] == 0:
-            st[1] = None
+        g[o + 2] += sign
+        if n == 0:
+            g[o + 1] = None
+    elif n == 0:
+        g[o + 1] = None  # restart exactly: no float residue after full retraction
+    elif g[o + 1] is None:
+        g[o + 1] = v if sign > 0 else -v
+    else:
+        g[o + 1] = g[o + 1] + v if sign > 0 else g[o + 1] - v
+
+
+def _bulk_numeric_sum(g: list, o: int, vs: list) -> None:
+    total = g[o + 1]
+    # The same additions, in the same order, as row by row (numeric rounding alike).
+    s = sum(vs, total) if total is not None else sum(islice(vs, 1, None), vs[0])
+    if s != s or g[o] < 0:  # a NaN among them: counted apart, row by row
+        for v in vs:
+            _apply_numeric_sum(g, o, v, 1)
         return
-    _apply_sum(st, v, sign)
+    g[o] += len(vs)
+    g[o + 1] = s
 
 
-def _numeric_sum_result(st: list) -> Any:
-    if st[0] <= 0:
+def _numeric_sum_result(g: list, o: int) -> Any:
+    if g[o] <= 0:
         return None
-    return NUMERIC_NAN if len(st) > 2 and st[2] else st[1]
+    return NUMERIC_NAN if g[o + 2] else g[o + 1]
 
 
 # Every finite double is an integer multiple of 2**-1074, so float sums are kept as
@@ -98,94 +121,124 @@ def _numeric_sum_result(st: list) -> Any:
 _FLOAT_UNIT_BITS = 1074
 _FLOAT_UNIT = 1 << _FLOAT_UNIT_BITS
 _INF = float("inf")
+# non-null count, exact total in units, +inf, -inf and NaN counts
+_FLOAT_SUM_SLOTS = "0, 0, 0, 0, 0"
 
 
-def _new_float_sum() -> list:
-    return [0, 0, 0, 0, 0]  # non-null count, exact total in units, +inf, -inf and NaN counts
-
-
-def _apply_float_sum(st: list, v: Any, sign: int) -> None:
-    st[0] += sign
+def _apply_float_sum(g: list, o: int, v: Any, sign: int) -> None:
+    g[o] += sign
     if v != v:
-        st[4] += sign
+        g[o + 4] += sign
     elif v == _INF:
-        st[2] += sign
+        g[o + 2] += sign
     elif v == -_INF:
-        st[3] += sign
+        g[o + 3] += sign
     else:
         num, den = v.as_integer_ratio()  # den is a power of two
-        st[1] += sign * (num << (_FLOAT_UNIT_BITS + 1 - den.bit_length()))
+        g[o + 1] += sign * (num << (_FLOAT_UNIT_BITS + 1 - den.bit_length()))
 
 
-def _float_total(st: list, n: int = 1) -> float | None:
+def _bulk_float_sum(g: list, o: int, vs: list) -> None:
+    for v in vs:
+        _apply_float_sum(g, o, v, 1)
+
+
+def _float_total(g: list, o: int, n: int = 1) -> float | None:
     """The exact total (divided by n), rounded once to the nearest double."""
-    if st[0] <= 0:
+    if g[o] <= 0:
         return None
-    if st[4] or (st[2] and st[3]):
+    if g[o + 4] or (g[o + 2] and g[o + 3]):
         return NAN
-    if st[2] or st[3]:
-        return _INF if st[2] else -_INF
+    if g[o + 2] or g[o + 3]:
+        return _INF if g[o + 2] else -_INF
     try:
-        return st[1] / (_FLOAT_UNIT * n)  # int / int is correctly rounded
+        return g[o + 1] / (_FLOAT_UNIT * n)  # int / int is correctly rounded
     except OverflowError:
-        return _INF if st[1] > 0 else -_INF
+        return _INF if g[o + 1] > 0 else -_INF
 
 
-def _new_extreme() -> list:
-    return [{}, None]  # value -> count, cached extreme (None = recompute)
+def _float_avg(g: list, o: int) -> float | None:
+    return _float_total(g, o, g[o])
 
 
-def _make_apply_extreme(is_min: bool) -> Callable[[list, Any, int], None]:
-    def apply(st: list, v: Any, sign: int) -> None:
-        counts = st[0]
+# The values, cached extreme (None = recompute). The values are a list while only
+# inserts came and they are few (extended in one call, pickled compactly), then a
+# value -> count dict (what a retraction needs, and bounded by distinct values).
+_EXTREME_SLOTS = "[], None"
+_LIST_MAX = 128
+
+
+def _counts_of(values: list) -> dict:
+    counts: dict = {}
+    _count_elements(counts, values)
+    return counts
+
+
+def _make_extreme(is_min: bool) -> tuple[Callable[..., None], Callable[..., None],
+                                         Callable[[list, int], Any]]:
+    pick = min if is_min else max
+
+    def apply(g: list, o: int, v: Any, sign: int) -> None:
+        counts = g[o]
+        if counts.__class__ is list:
+            counts = g[o] = _counts_of(counts)
         c = counts.get(v, 0) + sign
         if c == 0:
             del counts[v]
-            if st[1] is not None and st[1] == v:
-                st[1] = None
+            if g[o + 1] is not None and g[o + 1] == v:
+                g[o + 1] = None
         else:
             counts[v] = c
-            cur = st[1]
+            cur = g[o + 1]
             if sign > 0 and cur is not None and (v < cur if is_min else v > cur):
-                st[1] = v
-    return apply
+                g[o + 1] = v
 
+    def bulk(g: list, o: int, vs: list) -> None:
+        values = g[o]
+        was_empty = not values
+        if values.__class__ is not list:
+            _count_elements(values, vs)
+        elif len(values) + len(vs) <= _LIST_MAX:
+            values += vs
+        else:
+            g[o] = _counts_of(values + vs)
+        m, cur = pick(vs), g[o + 1]
+        if was_empty or (cur is not None and (m < cur if is_min else m > cur)):
+            g[o + 1] = m
 
-def _make_extreme_result(is_min: bool) -> Callable[[list], Any]:
-    pick = min if is_min else max
-
-    def result(st: list) -> Any:
-        counts = st[0]
+    def result(g: list, o: int) -> Any:
+        counts = g[o]
         if not counts:
             return None
-        if st[1] is None:
-            st[1] = pick(counts)
-        return st[1]
-    return result
+        if g[o + 1] is None:
+            g[o + 1] = pick(counts)
+        return g[o + 1]
+    return apply, bulk, result
 
 
-def _new_bool() -> list:
-    return [0, 0]  # count of true, count of false
+_BOOL_SLOTS = "0, 0"  # count of true, count of false
 
 
-def _apply_bool(st: list, v: Any, sign: int) -> None:
-    st[0 if v else 1] += sign
+def _apply_bool(g: list, o: int, v: Any, sign: int) -> None:
+    g[o if v else o + 1] += sign
 
 
-def _bool_and(st: list) -> Any:
-    return None if st[0] == 0 and st[1] == 0 else st[1] == 0
+def _bulk_bool(g: list, o: int, vs: list) -> None:
+    t = vs.count(True)
+    g[o] += t
+    g[o + 1] += len(vs) - t
 
 
-def _bool_or(st: list) -> Any:
-    return None if st[0] == 0 and st[1] == 0 else st[0] > 0
+def _bool_and(g: list, o: int) -> Any:
+    return None if g[o] == 0 and g[o + 1] == 0 else g[o + 1] == 0
 
 
-def _new_multiset() -> list:
-    return [{}]  # item -> count
+def _bool_or(g: list, o: int) -> Any:
+    return None if g[o] == 0 and g[o + 1] == 0 else g[o] > 0
 
 
-def _apply_multiset(st: list, item: Any, sign: int) -> None:
-    counts = st[0]
+def _apply_multiset(g: list, o: int, item: Any, sign: int) -> None:
+    counts = g[o]
     c = counts.get(item, 0) + sign
     if c == 0:
         del counts[item]
@@ -193,17 +246,17 @@ def _apply_multiset(st: list, item: Any, sign: int) -> None:
         counts[item] = c
 
 
-def _avg_result(call: AggCall) -> Callable[[list], Any]:
-    as_float = call.result_type.is_float
+def _bulk_multiset(g: list, o: int, items: list) -> None:
+    _count_elements(g[o], items)
 
-    def result(st: list) -> Any:
-        n, total = st[0], st[1]
-        if len(st) > 2 and st[2] and n > 0:
+
+def _avg_result(call: AggCall) -> Callable[[list, int], Any]:
+    def result(g: list, o: int) -> Any:
+        n, total = g[o], g[o + 1]
+        if g[o + 2] and n > 0:
             return NUMERIC_NAN
         if n <= 0 or total is None:
             return None
-        if as_float:
-            return float(total) / n
         if isinstance(total, (int, decimal.Decimal)):
             return decimal.Decimal(total) / decimal.Decimal(n)
         if isinstance(total, float):
@@ -212,14 +265,14 @@ def _avg_result(call: AggCall) -> Callable[[list], Any]:
     return result
 
 
-def _string_agg_result(call: AggCall) -> Callable[[list], Any]:
+def _string_agg_result(call: AggCall) -> Callable[[list, int], Any]:
     k = len(call.order_by)
     # Items are (order values..., value, separator); PostgreSQL puts NULLs last
     # for ASC and first for DESC; ties fall back to the value.
     key = sort_key([(i, desc, desc) for i, (_, desc) in enumerate(call.order_by)], k + 2)
 
-    def result(st: list) -> Any:
-        counts = st[0]
+    def result(g: list, o: int) -> Any:
+        counts = g[o]
         if not counts:
             return None
         parts: list[str] = []
@@ -231,6 +284,33 @@ def _string_agg_result(call: AggCall) -> Callable[[list], Any]:
                 parts.append(item[k])
         return "".join(parts)
     return result
+
+
+class _Acc(NamedTuple):
+    slots: str  # the initial slot values, as Python source (a literal list's items)
+    apply: Callable[[list, int, Any, int], None]
+    bulk: Callable[[list, int, list], None]
+    result: Callable[[list, int], Any]
+
+
+def _accumulator(call: AggCall) -> _Acc:
+    kind = call.kind
+    if kind in ("count_star", "count"):
+        return _Acc("0", _apply_count, _bulk_count, _count_result)
+    if kind in ("sum", "avg") and call.result_type.is_float:
+        return _Acc(_FLOAT_SUM_SLOTS, _apply_float_sum, _bulk_float_sum,
+                    _float_total if kind == "sum" else _float_avg)
+    if kind in ("sum", "avg"):
+        return _Acc(_NUMERIC_SUM_SLOTS, _apply_numeric_sum, _bulk_numeric_sum,
+                    _numeric_sum_result if kind == "sum" else _avg_result(call))
+    if kind in ("min", "max"):
+        return _Acc(_EXTREME_SLOTS, *_make_extreme(kind == "min"))
+    if kind in ("bool_and", "bool_or"):
+        return _Acc(_BOOL_SLOTS, _apply_bool, _bulk_bool,
+                    _bool_and if kind == "bool_and" else _bool_or)
+    if kind == "string_agg":
+        return _Acc("{}", _apply_multiset, _bulk_multiset, _string_agg_result(call))
+    raise ValueError(f"unknown aggregate kind {kind!r}")
 
 
 def _extractor(call: AggCall) -> Callable[[tuple], Any]:
@@ -255,29 +335,41 @@ def _extractor(call: AggCall) -> Callable[[tuple], Any]:
     return lambda row: _SKIP if row[arg] is None or row[f] is not True else row[arg]
 
 
-def _accumulator(call: AggCall) -> tuple[Callable[[], list], Callable[[list, Any, int], None],
-                                         Callable[[list], Any]]:
-    kind = call.kind
-    if kind in ("count_star", "count"):
-        return _new_count, _apply_count, _count_result
-    if kind in ("sum", "avg") and call.result_type.is_float:
-        if kind == "sum":
-            return _new_float_sum, _apply_float_sum, _float_total
-        return _new_float_sum, _apply_float_sum, lambda st: _float_total(st, st[0])
-    if kind == "sum":
-        return _new_numeric_sum, _apply_numeric_sum, _numeric_sum_result
-    if kind == "avg":
-        return _new_numeric_sum, _apply_numeric_sum, _avg_result(call)
-    if kind in ("min", "max"):
-        is_min = kind == "min"
-        return _new_extreme, _make_apply_extreme(is_min), _make_extreme_result(is_min)
-    if kind == "bool_and":
-        return _new_bool, _apply_bool, _bool_and
-    if kind == "bool_or":
-        return _new_bool, _apply_bool, _bool_or
-    if kind == "string_agg":
-        return _new_multiset, _apply_multiset, _string_agg_result(call)
-    raise ValueError(f"unknown aggregate kind {kind!r}")
+def _items_code(call: AggCall, i: int) -> str:
+    """Source of the list of items call i accumulates from a group's rows `rs`."""
+    f, a = call.filter_col, call.arg
+    if call.kind == "string_agg":
+        return f"[x for x in map(_x{i}, rs) if x is not _SKIP]"
+    if call.kind == "count_star" or a is None:
+        return "[() for r in rs]" if f is None else f"[() for r in rs if r[{f}] is True]"
+    test = f"r[{a}] is not None" + ("" if f is None else f" and r[{f}] is True")
+    return f"[r[{a}] for r in rs if {test}]"
+
+
+def _bulk_code(call: AggCall, i: int, o: int, distinct_at: int | None) -> list[str]:
+    """Source lines applying a group's inserted rows `rs` (n of them) to call i."""
+    f = call.filter_col
+    if call.kind == "count_star" and distinct_at is None:
+        return [f"g[{o}] += n" if f is None else f"g[{o}] += [r[{f}] for r in rs].count(True)"]
+    if call.kind == "count" and distinct_at is None and f is None:
+        return [f"g[{o}] += n - [r[{call.arg}] for r in rs].count(None)"]
+    lines = [f"v = {_items_code(call, i)}", "if v:"]
+    if distinct_at is None:
+        return lines + [f"    _b{i}(g, {o}, v)"]
+    return lines + [f"    v = _first_copies(g[{distinct_at}], v)", "    if v:",
+                    f"        _b{i}(g, {o}, v)"]
+
+
+def _first_copies(seen: dict, items: list) -> list:
+    """Items of a DISTINCT call that were not present yet (every item is counted):
+    only the first copy in and the last copy out change the result."""
+    out = []
+    for x in items:
+        c = seen.get(x, 0) + 1
+        seen[x] = c
+        if c == 1:
+            out.append(x)
+    return out
 
 
 def _same(row: tuple) -> tuple:
@@ -311,16 +403,19 @@ class HashAgg:
         self.calls = list(calls)
         self.state = state
         self.chunk_size = chunk_size
-        self._news: list[Callable[[], list]] = []
-        # (index, extract, apply, distinct) per call
-        self._plan: list[tuple[int, Callable[[tuple], Any], Callable[[list, Any, int], None],
-                               bool]] = []
-        self._results: list[Callable[[list], Any]] = []
-        for i, call in enumerate(self.calls):
-            new, apply, result = _accumulator(call)
-            self._news.append(new)
-            self._plan.append((i, _extractor(call), apply, call.distinct))
-            self._results.append(result)
+        self._accs = [_accumulator(call) for call in self.calls]
+        self._offsets: list[int] = []
+        self._distinct_at: list[int | None] = []
+        o = _FIRST
+        for call, acc in zip(self.calls, self._accs):
+            self._distinct_at.append(o if call.distinct else None)
+            o += call.distinct
+            self._offsets.append(o)
+            o += acc.slots.count(",") + 1
+        # (extract, apply, offset, offset of the DISTINCT dict or -1) per call
+        self._plan = [(_extractor(c), a.apply, o, -1 if d is None else d)
+                      for c, a, o, d in zip(self.calls, self._accs, self._offsets,
+                                            self._distinct_at)]
         gk = self.group_key
         self._group_of: Callable[[tuple], tuple] = (
             itemgetter(*gk) if len(gk) > 1  # a tuple, built in C
@@ -331,43 +426,107 @@ class HashAgg:
         self._counts_only = bool(calls) and all(
             c.kind == "count_star" and c.filter_col is None and not c.distinct
             for c in self.calls)
-        # key, group -> output row (one compiled expression, no generator per row)
-        args = "".join("g[0], " if self._counts_only
-                       else f"g[2][{i}][0], " if r is _count_result else f"_r{i}(g[2][{i}]), "
-                       for i, r in enumerate(self._results))
-        self._row_of: Callable[[tuple, list], tuple] = eval(  # noqa: S307
-            f"lambda k, g: k + ({args})", {f"_r{i}": r for i, r in enumerate(self._results)})
+        self._compile()
         self._pending: dict[tuple, Any] = {}  # groups touched this epoch, in order
+        # key -> the row the group last emitted. Kept out of the state, whose
+        # checkpoints then pickle no output rows (numeric averages cost the most).
+        self._emitted: dict[tuple, tuple] = {}
         self._cleaned: dict[int, Any] = {}  # key position -> last watermark cleaned to
+
+    def _compile(self) -> None:
+        """Generated code: a new group's list, key + group -> output row, and the
+        insert-only chunk path (rows grouped by key, each call applied to a group's
+        items at once: counts as list counts, sums as one sum(), min/max as one
+        min()/max() and one C-level count of the values)."""
+        ns: dict[str, Any] = {"_SKIP": _SKIP, "_first_copies": _first_copies}
+        slots, args = [], []
+        body = []
+        for i, (call, acc, o, d) in enumerate(zip(self.calls, self._accs, self._offsets,
+                                                  self._distinct_at)):
+            ns.update({f"_r{i}": acc.result, f"_b{i}": acc.bulk, f"_x{i}": self._plan[i][0]})
+            slots.append(("{}, " if d is not None else "") + acc.slots)
+            args.append("g[0]" if self._counts_only else f"g[{o}]" if acc.result is _count_result
+                        else f"_r{i}(g, {o})")
+            body += _bulk_code(call, i, o, d)
+        self._fresh: Callable[[], list] = eval(  # noqa: S307
+            f"lambda: [0, None, {_FLAT}, {', '.join(slots)}]")
+        self._row_of: Callable[[tuple, list], tuple] = eval(  # noqa: S307
+            f"lambda k, g: k + ({''.join(a + ', ' for a in args)})", ns)
+        key = "(" + "".join(f"r[{c}], " for c in self.group_key) + ")"
+        src = "\n".join([
+            "def _bulk(rows, data, pending, fresh, upgrade):",
+            "    groups = {}",
+            "    get = groups.get",
+            "    for r in rows:",
+            f"        k = {key}",
+            "        rs = get(k)",
+            "        if rs is None:",
+            "            groups[k] = [r]",
+            "        else:",
+            "            rs.append(r)",
+            "    dget = data.get",
+            "    for k, rs in groups.items():",
+            "        g = dget(k)",
+            "        if g is None:",
+            "            g = data[k] = fresh()",
+            f"        elif g[{_LAYOUT}].__class__ is not int:",
+            "            g = upgrade(k, g)",
+            "        pending[k] = None",
+            "        n = len(rs)",
+            "        g[0] += n",
+            *("        " + line for line in body), ""])
+        exec(compile(src, "<hash_agg>", "exec"), ns)  # noqa: S102
+        self._bulk = ns["_bulk"]
+        self._bulk.__doc__ = src
 
     def _new_group(self) -> list:
         if self._counts_only:
             return [0, None, None, None]
-        return [0, None, [new() for new in self._news],
-                [{} if call.distinct else None for call in self.calls]]
+        return self._fresh()
+
+    def _upgrade(self, key: tuple, group: list) -> list:
+        """A group checkpointed in the older layout, flattened and stored back."""
+        flat = [group[_ROWS], None, _FLAT]
+        states, distincts = group[2], group[3]
+        for i, (call, acc) in enumerate(zip(self.calls, self._accs)):
+            if call.distinct:
+                flat.append(distincts[i])
+            flat += states[i]
+            if acc.apply is _apply_numeric_sum and len(states[i]) == 2:
+                flat.append(0)  # checkpointed before NaNs were counted apart
+        self.state.data[key] = flat
+        return flat
 
     def _apply(self, chunk: Chunk) -> None:
         if self._counts_only:
             self._apply_counts(chunk)
-            return
-        data, state, pending = self.state.data, self.state, self._pending
+        elif DELETE in chunk.ops or UPDATE_DELETE in chunk.ops:
+            self._apply_rows(chunk)
+        else:
+            # New groups are written into the state dict directly: _flush marks every
+            # pending group dirty (or deletes it), so no write goes unrecorded.
+            self._bulk(chunk.rows, self.state.data, self._pending, self._fresh, self._upgrade)
+
+    def _apply_rows(self, chunk: Chunk) -> None:
+        """Row by row, for chunks with retractions."""
+        data, pending, fresh = self.state.data, self._pending, self._fresh
         group_of, plan = self._group_of, self._plan
         for op, row in zip(chunk.ops, chunk.rows):
             sign = SIGN[op]
             key = group_of(row)
-            group = data.get(key)
-            if group is None:
-                group = self._new_group()
-                state.put(key, group)
+            g = data.get(key)
+            if g is None:
+                g = data[key] = fresh()
+            elif type(g[_LAYOUT]) is not int:
+                g = self._upgrade(key, g)
             pending[key] = None
-            group[_ROWS] += sign
-            calls, distincts = group[_CALLS], group[_DISTINCT]
-            for i, extract, apply, distinct in plan:
+            g[_ROWS] += sign
+            for extract, apply, o, d in plan:
                 item = extract(row)
                 if item is _SKIP:
                     continue
-                if distinct:
-                    seen = distincts[i]
+                if d >= 0:
+                    seen = g[d]
                     c = seen.get(item, 0) + sign
                     if c == 0:
                         del seen[item]
@@ -376,7 +535,7 @@ class HashAgg:
                     # Only the first copy in and the last copy out change the result.
                     if not ((sign > 0 and c == 1) or (sign < 0 and c == 0)):
                         continue
-                apply(calls[i], item, sign)
+                apply(g, o, item, sign)
 
     def _apply_counts(self, chunk: Chunk) -> None:
         """`_apply` for count(*) calls only: net rows per group, then one state touch
@@ -409,6 +568,8 @@ class HashAgg:
     def _output_row(self, key: tuple, group: list) -> tuple | None:
         if self.group_key and group[_ROWS] <= 0:
             return None
+        if not self._counts_only and type(group[_LAYOUT]) is not int:
+            group = self._upgrade(key, group)  # (closed windows, untouched since a restart)
         return self._row_of(key, group)
 
     def _flush(self) -> list[Chunk]:
@@ -418,7 +579,7 @@ class HashAgg:
             state.put((), self._new_group())
             self._pending[()] = None
         pending, self._pending = self._pending, {}
-        data, output_row = state.data, self._output_row
+        data, output_row, emitted = state.data, self._output_row, self._emitted
         ops: list[int] = []
         rows: list[tuple] = []
         kept: list[tuple] = []
@@ -427,7 +588,7 @@ class HashAgg:
             group = data.get(key)
             if group is None:
                 continue
-            old, new = group[_OUT], output_row(key, group)
+            old, new = emitted.get(key), output_row(key, group)
             if old != new:
                 if old is None:
                     ops.append(INSERT)
@@ -438,11 +599,14 @@ class HashAgg:
                 else:
                     ops += (UPDATE_DELETE, UPDATE_INSERT)
                     rows += (old, new)
-            if new is None and group[_ROWS] == 0:
-                gone.append(key)
+            if new is None:
+                emitted.pop(key, None)
+                if group[_ROWS] == 0:
+                    gone.append(key)
+                    continue
             else:
-                group[_OUT] = new
-                kept.append(key)
+                emitted[key] = new
+            kept.append(key)
         state.mark_dirty_all(kept)
         for key in gone:
             state.delete(key)
@@ -460,6 +624,7 @@ class HashAgg:
                 if key[key_pos] is not None and key[key_pos] < value]
         for key in done:
             state.delete(key)
+            self._emitted.pop(key, None)
 
     def _watermark_out(self, wm: Watermark) -> Watermark | None:
         # Only group columns survive; output column = position in the key.
@@ -471,5 +636,19 @@ class HashAgg:
     def _on_watermark(self, wm: Watermark) -> None:
         self._forget_below(wm.column, wm.value)
 
+    def _recall_emitted(self) -> None:
+        """The rows groups last emitted, after a restart: a checkpoint is committed
+        right after the barrier's output, so each group's row then is the output of
+        its committed state (older checkpoints also hold the row itself)."""
+        for key, group in list(self.state.data.items()):
+            row = group[_OUT]
+            if row is None:
+                row = self._output_row(key, group)
+            else:
+                group[_OUT] = None
+            if row is not None:
+                self._emitted[key] = row
+
     def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        self._recall_emitted()
         return run_per_epoch(self, input)

@@ -87,8 +87,8 @@ def test_a_group_is_one_list_and_old_groups_with_call_states_still_count() -> No
     src = MockSource().push_chunk("+ 1\n+ 2\n+ 2").push_barrier()
     out = chunks_between_barriers(run(op.execute, src))
     assert multiset(out[0]) == {(1, 2, 2): -1, (1, 3, 3): 1, (2, 2, 2): 1}
-    assert state.data[(2,)] == [2, (2, 2, 2), None, None]
-    assert state.data[(1,)][:2] == [3, (1, 3, 3)]
+    assert state.data[(2,)] == [2, None, None, None]
+    assert state.data[(1,)][:2] == [3, None]
 
 
 def emitted(op: HashAgg, epochs: list[list[Chunk]]) -> list[Message]:
