@@ -133,8 +133,8 @@ def dedupe_top_n_columns(node: LogicalNode) -> LogicalNode:
     >>> a, b = X.InputRef(0, INT32, "a"), X.InputRef(1, INT32, "b")
     >>> inner = LogicalProject(None, [a, b, X.InputRef(0, INT32, "_p0")], ["a", "b", "_p0"])
     >>> top = LogicalTopN(inner, [(1, True, True)], 1, 0, [2], True, "rn")
-    >>> out = dedupe_top_n_columns(LogicalProject(top, [a, b, X.InputRef(2, INT32, "_p0"),
-    ...                                                  X.InputRef(3, INT32, "rn")], ["a", "b", "p", "rn"]))
+    >>> refs = [a, b, X.InputRef(2, INT32, "_p0"), X.InputRef(3, INT32, "rn")]
+    >>> out = dedupe_top_n_columns(LogicalProject(top, refs, ["a", "b", "p", "rn"]))
     >>> out.input.group_key, out.input.input.names, [e.index for e in out.exprs]
     ([0], ['a', 'b'], [0, 1, 0, 2])
     """

@@ -154,7 +154,8 @@ def order_cmp(order_by: Sequence[tuple[int, bool, bool]],
     return scope["cmp"]  # type: ignore[no-any-return]
 
 
-def order_key(order_by: Sequence[tuple[int, bool, bool]], base: int = 0) -> Callable[[tuple], tuple]:
+def order_key(order_by: Sequence[tuple[int, bool, bool]],
+              base: int = 0) -> Callable[[tuple], tuple]:
     """The ORDER BY part of `sort_key` alone, over tuples whose column 0 is at index
     `base` (state keys that start with the group key)."""
     return _compile(_order_parts(order_by, base))
