@@ -122,54 +122,8 @@ def merge_projects(node: LogicalNode) -> LogicalNode:
     return node
 
 
-def dedupe_top_n_columns(node: LogicalNode) -> LogicalNode:
-    """Project(TopN(Project)) where the inner projection repeats a column (row_number()
-    adds its PARTITION BY and ORDER BY columns to the row even when they are plain
-    columns already in it): the top-N sorts and groups on the first copy and the
-    copies leave the row, so every row the top-N keeps and checkpoints is narrower.
-    Equal columns compare equal, so the whole-row tie-break orders rows the same way.
-
-    >>> from planner.types import INT32
-    >>> a, b = X.InputRef(0, INT32, "a"), X.InputRef(1, INT32, "b")
-    >>> inner = LogicalProject(None, [a, b, X.InputRef(0, INT32, "_p0")], ["a", "b", "_p0"])
-    >>> top = LogicalTopN(inner, [(1, True, True)], 1, 0, [2], True, "rn")
-    >>> refs = [a, b, X.InputRef(2, INT32, "_p0"), X.InputRef(3, INT32, "rn")]
-    >>> out = dedupe_top_n_columns(LogicalProject(top, refs, ["a", "b", "p", "rn"]))
-    >>> out.input.group_key, out.input.input.names, [e.index for e in out.exprs]
-    ([0], ['a', 'b'], [0, 1, 0, 2])
-    """
-    if not (isinstance(node, LogicalProject) and isinstance(node.input, LogicalTopN)
-            and isinstance(node.input.input, LogicalProject)
-            and all(isinstance(e, X.InputRef) for e in node.exprs)):
-        return node
-    top, inner = node.input, node.input.input
-    first: dict[tuple[int, Any], int] = {}
-    keep: list[int] = []
-    new_index: list[int] = []
-    for i, e in enumerate(inner.exprs):
-        if isinstance(e, X.InputRef) and (e.index, e.type) in first:
-            new_index.append(new_index[first[(e.index, e.type)]])
-            continue
-        if isinstance(e, X.InputRef):
-            first[(e.index, e.type)] = i
-        new_index.append(len(keep))
-        keep.append(i)
-    if len(keep) == len(inner.exprs):
-        return node
-    if top.row_number:
-        new_index.append(len(keep))  # the row number column follows the row
-    new_inner = LogicalProject(inner.input, [inner.exprs[i] for i in keep],
-                               [inner.names[i] for i in keep])
-    new_top = replace(top, input=new_inner,
-                      order=[(new_index[c], desc, nf) for c, desc, nf in top.order],
-                      group_key=[new_index[c] for c in top.group_key])
-    refs = [X.InputRef(new_index[i], f.type, f.name) for i, f in enumerate(top.schema)]
-    return LogicalProject(new_top, [substitute(e, refs) for e in node.exprs], node.names)
-
-
 RULES: tuple[Callable[[LogicalNode], LogicalNode], ...] = (merge_projects,
-                                                          fuse_row_number_filter,
-                                                          dedupe_top_n_columns)
+                                                          fuse_row_number_filter)
 
 
 def _map_children(node: LogicalNode, f: Callable[[LogicalNode], LogicalNode]) -> LogicalNode:
