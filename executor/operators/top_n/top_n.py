@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from typing import AsyncIterator, Callable
 
-from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier,
+from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT,
                               Chunk, ChunkBuilder, Message, Watermark)
+from executor.operators.per_epoch import run_per_epoch
 from executor.operators.top_n.bounded_rows import BoundedRows, build
 from executor.operators.top_n.order import order_cmp, order_key, sort_key, tie_key
 from executor.operators.top_n.sorted_rows import SortedRows
@@ -329,26 +330,16 @@ class TopN:
                 builder.append(UPDATE_DELETE, o[n:] + pos)
                 builder.append(UPDATE_INSERT, r[n:] + pos)
 
-    async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
-        watermarks: dict[int, Watermark] = {}  # held until the epoch's output is out
-        async for msg in input:
-            match msg:
-                case Chunk():
-                    self._apply(msg)
-                case Watermark():
-                    # A row that moves into the top N may be older than the watermark,
-                    # so only group columns keep their promise downstream.
-                    if msg.column in self.group_key:
-                        watermarks[msg.column] = msg
-                case Barrier():
-                    for chunk in self._flush():
-                        yield chunk
-                    for wm in watermarks.values():
-                        yield wm
-                    watermarks.clear()
-                    if msg.is_checkpoint:
-                        self.state.commit(msg.epoch)
-                    yield msg
+    def _watermark_out(self, wm: Watermark) -> Watermark | None:
+        # A row that moves into the top N may be older than the watermark, so only
+        # group columns keep their promise downstream.
+        return wm if wm.column in self.group_key else None
+
+    def _on_watermark(self, wm: Watermark) -> None:
+        pass
+
+    def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
+        return run_per_epoch(self, input)
 
 
 def _cut(builder: ChunkBuilder, cap: int) -> list[Chunk]:
