@@ -76,6 +76,22 @@ UNKNOWN = DataType("unknown", "VARCHAR", 705)
 ALL_TYPES = (INT16, INT32, INT64, FLOAT32, FLOAT64, DECIMAL, BOOLEAN, VARCHAR, DATE,
              TIME, TIMESTAMP, TIMESTAMPTZ, INTERVAL, BYTEA)
 
+# PostgreSQL's array type (`integer[]` is `_int4`, OID 1007) by the OID of its element
+# type; a column of lists of a type listed here is announced as that array type.
+ARRAY_OIDS = {16: 1000, 17: 1001, 20: 1016, 21: 1005, 23: 1007, 25: 1009, 114: 199,
+              700: 1021, 701: 1022, 1043: 1015, 1082: 1182, 1083: 1183, 1114: 1115,
+              1184: 1185, 1186: 1187, 1700: 1231, 3802: 3807}
+
+
+def array_of(element: DataType, ndim: int = 1) -> DataType | None:
+    """The type of lists (nested `ndim` deep) of `element`, None when PostgreSQL has no
+    array of it. Named as PostgreSQL names it, whatever the dimensions: `integer[]`."""
+    oid = ARRAY_OIDS.get(element.pg_oid)
+    if oid is None:
+        return None
+    return DataType(f"{element.name}[]", element.duckdb + "[]" * ndim, oid)
+
+
 _NUMERIC_RANK = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 5,
                  "double precision": 6}
 

@@ -27,7 +27,8 @@ except ImportError:  # pragma: no cover
 
 def select(session: "Session", tree: exp.Expression, text: str) -> StatementResult:
     db = session.db
-    if pg_compat is not None and pg_compat.references_catalog(tree):
+    catalog = pg_compat is not None and pg_compat.references_catalog(tree)
+    if catalog:
         if db.pg_catalog is not None:
             db.pg_catalog.refresh()
         tree = pg_compat.rewrite(tree)
@@ -37,7 +38,7 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
         from sqlstream.system_tables import refresh
         refresh(db, batch.system_tables)
     try:
-        cols, rows = run_duckdb(db, batch.sql, session=session)
+        cols, rows = run_duckdb(db, batch.sql, session=session, arrays=not catalog)
     except Error as e:
         if e.position is None and text:
             e.position = _locate(str(e), text)
@@ -56,8 +57,12 @@ def _locate(message: str, text: str) -> int | None:
     return found.start() + 1 if found else None
 
 
-def run_duckdb(db: Any, sql: str, params: list | None = None,
-               session: Any = None) -> tuple[list[Column], list[tuple]]:
+def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = None,
+               arrays: bool = True) -> tuple[list[Column], list[tuple]]:
+    """Columns and rows of a DuckDB query. Lists are arrays unless `arrays` is false:
+    catalog queries of drivers keep them as text, since their array columns have
+    PostgreSQL types we do not model (oid[], name[], int2vector) and a driver that met
+    an array type it has to look up would look it up with such a query again."""
     cur = db.duck.cursor()
     if session is not None:
         session.running_cursor = cur  # Session.cancel() interrupts it
@@ -71,11 +76,62 @@ def run_duckdb(db: Any, sql: str, params: list | None = None,
         if session is not None:
             session.running_cursor = None
         cur.close()
-    cols = [Column(d[0], duck_type(str(d[1]))) for d in desc]
+    cols = [Column(d[0], duck_type(str(d[1])) if arrays or not _LIST.match(str(d[1]))
+                   else T.VARCHAR) for d in desc]
     loose = [i for i, d in enumerate(desc) if str(d[1]) == T.DECIMAL.duckdb]
     if loose and rows:
         rows = _trim_numeric(rows, loose)
+    lists = [i for i, d in enumerate(desc) if arrays and _LIST.match(str(d[1]))]
+    if lists and rows:
+        rows = _list_columns(cols, rows, lists)
     return cols, rows
+
+
+def _list_columns(cols: list[Column], rows: list[tuple], positions: list[int]) -> list[tuple]:
+    """Lists of unconstrained numeric lose their padding zeros as single values do; a
+    column of nested lists that are not all rectangular cannot be a PostgreSQL array
+    (whose sub-arrays all have one length) and becomes text."""
+    for i in positions:
+        if cols[i].type.duckdb.startswith(T.DECIMAL.duckdb + "["):
+            rows = [r[:i] + (_trim_list(r[i]),) + r[i + 1:] for r in rows]
+        if cols[i].type.duckdb.endswith("[][]") and not all(
+                is_rectangular(r[i]) for r in rows):
+            cols[i] = Column(cols[i].name, T.VARCHAR)
+    return rows
+
+
+def _trim_list(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_trim_list(x) for x in v]
+    if v is not None and v == v:
+        v = v.normalize()
+        return v.quantize(1) if v.as_tuple().exponent > 0 else v
+    return v
+
+
+def array_dims(v: Any) -> list[int] | None:
+    """The size of each dimension of a list of lists, as PostgreSQL's arrays have them
+    ([[1, 2], [3, 4]] -> [2, 2]), or None when the sub-lists differ in length or a
+    sub-list is NULL."""
+    dims: list[int] = []
+    x = v
+    while isinstance(x, (list, tuple)):
+        dims.append(len(x))
+        if not x:
+            break
+        x = x[0]
+
+    def fits(x: Any, depth: int) -> bool:
+        if depth == len(dims):
+            return not isinstance(x, (list, tuple))
+        return (isinstance(x, (list, tuple)) and len(x) == dims[depth]
+                and all(fits(y, depth + 1) for y in x))
+
+    return dims if fits(v, 0) else None
+
+
+def is_rectangular(v: Any) -> bool:
+    return v is None or array_dims(v) is not None
 
 
 def _trim_numeric(rows: list[tuple], positions: list[int]) -> list[tuple]:
@@ -104,13 +160,29 @@ _DUCK_TYPES = {
 }
 
 
+_LIST = re.compile(r"^(.*)\[\d*\]$")  # DuckDB's LIST (INTEGER[]) and ARRAY (INTEGER[3])
+
+
 def duck_type(name: str) -> T.DataType:
+    if _LIST.match(name):
+        return _list_type(name)
     if name == T.DECIMAL.duckdb:
         return T.DECIMAL
     if name.startswith("DECIMAL"):
         m = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", name)
         return T.numeric(int(m.group(1)), int(m.group(2))) if m else T.DECIMAL
     return _DUCK_TYPES.get(name, T.VARCHAR)
+
+
+def _list_type(name: str) -> T.DataType:
+    """A list of a type PostgreSQL has an array of is that array type (`INTEGER[][]` is
+    `integer[]`, OID 1007); lists of structs, maps and the like are text."""
+    base, ndim = name, 0
+    while m := _LIST.match(base):
+        base, ndim = m.group(1), ndim + 1
+    if base not in _DUCK_TYPES and not base.startswith("DECIMAL") and base != "JSON":
+        return T.VARCHAR
+    return T.array_of(duck_type(base), ndim) or T.VARCHAR
 
 
 def translate_error(e: Exception) -> Error:

@@ -21,6 +21,13 @@ def _t(oid: int, name: str, length: int, cat: str, array: int, display: str,
             f"{name}recv", f"{name}send", display)
 
 
+def _a(oid: int, elem_name: str, elem: int, elem_display: str) -> tuple:
+    """The array type of `elem`: named `_int4`, category A, read and written by the
+    generic array functions."""
+    return (oid, f"_{elem_name}", -1, "b", "A", elem, 0, "array_in", "array_out",
+            "array_recv", "array_send", f"{elem_display}[]")
+
+
 TYPE_ROWS = [
     _t(16, "bool", 1, "B", 1000, "boolean"), _t(17, "bytea", -1, "U", 1001, "bytea"),
     _t(18, "char", 1, "Z", 1002, '"char"'), _t(19, "name", 64, "S", 1003, "name"),
@@ -38,12 +45,17 @@ TYPE_ROWS = [
     _t(1186, "interval", 16, "T", 1187, "interval"), _t(1700, "numeric", -1, "N", 1231, "numeric"),
     _t(2205, "regclass", 4, "N", 2210, "regclass"), _t(2206, "regtype", 4, "N", 2211, "regtype"),
     _t(3802, "jsonb", -1, "U", 3807, "jsonb"),
-    _t(1000, "_bool", -1, "A", 0, "boolean[]", 16), _t(1005, "_int2", -1, "A", 0, "smallint[]", 21),
-    _t(1007, "_int4", -1, "A", 0, "integer[]", 23), _t(1016, "_int8", -1, "A", 0, "bigint[]", 20),
-    _t(1009, "_text", -1, "A", 0, "text[]", 25),
-    _t(1015, "_varchar", -1, "A", 0, "character varying[]", 1043),
-    _t(1022, "_float8", -1, "A", 0, "double precision[]", 701),
-    _t(1028, "_oid", -1, "A", 0, "oid[]", 26),
+    _a(1000, "bool", 16, "boolean"), _a(1001, "bytea", 17, "bytea"),
+    _a(1005, "int2", 21, "smallint"), _a(1007, "int4", 23, "integer"),
+    _a(1016, "int8", 20, "bigint"), _a(1009, "text", 25, "text"),
+    _a(1014, "bpchar", 1042, "character"), _a(1015, "varchar", 1043, "character varying"),
+    _a(1021, "float4", 700, "real"), _a(1022, "float8", 701, "double precision"),
+    _a(1231, "numeric", 1700, "numeric"), _a(1182, "date", 1082, "date"),
+    _a(1183, "time", 1083, "time without time zone"),
+    _a(1115, "timestamp", 1114, "timestamp without time zone"),
+    _a(1185, "timestamptz", 1184, "timestamp with time zone"),
+    _a(1187, "interval", 1186, "interval"), _a(199, "json", 114, "json"),
+    _a(3807, "jsonb", 3802, "jsonb"), _a(1028, "oid", 26, "oid"),
 ]
 
 _TABLES = {
@@ -146,7 +158,7 @@ _TABLES = {
     "pg_rewrite": "oid BIGINT, rulename VARCHAR, ev_class BIGINT, ev_type VARCHAR",
     "pg_partitioned_table": "partrelid BIGINT, partstrat VARCHAR",
     "pg_foreign_table": "ftrelid BIGINT, ftserver BIGINT",
-    "pg_range": "rngtypid BIGINT, rngsubtype BIGINT",
+    "pg_range": "rngtypid BIGINT, rngsubtype BIGINT, rngmultitypid BIGINT",
     "pg_enum": "oid BIGINT, enumtypid BIGINT, enumsortorder FLOAT, enumlabel VARCHAR",
     "pg_depend": "classid BIGINT, objid BIGINT, objsubid INTEGER, refclassid BIGINT, "
                  "refobjid BIGINT, refobjsubid INTEGER, deptype VARCHAR",

@@ -4,9 +4,11 @@ the query with NULL parameters and LIMIT 0)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from planner import pg_compat
+from planner import types as T
 from planner.errors import Error
 from sqlstream.pg_catalog import relation_columns
 from sqlstream.pgwire import codec
@@ -22,13 +24,29 @@ def infer_param_oids(db: Any, sql: str, oids: list[int]) -> list[int]:
         inferred = pg_compat.infer_param_types(sql, relation_columns(db))
     except Exception:  # noqa: BLE001 - unparsable SQL fails later, at Execute, with position
         inferred = {}
+    arrays = {int(m.group(1)): _array_oid(m.group(2)) for m in _ARRAY_CAST.finditer(sql)}
     out = []
     for i, oid in enumerate(oids):
         if oid == 0:
             t = inferred.get(i + 1)
-            oid = codec.wire_oid(t) if t is not None else codec.OID_TEXT
+            oid = (codec.wire_oid(t) if t is not None
+                   else arrays.get(i + 1) or codec.OID_TEXT)
         out.append(oid)
     return out
+
+
+# `$1::int[]`, `$2::pg_catalog.oid[]`: a parameter cast to an array type is that array.
+_ARRAY_CAST = re.compile(r"\$(\d+)\s*::\s*(?:pg_catalog\s*\.\s*)?([a-z][\w ]*?)\s*\[\s*\]",
+                         re.IGNORECASE)
+_CATALOG_ARRAYS = {"oid": 1028, "regtype": 1028, "regclass": 1028, "text": 1009, "name": 1009}
+
+
+def _array_oid(element: str) -> int | None:
+    element = element.lower()
+    if element in _CATALOG_ARRAYS:
+        return _CATALOG_ARRAYS[element]
+    t = T.type_from_name(element)
+    return T.ARRAY_OIDS.get(t.pg_oid) if t is not None else None
 
 
 def describe_columns(server: Server, session: Any, sql: str, nparams: int) -> list[Column] | None:
