@@ -34,6 +34,8 @@ class BuildContext:
     chunk_size: int = 1024
     metrics: Any = None  # the actor's clock (executor.metrics.ActorMetrics) or None
     udf_concurrency: int = 16  # async UDF calls of one chunk in flight at once
+    # Whether only inserts can reach a node (from sources and append-only views).
+    inserts_only: Callable[[StreamNode], bool] = lambda _node: False
 
 
 def _project(node: StreamNode, ctx: BuildContext) -> Any:
@@ -89,7 +91,8 @@ def _hash_join(node: StreamNode, ctx: BuildContext) -> Any:
 def _top_n(node: StreamNode, ctx: BuildContext) -> Any:
     p = node.params
     return TopN(p["order"], p["limit"], p["offset"], p["group_key"],
-                ctx.state(node, "", len(p["group_key"])), p["row_number"], ctx.chunk_size)
+                ctx.state(node, "", len(p["group_key"])), p["row_number"], ctx.chunk_size,
+                append_only=ctx.inserts_only(node))
 
 
 def _over_window(node: StreamNode, ctx: BuildContext) -> Any:

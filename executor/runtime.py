@@ -231,7 +231,7 @@ class Runtime:
         # Build operator chains (state loaded) and start the actors.
         for frag in plan.fragments:
             for actor in frag_actors[frag.index]:
-                ctx = await self._context(rel, frag, actor)
+                ctx = await self._context(rel, plan, frag, actor)
                 stream = self._build(frag.root, actor, inputs, ctx)
                 is_sink = frag.root.kind == "materialize"
                 if is_sink:
@@ -260,7 +260,8 @@ class Runtime:
                         await ch.send(part)
             rt.backfill_sent += len(chunk.rows)
 
-    async def _context(self, rel: Relation, frag: Fragment, actor: Actor) -> BuildContext:
+    async def _context(self, rel: Relation, plan: StreamPlan, frag: Fragment,
+                       actor: Actor) -> BuildContext:
         # Preload every state table this actor's operators use.
         wanted: list[tuple[StreamNode, str, int]] = []
         stack = [frag.root]
@@ -287,7 +288,8 @@ class Runtime:
             return tables[(node.op_index, suffix)]
 
         return BuildContext(state, self.chunk_size, actor.metrics,
-                            int(self.settings.get("udf_concurrency", 16)))
+                            int(self.settings.get("udf_concurrency", 16)),
+                            lambda node: inserts_only(node.inputs, plan, self.append_only))
 
     async def _state(self, base: str, index: int, parallelism: int, dist_len: int,
                      actor: Actor) -> StateTable:
@@ -463,20 +465,29 @@ def append_only(plan: StreamPlan, upstream: dict[int, bool]) -> bool:
     inserts as inserts and every relation it scans is an append-only view
     (`upstream`; tables take DML, so they never are). Aggregates, top-N, distinct,
     temporal filters, over windows and outer/semi/anti joins can retract rows."""
-    for frag in plan.fragments:
-        stack = [frag.root]
-        while stack:
-            node = stack.pop()
-            if node.kind == "table_scan":
-                if node.upstream_relation is None or not upstream.get(node.upstream_relation):
-                    return False
-            elif node.kind == "hash_join":
-                if node.params["kind"] != "inner":
-                    return False
-            elif node.kind != "exchange" and node.kind not in _INSERTS_STAY_INSERTS:
+    return inserts_only([f.root for f in plan.fragments], plan, upstream)
+
+
+def inserts_only(nodes: list[StreamNode], plan: StreamPlan, upstream: dict[int, bool]) -> bool:
+    """Whether the streams out of `nodes` can hold only inserts (see append_only);
+    an exchange is followed into the fragment that feeds it."""
+    fragments = {f.index: f for f in plan.fragments}
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if node.kind == "table_scan":
+            if node.upstream_relation is None or not upstream.get(node.upstream_relation):
                 return False
-            if node.kind not in ("exchange", "table_scan"):
-                stack.extend(node.inputs)
+        elif node.kind == "exchange":
+            if node.upstream_fragment is not None:
+                stack.append(fragments[node.upstream_fragment].root)
+        elif node.kind == "hash_join":
+            if node.params["kind"] != "inner":
+                return False
+        elif node.kind not in _INSERTS_STAY_INSERTS:
+            return False
+        if node.kind not in ("exchange", "table_scan"):
+            stack.extend(node.inputs)
     return True
 
 
