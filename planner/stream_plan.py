@@ -9,7 +9,7 @@ materialized output).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner.aggregates import AggCall
@@ -104,7 +104,11 @@ class StreamNode:
                     f", order: [{', '.join(f'${c}' for c, _d, _n in p['order'])}], "
                     f"calls: [{', '.join(str(c) for c in p['calls'])}] }}")
         if k == "source":
-            return f"StreamSource {{ source: {p['name']}, connector: {p['options'].get('connector')} }}"
+            cols = p["columns"] if p.get("output") is None else \
+                [p["columns"][i] for i in p["output"]]
+            return (f"StreamSource {{ source: {p['name']}, connector: "
+                    f"{p['options'].get('connector')}, columns: ["
+                    + ", ".join(c for c, _t in cols) + "] }")
         if k == "exchange":
             return (f"StreamExchange {{ from: fragment {self.upstream_fragment}, "
                     f"distribution: {self.distribution} }}")
@@ -155,7 +159,7 @@ class StreamPlanner:
         self.fragments: list[Fragment] = []
 
     def plan(self, logical: LogicalNode, names: list[str]) -> StreamPlan:
-        root = self._lower(logical)
+        root = self._lower(prune_source_columns(logical))
         schema = [Field(n, f.type) for n, f in zip(names, logical.schema)]
         mat = StreamNode("materialize", schema, [root],
                          {"name": self.name, "relation_id": self.relation_id},
@@ -203,17 +207,14 @@ class StreamPlanner:
         if isinstance(node, LogicalScan):
             rel = node.relation
             all_fields = [Field(c.name, c.type) for c in rel.columns]
-            if rel.kind == SOURCE and rel.options.get("proctime"):
-                return source_node(rel, all_fields, node.columns)
             if rel.kind == SOURCE:
-                scan = source_node(rel, all_fields)
-            else:
-                scan = StreamNode("table_scan", all_fields, [],
-                                  {"name": rel.name, "relation_id": rel.id},
-                                  list(rel.pk) if rel.pk else [],
-                                  upstream_relation=rel.id,
-                                  distribution=Distribution("hash", tuple(rel.pk or range(len(
-                                      rel.columns)))))
+                return source_node(rel, all_fields, node.columns)
+            scan = StreamNode("table_scan", all_fields, [],
+                              {"name": rel.name, "relation_id": rel.id},
+                              list(rel.pk) if rel.pk else [],
+                              upstream_relation=rel.id,
+                              distribution=Distribution("hash", tuple(rel.pk or range(len(
+                                  rel.columns)))))
             if node.columns == list(range(len(rel.columns))):
                 return scan
             exprs = [X.InputRef(i, rel.columns[i].type, rel.columns[i].name) for i in node.columns]
@@ -347,21 +348,31 @@ class StreamPlanner:
 def source_node(rel: Relation, fields: list[Field], columns: list[int] | None = None
                 ) -> StreamNode:
     """A source's reader inside a view's graph: a leaf that generates rows itself
-    (each view reading a source gets its own readers). With `columns`, a source with
-    `AS PROCTIME()` columns comes out as a projection to those columns (a proctime
-    column nobody reads costs nothing)."""
+    (each view reading a source gets its own readers). With `columns` (positions in
+    the source's columns), the reader produces only those, and its output comes out
+    as exactly those columns in that order: a projection on top reorders them, drops
+    the watermark column when only the reader needs it, and fills `AS PROCTIME()`
+    columns (a proctime column nobody reads costs nothing)."""
     opts = rel.options
     proctime = opts.get("proctime") or []
-    read = [c for c in rel.columns if c.name not in proctime]
+    read = [c for c in rel.columns if c.name not in proctime]  # what the connector fills
+    wanted = list(range(len(rel.columns))) if columns is None else columns
+    names = {rel.columns[i].name for i in wanted}
     wm = opts.get("watermark")
+    # The watermark column is always read: the reader drops late rows and emits
+    # watermarks by it, whether or not the view selects it.
+    output = [j for j, c in enumerate(read) if c.name in names or (wm and c.name == wm[0])]
+    out_names = [read[j].name for j in output]
     watermark = None
-    if wm:
-        idx = next((i for i, c in enumerate(read) if c.name == wm[0]), None)
-        watermark = (idx, int(wm[1])) if idx is not None else None
-    node = StreamNode("source", [f for f in fields if f.name not in proctime], [],
+    if wm and wm[0] in out_names:
+        watermark = (out_names.index(wm[0]), int(wm[1]))
+    by_name = {f.name: f for f in fields}
+    node = StreamNode("source", [by_name[n] for n in out_names if n in by_name], [],
                       {"name": rel.name, "relation_id": rel.id,
                        "options": dict(opts.get("with", {})),
                        "columns": [(c.name, c.type) for c in read],
+                       # Positions in `columns` the reader produces (None: all of them).
+                       "output": None if output == list(range(len(read))) else output,
                        "encode": opts.get("encode"),
                        "encode_options": dict(opts.get("encode_options") or {}),
                        "watermark": watermark,
@@ -371,19 +382,130 @@ def source_node(rel: Relation, fields: list[Field], columns: list[int] | None = 
                        # watermark back: a files source with one is read by one actor.
                        "singleton": watermark is not None and
                        opts.get("with", {}).get("connector") == "posix_fs"}, [])
-    if not proctime:
-        return node
-    # `col AS PROCTIME()` columns: the time each row passes this projection.
-    names = [c.name for c in read]
-    wanted = list(range(len(rel.columns))) if columns is None else columns
     cols = [rel.columns[i] for i in wanted]
     exprs = [X.Call("proctime", (), c.type) if c.name in proctime else
-             X.InputRef(names.index(c.name), c.type, c.name) for c in cols]
-    if all(isinstance(e, X.InputRef) for e in exprs) and \
-            [e.index for e in exprs if isinstance(e, X.InputRef)] == list(range(len(read))):
+             X.InputRef(out_names.index(c.name), c.type, c.name) for c in cols]
+    if [e.index if isinstance(e, X.InputRef) else -1 for e in exprs] == \
+            list(range(len(out_names))):
         return node
+    # A column selection stays keyless: rows from a source are inserts without a key.
     return StreamNode("project", [Field(c.name, c.type) for c in cols], [node],
                       {"exprs": exprs}, [])
+
+
+def prune_source_columns(node: LogicalNode) -> LogicalNode:
+    """Narrow every scan of a source to the columns the plan above it reads, through
+    the projections, filters and windows between them (a source's rows are inserts
+    without a key, so a column nobody reads can go at the scan): its readers then
+    parse and convert only those. The plan's output columns are unchanged.
+
+    >>> from planner.catalog import ColumnDef, Relation
+    >>> from planner.types import INT64, VARCHAR
+    >>> rel = Relation(1, "s", SOURCE, [ColumnDef("a", INT64), ColumnDef("b", VARCHAR),
+    ...                                 ColumnDef("c", INT64)], [], "", options={})
+    >>> plan = LogicalProject(LogicalScan(rel, [0, 1, 2]), [X.InputRef(2, INT64, "c")], ["c"])
+    >>> pruned = prune_source_columns(plan)
+    >>> pruned.input.columns, pruned.exprs[0].index
+    ([2], 0)
+    """
+    return _prune(node, None)[0]
+
+
+# Operators between a source scan and the plan above whose columns can be pruned.
+_CHAIN = (LogicalProject, LogicalFilter, LogicalHopWindow, LogicalTemporalFilter)
+
+
+def _over_source(node: LogicalNode) -> bool:
+    while isinstance(node, _CHAIN):
+        node = node.input
+    return isinstance(node, LogicalScan) and node.relation.kind == SOURCE
+
+
+def _prune(node: LogicalNode, required: list[int] | None
+           ) -> tuple[LogicalNode, dict[int, int] | None]:
+    """`node` rewritten to output at least its `required` columns (None: all), and the
+    new position of each column kept (None: the columns are unchanged)."""
+    if not _over_source(node):
+        return _prune_inputs(node), None
+    width = len(node.schema)
+    req = sorted(set(range(width) if required is None else required))
+    if isinstance(node, LogicalScan):
+        if len(req) == width or not req:
+            # A view reading no column (count(*)) reads them all, so that it counts
+            # exactly the rows `SELECT *` would see (bad records skipped).
+            return node, None
+        return LogicalScan(node.relation, [node.columns[i] for i in req]), \
+            {c: k for k, c in enumerate(req)}
+    if isinstance(node, LogicalProject):
+        exprs = [node.exprs[i] for i in req]
+        need = sorted({r for e in exprs for r in e.input_refs()}) \
+            if all(_plain(e) for e in exprs) else None
+        child, m = _prune(node.input, need)
+        out = LogicalProject(child, [_remap(e, m) for e in exprs], [node.names[i] for i in req])
+        return out, None if len(req) == width else {c: k for k, c in enumerate(req)}
+    if isinstance(node, LogicalFilter):
+        pred = node.predicate
+        need = sorted(set(req) | set(pred.input_refs())) if _plain(pred) else None
+        child, m = _prune(node.input, need)
+        return LogicalFilter(child, _remap(pred, m)), m
+    if isinstance(node, LogicalTemporalFilter):
+        child, m = _prune(node.input, sorted(set(req) | {node.time_col}))
+        return replace(node, input=child,
+                       time_col=node.time_col if m is None else m[node.time_col]), m
+    assert isinstance(node, LogicalHopWindow)
+    w = len(node.input.schema)  # window_start and window_end follow the input's columns
+    child, m = _prune(node.input, sorted({i for i in req if i < w} | {node.time_col}))
+    if m is None:
+        return replace(node, input=child), None
+    w2 = len(child.schema)
+    return replace(node, input=child, time_col=m[node.time_col]), {**m, w: w2, w + 1: w2 + 1}
+
+
+def _prune_inputs(node: LogicalNode) -> LogicalNode:
+    """`node` with the source scans below its inputs pruned; its inputs keep all their
+    columns (it may read any of them)."""
+    for name in ("input", "left", "right"):
+        if isinstance(getattr(node, name, None), _LOGICAL_NODES):
+            node = replace(node, **{name: _prune(getattr(node, name), None)[0]})
+    if isinstance(node, LogicalUnion):
+        node = replace(node, inputs_=[_prune(i, None)[0] for i in node.inputs_])
+    return node
+
+
+_LOGICAL_NODES = (LogicalScan, LogicalProject, LogicalFilter, LogicalAgg, LogicalJoin,
+                  LogicalTopN, LogicalDistinct, LogicalUnion, LogicalValues, LogicalOverWindow,
+                  LogicalHopWindow, LogicalTemporalFilter)
+
+
+def _plain(e: Any) -> bool:
+    """Whether `_remap` reaches every column reference of `e`."""
+    return all(type(n) in (X.Call, X.Cast, X.Case) or not n.children() for n in _walk(e))
+
+
+def _walk(e: Any) -> list[Any]:
+    out: list[Any] = []
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(n.children())
+    return out
+
+
+def _remap(e: Any, m: dict[int, int] | None) -> Any:
+    """`e` with each column reference moved to its new position."""
+    if m is None:
+        return e
+    if isinstance(e, X.InputRef):
+        return replace(e, index=m[e.index])
+    if isinstance(e, X.Call):
+        return replace(e, args=tuple(_remap(a, m) for a in e.args))
+    if isinstance(e, X.Cast):
+        return replace(e, arg=_remap(e.arg, m))
+    if isinstance(e, X.Case):
+        return replace(e, whens=tuple((_remap(c, m), _remap(r, m)) for c, r in e.whens),
+                       else_=_remap(e.else_, m))
+    return e
 
 
 def _reads_source(node: StreamNode) -> bool:

@@ -40,6 +40,14 @@ class SourceSpec:
     actor_index: int = 0
     parallelism: int = 1
     metrics: SourceMetrics = field(default_factory=SourceMetrics)
+    # Positions in `columns` of the values each row holds, in that order (None: all):
+    # the columns a view reads. `columns` stays the whole declared list, since a CSV
+    # file without a header and datagen's seeds go by declared position.
+    output: list[int] | None = None
+
+    @property
+    def output_columns(self) -> list[int]:
+        return list(range(len(self.columns))) if self.output is None else list(self.output)
 
 
 class ConnectorReader:

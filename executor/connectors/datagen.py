@@ -120,7 +120,9 @@ class DatagenReader(ConnectorReader):
         self.total_splits = int_option(opts, "datagen.split.num", 1, minimum=1) or 1
         self.splits = my_splits(self.total_splits, spec.actor_index, spec.parallelism)
         gens = [_column_gen(opts, c, t, i) for i, (c, t) in enumerate(spec.columns)]
-        self.gens = [g for g, _ in gens]
+        # Values only of the columns read; a sequence's end still bounds the rows
+        # whether or not its column is read.
+        self.gens = [gens[i][0] for i in spec.output_columns]
         counts = [n for _, n in gens if n is not None]
         self.count: int | None = min(counts) if counts else None
         rate = float_option(opts, "datagen.rows.per.second", 10)

@@ -116,13 +116,19 @@ def _next_base0_person_id(n: int, rng: _Rng) -> int:
 
 
 class EventGenerator:
-    """Rows of one table type for given event numbers."""
+    """Rows of one table type for given event numbers. With `needed` (column names),
+    the trailing random values nobody reads are not generated (None in their place):
+    a value's randomness comes after the values before it, so only the tail can go."""
 
-    def __init__(self, table: str, base_us: int, gap_ns: int) -> None:
+    def __init__(self, table: str, base_us: int, gap_ns: int,
+                 needed: list[str] | None = None) -> None:
         self.table = table
         self.base_us = base_us
         self.gap_ns = gap_ns
         self.make = {"person": self.person, "auction": self.auction, "bid": self.bid}[table]
+        want = set(n for n, _ in SCHEMAS[table]) if needed is None else set(needed)
+        self.extra = "extra" in want
+        self.channel = bool(want & {"channel", "url", "extra"})  # bids: channel and url
 
     def when(self, n: int) -> dt.datetime:
         return _EPOCH + dt.timedelta(microseconds=self.base_us + n * self.gap_ns // 1000)
@@ -136,7 +142,8 @@ class EventGenerator:
         card = " ".join(f"{rng.next_int(10000):04d}" for _ in range(4))
         city = US_CITIES[rng.next_int(len(US_CITIES))]
         state = US_STATES[rng.next_int(len(US_STATES))]
-        return (pid, name, email, card, city, state, self.when(n), rng.extra(200 - 80))
+        return (pid, name, email, card, city, state, self.when(n),
+                rng.extra(200 - 80) if self.extra else None)
 
     def auction(self, n: int) -> tuple:
         rng = _Rng(n)
@@ -156,7 +163,7 @@ class EventGenerator:
         item = rng.string(20)
         desc = rng.string(100)
         return (aid, item, desc, initial, reserve, ts, expires, seller, category,
-                rng.extra(500 - 200))
+                rng.extra(500 - 200) if self.extra else None)
 
     def bid(self, n: int) -> tuple:
         rng = _Rng(n)
@@ -173,6 +180,8 @@ class EventGenerator:
             bidder = _next_base0_person_id(n, rng)
         bidder += FIRST_PERSON_ID
         price = rng.price()
+        if not self.channel:
+            return (auction, bidder, price, None, None, self.when(n), None)
         if rng.next_int(2) > 0:
             i = rng.next_int(len(HOT_CHANNELS))
             channel, url = HOT_CHANNELS[i], HOT_URLS[i]
@@ -181,7 +190,8 @@ class EventGenerator:
             channel = f"channel-{c}"
             url = f"https://www.nexmark.com/{rng.string(5)}/{rng.string(5)}/item.htm" \
                   f"?query=1&channel_id={c}"
-        return (auction, bidder, price, channel, url, self.when(n), rng.extra(100 - 60))
+        return (auction, bidder, price, channel, url, self.when(n),
+                rng.extra(100 - 60) if self.extra else None)
 
 
 def _table(options: dict[str, str]) -> str:
@@ -216,13 +226,14 @@ class NexmarkReader(ConnectorReader):
         self.max_chunk = int_option(opts, "nexmark.max.chunk.size", 1024) or 1024
         gap = int_option(opts, "nexmark.min.event.gap.in.ns", 100_000) or 0
         base_us = int(opts.get("nexmark.base.time.us") or 0)
-        self.gen = EventGenerator(self.table, base_us, gap)
         names = [n for n, _ in SCHEMAS[self.table]]
-        self.index = [names.index(c.lower()) for c, _ in spec.columns]
+        read = [spec.columns[i] for i in spec.output_columns]  # the columns a view reads
+        self.gen = EventGenerator(self.table, base_us, gap, [c.lower() for c, _ in read])
+        self.index = [names.index(c.lower()) for c, _ in read]
         if self.index == list(range(len(names))):
             self.index = []
         types = dict(SCHEMAS[self.table])
-        self.casts = [(i, t) for i, (c, t) in enumerate(spec.columns) if types[c.lower()] != t]
+        self.casts = [(i, t) for i, (c, t) in enumerate(read) if types[c.lower()] != t]
         self.splits = my_splits(self.total_splits, spec.actor_index, spec.parallelism)
         self.next = {s: s for s in self.splits}  # split -> next event number
         self.offsets = OFFSETS[self.table]

@@ -8,7 +8,10 @@ resumes after the last committed line. A line still being written (no newline
 yet) is taken only once the file has stopped changing.
 
 A malformed line or a value that does not fit its column is skipped and counted
-in the reader's metrics with its file and line number.
+in the reader's metrics with its file and line number. Only the columns the view
+reads (`SourceSpec.output`) are converted: a bad value in a column no view reads
+goes unnoticed, as with projection pushdown in RisingWave or DuckDB (a line with
+the wrong number of fields, or not valid JSON, is still rejected).
 
 CSV is parsed a block of whole lines at a time by pyarrow when the block is
 plain (see `_parse_block`); the rows are handed out a slice at a time, each
@@ -189,13 +192,15 @@ class PosixFsReader(ConnectorReader):
         self.with_header = spec.encode_options.get("without_header", "false").lower() != "true"
         self.delimiter = spec.encode_options.get("delimiter", ",")
         self.columns = spec.columns
-        self.names = [c.lower() for c, _ in spec.columns]
+        self.names = [c.lower() for c, _ in spec.columns]  # declared: CSV fields by position
         self.types = [t for _, t in spec.columns]
+        self.output = spec.output_columns  # the declared columns each row holds
         self.metrics = spec.metrics
         self.actor_index = spec.actor_index
         self.parallelism = spec.parallelism
-        self._converters = [_converter(t) for t in self.types]
-        self._json_converters = [_json_converter(t) for t in self.types]
+        self._out_types = [self.types[i] for i in self.output]
+        self._converters = [_converter(t) for t in self._out_types]
+        self._json_converters = [_json_converter(t) for t in self._out_types]
         self._json_layouts: dict[tuple[str, ...], list[str | None]] = {}
         self.files: dict[str, list[int]] = {}  # name -> [byte offset, lines read]
         self.headers: dict[str, list[int | None]] = {}  # name -> column of each CSV field
@@ -309,13 +314,14 @@ class PosixFsReader(ConnectorReader):
         n = len(newlines)
         if int(np.diff(newlines, prepend=-1).max()) > csv.field_size_limit():
             return None
-        # The CSV field of each column (None: not in the file).
+        # The CSV field of each declared column (None: not in the file).
         source: list[int | None] = list(range(width))
         if mapping is not None:
             source = [None] * len(self.names)
             for j, i in enumerate(mapping):
                 if i is not None:
                     source[i] = j  # a repeated header name: the last field wins, as below
+        source = [source[i] for i in self.output]  # only the columns read are parsed
         used = sorted({j for j in source if j is not None}) or [0]  # [] would mean all
         # A line after the block's last one: a quote left open on the last line would
         # take it in, so the row count shows that as it shows a quote spanning lines.
@@ -332,7 +338,7 @@ class PosixFsReader(ConnectorReader):
             if table.num_rows != n + 1:
                 return None
             columns: list[Any] = []
-            for j, t, conv in zip(source, self.types, self._converters):
+            for j, t, conv in zip(source, self._out_types, self._converters):
                 if j is None:
                     columns.append(itertools.repeat(None, n))
                     continue
@@ -373,6 +379,7 @@ class PosixFsReader(ConnectorReader):
         if rows is not None:
             return rows
         convs = self._converters
+        out = self.output
         rows: list[tuple] = []
         for (n, _), fields in zip(texts, split):
             if not fields and width:
@@ -387,7 +394,7 @@ class PosixFsReader(ConnectorReader):
                             values[i] = f
                     fields = values
                 rows.append(tuple(None if v is None or v == "" else c(v)
-                                  for v, c in zip(fields, convs)))
+                                  for v, c in zip([fields[i] for i in out], convs)))
             except (ValueError, OverflowError, TypeError) as e:
                 self.metrics.bad_record(f"{name}:{n}: {e}")
         return rows
@@ -408,9 +415,10 @@ class PosixFsReader(ConnectorReader):
             for j, i in enumerate(mapping):
                 if i is not None:
                     by_column[i] = fields[j]
+        by_column = [by_column[i] for i in self.output]
         columns: list[Any] = []
         try:
-            for col, t, conv in zip(by_column, self.types, self._converters):
+            for col, t, conv in zip(by_column, self._out_types, self._converters):
                 if col is None:
                     columns.append(itertools.repeat(None, n))
                     continue
@@ -449,9 +457,9 @@ class PosixFsReader(ConnectorReader):
         return rows
 
     def _json_layout(self, keys: tuple[str, ...]) -> list[str | None]:
-        """The key of each column among an object's keys (None: not there)."""
+        """The key of each column read among an object's keys (None: not there)."""
         lowered = {k.lower(): k for k in keys}
-        return [lowered.get(n) for n in self.names]
+        return [lowered.get(self.names[i]) for i in self.output]
 
     def position(self) -> Any:
         return {"files": self.files, "headers": self.headers}

@@ -285,12 +285,14 @@ def open_reader(name: str, key: str, params: dict[str, Any], actor_index: int,
                 parallelism: int, store: OffsetStore | None, chunk_size: int,
                 row_id: bool = False) -> SourceReader:
     """A SourceReader for one actor of a source described by plan params (see
-    `planner.stream_plan`: connector options, columns, encode, watermark)."""
+    `planner.stream_plan`: connector options, columns, the columns to produce, encode,
+    watermark: its position among the columns produced)."""
     metrics = SourceMetrics()
     options = params["options"]
+    output = params.get("output")
     spec = SourceSpec(options, list(params["columns"]), params.get("encode"),
                       dict(params.get("encode_options") or {}), actor_index, parallelism,
-                      metrics)
+                      metrics, None if output is None else list(output))
     conn = connector(options.get("connector", ""))
     reader = conn.open(spec)
     limit = options.get("source_rate_limit")
