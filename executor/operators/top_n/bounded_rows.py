@@ -121,46 +121,37 @@ class BoundedRows:
         live = self._live_rest(data)
         self.cap = max(self.cap, need + max(need, MIN_SLACK, len(live) // 8))
         take = self.cap - len(self.sks)
-        if take >= len(live):
-            best, live = sorted(live, key=full), []
-        else:
-            best = heapq.nsmallest(take, live, key=full)
-            # Take the chosen copies out of the rest (duplicates: count them down).
-            chosen: dict[tuple, int] = {}
-            for sk in best:
-                chosen[sk] = chosen.get(sk, 0) + 1
-            left = []
-            for sk in live:
-                n = chosen.get(sk, 0)
-                if n:
-                    chosen[sk] = n - 1
-                else:
-                    left.append(sk)
-            live = left
+        best, live = _split_best(live, take, full)
         # Every rest row sorts after every cached row, so the best ones go at the end.
         self.keys.extend(map(key, best))
         self.sks.extend(best)
         self.rest, self.rest_n = live, len(live)
 
 
+def _split_best(sks: list[tuple], k: int,
+                full: Callable[[tuple], tuple]) -> tuple[list[tuple], list[tuple]]:
+    """The k first rows in order, and the others unordered (duplicates counted down)."""
+    if k >= len(sks):
+        return sorted(sks, key=full), []
+    best = heapq.nsmallest(k, sks, key=full)
+    chosen: dict[tuple, int] = {}
+    for sk in best:
+        chosen[sk] = chosen.get(sk, 0) + 1
+    rest = []
+    for sk in sks:
+        n = chosen.get(sk, 0)
+        if n:
+            chosen[sk] = n - 1
+        else:
+            rest.append(sk)
+    return best, rest
+
+
 def build(sks: list[tuple], need: int, full: Callable[[tuple], tuple],
           key: Callable[[tuple], tuple]) -> BoundedRows:
     """A group from all its rows (state keys, duplicates repeated), at recovery."""
     group = BoundedRows(need)
-    if len(sks) <= need:
-        best, rest = sorted(sks, key=full), []
-    else:
-        best = heapq.nsmallest(need, sks, key=full)
-        chosen: dict[tuple, int] = {}
-        for sk in best:
-            chosen[sk] = chosen.get(sk, 0) + 1
-        rest = []
-        for sk in sks:
-            n = chosen.get(sk, 0)
-            if n:
-                chosen[sk] = n - 1
-            else:
-                rest.append(sk)
+    best, rest = _split_best(sks, need, full)
     group.keys = [key(sk) for sk in best]
     group.sks = best
     group.rest, group.rest_n = rest, len(rest)
