@@ -27,6 +27,7 @@ from planner import expressions as X
 from planner import types as T
 from planner.logical import Field, LogicalJoin, LogicalNode, LogicalProject
 from planner.optimizer import substitute
+from planner.plan_shape import shape
 
 
 def _integer_key(e: Any) -> Any:
@@ -80,9 +81,10 @@ def plan_join(left: LogicalNode, right: LogicalNode, kind: str, conds: list[Any]
                 if isinstance(a, X.InputRef) and isinstance(b, X.InputRef):
                     lk.append(a.index)
                     rk.append(b.index - right_offset)
-                else:
+                    continue
+                if shape() >= 2:
                     pairs.append((a, b))
-                continue
+                    continue
         rest.append(bound)
     if not pairs:
         return LogicalJoin(left, right, kind, lk, rk, _and_all(rest) if rest else None)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from planner import plan_shape
 from planner.binder import Binder
 from planner.catalog import Catalog
 from planner.errors import DUPLICATE_COLUMN, ProgrammingError
@@ -22,7 +23,15 @@ class PlannedView:
 
 
 def plan_view(catalog: Catalog, query: exp.Expression, relation_id: int, name: str,
-              parallelism: int, column_names: list[str] | None = None) -> PlannedView:
+              parallelism: int, column_names: list[str] | None = None,
+              shape: int = plan_shape.CURRENT) -> PlannedView:
+    """`shape`: the plan shape version the view was created with (planner.plan_shape)."""
+    with plan_shape.planning_shape(shape):
+        return _plan_view(catalog, query, relation_id, name, parallelism, column_names)
+
+
+def _plan_view(catalog: Catalog, query: exp.Expression, relation_id: int, name: str,
+               parallelism: int, column_names: list[str] | None) -> PlannedView:
     binder = Binder(catalog)
     logical, names = binder.bind_query(query)
     if column_names:

@@ -23,6 +23,7 @@ from planner.window import (LogicalEowcAgg, LogicalHopWindow, LogicalTemporalFil
                             window_micros)
 from planner.errors import not_supported
 from planner.interval_join import interval_bounds
+from planner.plan_shape import shape
 from planner.expressions.udf import contains_udf
 
 
@@ -159,7 +160,7 @@ class StreamPlanner:
         self.fragments: list[Fragment] = []
 
     def plan(self, logical: LogicalNode, names: list[str]) -> StreamPlan:
-        root = self._lower(prune_source_columns(logical))
+        root = self._lower(prune_source_columns(logical) if shape() >= 2 else logical)
         schema = [Field(n, f.type) for n, f in zip(names, logical.schema)]
         mat = StreamNode("materialize", schema, [root],
                          {"name": self.name, "relation_id": self.relation_id},
@@ -238,8 +239,8 @@ class StreamPlanner:
             mapping = {e.index: i for i, e in enumerate(node.exprs) if isinstance(e, X.InputRef)}
             key = [mapping[k] for k in child.stream_key] \
                 if child.stream_key and all(k in mapping for k in child.stream_key) else []
-            if child.kind == "hop_window" and child.params.get("output") is None and all(
-                    isinstance(e, X.InputRef) for e in node.exprs):
+            if shape() >= 2 and child.kind == "hop_window" and child.params.get("output") is None \
+                    and all(isinstance(e, X.InputRef) for e in node.exprs):
                 # Only picks columns of the windowed rows: the hop window emits just those
                 # (no full-width row per window and no second pass over the rows).
                 child.params["output"] = [e.index for e in node.exprs]

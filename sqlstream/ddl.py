@@ -16,6 +16,7 @@ from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE
                             UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError, not_supported)
 from planner.parse import bind_parameters, parse
 from planner.expressions.udf import user_functions
+from planner import plan_shape
 from planner.planner import plan_view, view_query
 from sqlstream import udf
 from planner.source_def import has_connector
@@ -165,10 +166,11 @@ def create_materialized_view(session: "Session", tree: exp.Create, text: str) ->
         used = udf.Recorder(db)  # the functions it calls are dependencies too
         with user_functions(used):
             planned = plan_view(db.catalog, view_query(tree), rid, name, parallelism,
-                                column_names)
+                                column_names, plan_shape.CURRENT)
         cols = [ColumnDef(f.name, f.type) for f in planned.fields]
         rel = Relation(rid, name, MATERIALIZED_VIEW, cols, [], text, planned.depends_on + used.used,
-                       parallelism, options={"creating": True})
+                       parallelism,
+                       options={"creating": True, "plan_shape": plan_shape.CURRENT})
         if column_names:
             rel.options["column_names"] = column_names
         db.catalog.add(rel)
@@ -323,7 +325,8 @@ def alter_parallelism(session: "Session", name: str, n: int) -> StatementResult:
         assert rel.definition is not None
         with user_functions(udf.Recorder(db)):
             planned = plan_view(db.catalog, view_query(parse_view(rel.definition)), rel.id,
-                                rel.name, n, rel.options.get("column_names"))
+                                rel.name, n, rel.options.get("column_names"),
+                                rel.options.get("plan_shape", 1))
         try:
             mat_dist = rescale.check(rel, planned.plan)
         except NotImplementedError as e:

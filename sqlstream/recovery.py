@@ -87,7 +87,8 @@ async def deploy(db: "Database", rel: Relation, backfill: bool, offset: int = 0,
         db.serving.create_relation(rel.id, rel.name, serving_columns(rel), multiset=True)
         assert rel.definition is not None
         planned = plan_view(db.catalog, view_query(parse_view(rel.definition)), rel.id, rel.name,
-                            rel.parallelism, rel.options.get("column_names"))
+                            rel.parallelism, rel.options.get("column_names"),
+                            rel.options.get("plan_shape", 1))
         await runtime.deploy_view(rel, planned.plan, backfill)
 
 
