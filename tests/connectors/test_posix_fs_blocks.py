@@ -14,21 +14,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from executor.connectors import SourceMetrics, SourceSpec
+from executor.connectors import SourceSpec
 from executor.connectors.posix_fs import PosixFsReader
 from planner import types as T
 from planner.nan import NAN, NUMERIC_NAN
-
-
-class Errors(SourceMetrics):
-    """Metrics that keep every bad record, not just the last."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def bad_record(self, message: str) -> None:
-        super().bad_record(message)
-        self.messages.append(message)
+from tests.connectors.recording import Errors
 
 
 def open_reader(root: Path, cols: list[tuple[str, T.DataType]], blocks: bool,

@@ -9,23 +9,15 @@ import random
 from pathlib import Path
 from typing import Any
 
-from executor.connectors import SourceMetrics, SourceSpec
+from executor.connectors import SourceSpec
 from executor.connectors.posix_fs import PosixFsReader
 from planner import types as T
 from planner.nan import NAN, NUMERIC_NAN
+from tests.connectors.recording import Errors
 
 COLS = [("id", T.INT64), ("small", T.INT16), ("name", T.VARCHAR), ("amount", T.FLOAT64),
         ("t", T.TIMESTAMP), ("tz", T.TIMESTAMPTZ), ("ok", T.BOOLEAN), ("n", T.numeric(10, 2)),
         ("day", T.DATE)]
-
-
-class Errors(SourceMetrics):
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def bad_record(self, message: str) -> None:
-        super().bad_record(message)
-        self.messages.append(message)
 
 
 def expected(name: str, lines: list[str]) -> tuple[list[tuple], list[str]]:

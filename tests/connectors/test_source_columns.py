@@ -11,23 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from executor.connectors import SourceMetrics, SourceSpec
+from executor.connectors import SourceSpec
 from executor.connectors.datagen import DatagenReader
 from executor.connectors.nexmark import SCHEMAS, NexmarkReader
 from executor.connectors.posix_fs import PosixFsReader
 from planner import types as T
+from tests.connectors.recording import Errors
 
 COLS = [("id", T.INT64), ("note", T.VARCHAR), ("price", T.INT32), ("ts", T.TIMESTAMP),
         ("extra", T.VARCHAR)]
-
-
-class Errors(SourceMetrics):
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def bad_record(self, message: str) -> None:
-        super().bad_record(message)
-        self.messages.append(message)
 
 
 def fs_reader(root: Path, output: list[int] | None, blocks: bool, encode: str = "CSV",
