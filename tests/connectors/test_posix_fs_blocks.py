@@ -18,7 +18,7 @@ from executor.connectors import SourceSpec
 from executor.connectors.posix_fs import PosixFsReader
 from planner import types as T
 from planner.nan import NAN, NUMERIC_NAN
-from tests.connectors.recording import Errors
+from tests.connectors.recording import Errors, drain
 
 
 def open_reader(root: Path, cols: list[tuple[str, T.DataType]], blocks: bool,
@@ -35,17 +35,6 @@ def settle(root: Path) -> None:
     """Files older than the settle time, so an unterminated last line is taken."""
     for f in root.iterdir():
         os.utime(f, (0, 0))
-
-
-def drain(r: PosixFsReader, max_rows: int) -> list[tuple]:
-    """Every row, read until a read hands out nothing and moves no position."""
-    rows: list[tuple] = []
-    while True:
-        before = json.dumps(r.position())
-        got = r.read(max_rows)
-        if not got and json.dumps(r.position()) == before:
-            return rows
-        rows.extend(got)
 
 
 def both(root: Path, cols: list[tuple[str, T.DataType]], max_rows: int = 1000,

@@ -16,7 +16,7 @@ from executor.connectors.datagen import DatagenReader
 from executor.connectors.nexmark import SCHEMAS, NexmarkReader
 from executor.connectors.posix_fs import PosixFsReader
 from planner import types as T
-from tests.connectors.recording import Errors
+from tests.connectors.recording import Errors, drain
 
 COLS = [("id", T.INT64), ("note", T.VARCHAR), ("price", T.INT32), ("ts", T.TIMESTAMP),
         ("extra", T.VARCHAR)]
@@ -31,16 +31,6 @@ def fs_reader(root: Path, output: list[int] | None, blocks: bool, encode: str = 
     r.poll_interval = 0
     r._blocks = r._blocks and blocks
     return r
-
-
-def drain(r: PosixFsReader, max_rows: int = 1000) -> list[tuple]:
-    rows: list[tuple] = []
-    while True:
-        before = json.dumps(r.position())
-        got = r.read(max_rows)
-        if not got and json.dumps(r.position()) == before:
-            return rows
-        rows.extend(got)
 
 
 def write_rows(root: Path, n: int, header: str | None) -> None:
