@@ -11,6 +11,7 @@ from sqlglot import exp
 from planner.batch_functions import rewrite_functions
 from planner.binder import output_name, position_of
 from planner.catalog import SOURCE, Catalog
+from planner.external_access import check_query, check_table_name
 from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
                             ProgrammingError)
 
@@ -44,6 +45,7 @@ def _cte_names(tree: exp.Expression) -> set[str]:
 
 def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
     tree = tree.copy()
+    check_query(tree, lambda name: _is_function(catalog, name))
     ctes = _cte_names(tree)
     system: list[str] = []
     int_cols: set[str] = set()
@@ -52,6 +54,7 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         if not name or isinstance(table.this, exp.Func):
             continue
         if db in _PASSTHROUGH_SCHEMAS or name.startswith("pg_") and not db:
+            check_table_name(table)
             continue
         if not db and name in ctes:
             continue
@@ -89,6 +92,12 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         if _is_int(div.this, int_cols) and _is_int(div.expression, int_cols):
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))
     return BatchQuery(tree.sql(dialect="duckdb"), system)
+
+
+def _is_function(catalog: Catalog, name: str) -> bool:
+    """Whether `name` is a user-defined function of the database."""
+    rel = catalog.get(name)
+    return rel is not None and rel.kind == "function"
 
 
 def _bytea_hex_literal(cast: exp.Cast) -> None:

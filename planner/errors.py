@@ -84,6 +84,7 @@ DEPENDENT_OBJECTS = "2BP01"
 FEATURE_NOT_SUPPORTED = "0A000"
 UNDEFINED_OBJECT = "42704"
 CANT_CHANGE_RUNTIME_PARAM = "55P02"
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def not_supported(what: str, position: int | None = None) -> NotSupportedError:

@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from planner import types as T
+from planner.external_access import check_query, check_table_name
 
 CATALOG_SCHEMA = "_pg"
 
@@ -304,7 +305,11 @@ def catalog_query_to_duckdb(sql: str) -> str | None:
         return None
     if ast is None or not isinstance(ast, exp.Query) or not references_catalog(ast):
         return None
-    return rewrite(ast).sql("duckdb")
+    ast = rewrite(ast)
+    check_query(ast)
+    for table in ast.find_all(exp.Table):
+        check_table_name(table)
+    return ast.sql("duckdb")
 
 
 # ---------------------------------------------------------------- describe support

@@ -14,6 +14,7 @@ from sqlglot import exp
 from planner import types as T
 from planner.errors import (Error, InternalError, OperationalError, ProgrammingError,
                             not_supported)
+from planner.external_access import check_statement
 from planner.parse import Statement, bind_parameters, parse, split_statements
 from planner.expressions.udf import user_functions
 from sqlstream import ddl, dml, query, udf
@@ -123,6 +124,7 @@ class Session:
             return ddl.describe(self, m.group(1).strip('"'))
         if m := _EXPLAIN.match(text):
             return ddl.explain(self, m.group(1), params)
+        check_statement(text)
         if re.match(r"^(CREATE|DROP|ALTER)\s", text, re.I):
             return ddl.execute(self, text, params)
         if pg_compat is not None and re.match(r"^\s*(SELECT|WITH)\b", text, re.I):

@@ -40,7 +40,10 @@ class Delta:
 
 class ServingStore:
     def __init__(self) -> None:
-        self.duck = duckdb.connect()
+        # Only the database's own relations: no files, extensions, other databases or
+        # settings changes from SQL (Arrow tables registered by this process still work).
+        self.duck = duckdb.connect(config={"enable_external_access": False,
+                                           "lock_configuration": True})
         self.duck.execute("CREATE SCHEMA IF NOT EXISTS _ss")
         self.lock = threading.Lock()
         self._columns: dict[int, list[tuple[str, str, bool]]] = {}
