@@ -67,6 +67,9 @@ class Session:
         # Python UDFs are arbitrary code: the wire server turns this off unless it was
         # started with --allow-udf-over-network.
         self.allow_udf = True
+        # Folders posix_fs sources may read below; None: any folder. The wire server sets
+        # the roots it was started with (--allow-fs-root), none by default.
+        self.fs_roots: tuple[str, ...] | None = None
         self.running_cursor: Any = None
 
     # ------------------------------------------------------------ public API

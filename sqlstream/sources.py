@@ -9,13 +9,15 @@ CREATE, so a bad option fails with an error naming it, not later in a reader.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
-from executor.connectors import SourceSpec, connector
+from executor.connectors import Connector, SourceSpec, connector
 from planner import types as T
 from planner.catalog import ROW_ID, SOURCE, TABLE, ColumnDef, Relation
-from planner.errors import (DUPLICATE_TABLE, INVALID_PARAMETER, SYNTAX_ERROR, UNDEFINED_COLUMN,
-                            UNDEFINED_TABLE, ProgrammingError, not_supported)
+from planner.errors import (DUPLICATE_TABLE, INSUFFICIENT_PRIVILEGE, INVALID_PARAMETER,
+                            SYNTAX_ERROR, UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError,
+                            not_supported)
 from planner.source_def import parse_alter_rate_limit, parse_source
 from sqlstream.result import StatementResult
 
@@ -36,6 +38,7 @@ def create(session: "Session", text: str) -> StatementResult:
     if d.proctime and d.kind == "table":
         raise not_supported("AS PROCTIME() columns in a table (only in a source)")
     read = [c for c in columns if c[0] not in d.proctime]  # the connector fills these
+    _confine_folder(session, conn, options)
     conn.validate(SourceSpec(options, read, d.encode, d.encode_options))
     limit = options.get("source_rate_limit")
     if limit is not None:
@@ -90,6 +93,30 @@ def create(session: "Session", text: str) -> StatementResult:
         db.catalog.add(rel)
         db.run(_deploy_and_persist(db, rel))
     return StatementResult(tag)
+
+
+def _confine_folder(session: "Session", conn: Connector, options: dict[str, str]) -> None:
+    """A session limited to some folders (`session.fs_roots`, a network client) may read
+    only below them: the folder is resolved (symbolic links, `..`) before the check, kept
+    resolved, and the reader told not to follow links out of it."""
+    roots = getattr(session, "fs_roots", None)
+    if roots is None or conn.folder_option is None:
+        return
+    if not roots:
+        raise ProgrammingError(
+            f"permission denied to create a {conn.name} source over the network: start the "
+            "server with --allow-fs-root DIR to let clients read files below DIR",
+            INSUFFICIENT_PRIVILEGE)
+    folder = options.get(conn.folder_option)
+    if folder:
+        real = os.path.realpath(folder)
+        if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            raise ProgrammingError(
+                f"permission denied for folder '{folder}': it is not below a folder the "
+                "server allows (--allow-fs-root)", INSUFFICIENT_PRIVILEGE)
+        options[conn.folder_option] = real
+    if conn.confine_option is not None:
+        options[conn.confine_option] = "true"
 
 
 def is_alter_rate_limit(text: str) -> bool:

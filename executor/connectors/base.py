@@ -91,6 +91,11 @@ class Connector:
     default_columns: Callable[[dict[str, str]], list[tuple[str, T.DataType]]] | None = None
     # Options filled in at CREATE so that every later reader generates the same rows.
     fixed_options: Callable[[dict[str, str]], dict[str, str]] | None = None
+    # The option naming a local folder the connector reads, and the option that, set to
+    # 'true', keeps its reads below that folder (no symbolic links out of it). Sessions
+    # limited to some folders (network clients) may name only folders below them.
+    folder_option: str | None = None
+    confine_option: str | None = None
 
 
 CONNECTORS: dict[str, Connector] = {}

@@ -29,6 +29,7 @@ import itertools
 import json
 import operator
 import os
+import stat
 import time
 import zlib
 from typing import Any, Callable
@@ -44,6 +45,9 @@ from planner import types as T
 from planner.errors import SYNTAX_ERROR, ProgrammingError
 from planner.nan import canonical_float
 
+# 'true': read only regular files of the root itself, never through a symbolic link
+# (set on every source a network client creates, see sqlstream/sources.py).
+CONFINE = "posix_fs.confine_to_root"
 _READ_BYTES = 1 << 20
 _SETTLE_SECONDS = 1.0
 _BOM = b"\xef\xbb\xbf"
@@ -70,6 +74,8 @@ def _validate(spec: SourceSpec) -> None:
     if not os.path.isdir(root):
         raise bad_option("posix_fs.root", f"folder '{root}' does not exist")
     _encode(spec)
+    if spec.options.get(CONFINE, "false").lower() not in ("true", "false"):
+        raise bad_option(CONFINE, "expected 'true' or 'false'")
     header = spec.encode_options.get("without_header", "false").lower()
     if header not in ("true", "false"):
         raise bad_option("without_header", f"expected 'true' or 'false', got '{header}'")
@@ -188,6 +194,8 @@ class PosixFsReader(ConnectorReader):
     def __init__(self, spec: SourceSpec) -> None:
         self.root = spec.options["posix_fs.root"]
         self.pattern = spec.options.get("match_pattern", "*")
+        self.confined = spec.options.get(CONFINE, "false").lower() == "true"
+        self._refused: set[str] = set()  # symbolic links of a confined root, reported once
         self.encode = _encode(spec)
         self.with_header = spec.encode_options.get("without_header", "false").lower() != "true"
         self.delimiter = spec.encode_options.get("delimiter", ",")
@@ -220,8 +228,28 @@ class PosixFsReader(ConnectorReader):
                 continue
             if zlib.crc32(name.encode()) % self.parallelism != self.actor_index:
                 continue
-            if os.path.isfile(os.path.join(self.root, name)):
+            if self._is_file(name):
                 self.files[name] = [0, 0]
+
+    def _is_file(self, name: str) -> bool:
+        path = os.path.join(self.root, name)
+        if not self.confined:
+            return os.path.isfile(path)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return False
+        if stat.S_ISLNK(mode) and name not in self._refused:
+            self._refused.add(name)
+            self.metrics.bad_record(f"{name}: a symbolic link, not read (this source reads "
+                                    "only files in its root)")
+        return stat.S_ISREG(mode)
+
+    def _open(self, path: str) -> Any:
+        """The file for reading; when confined, never through a symbolic link."""
+        if not self.confined:
+            return open(path, "rb")
+        return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
     def read(self, max_rows: int) -> list[tuple]:
         now = time.monotonic()
@@ -244,10 +272,10 @@ class PosixFsReader(ConnectorReader):
                 return rows
         path = os.path.join(self.root, name)
         try:
-            st = os.stat(path)
+            st = os.lstat(path) if self.confined else os.stat(path)
             if st.st_size <= pos[0]:
                 return None
-            with open(path, "rb") as f:
+            with self._open(path) as f:
                 f.seek(pos[0])
                 data = f.read(_READ_BYTES)
         except OSError:
@@ -471,4 +499,5 @@ class PosixFsReader(ConnectorReader):
         self._lines_until.clear()
 
 
-register(Connector("posix_fs", _validate, PosixFsReader))
+register(Connector("posix_fs", _validate, PosixFsReader, folder_option="posix_fs.root",
+                   confine_option=CONFINE))

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sqlstream.pgwire")
 
-STARTUP_TIMEOUT = 30.0
+# A backstop only: startup() ends a connection after the server's authentication_timeout.
+STARTUP_TIMEOUT = 700.0
 SERVER_VERSION = "15.0.0"
 
 
@@ -83,36 +84,37 @@ class Connection:
     # ------------------------------------------------------------ startup
 
     async def startup(self) -> bool:
-        """Negotiate and authenticate; False when the connection should just end."""
-        while True:
-            code, p = await M.read_startup(self.reader)
-            if code in (M.SSL_REQUEST, M.GSSENC_REQUEST):
-                await self.send(b"N")
-                continue
-            if code == M.CANCEL_REQUEST:
-                self.server.cancel(p.int32(), p.int32())
-                return False
-            if code >> 16 != 3:
-                await self.fatal("0A000", f"unsupported frontend protocol {code >> 16}.{code & 0xffff}")
-                return False
-            self.params = M.parse_startup_params(p)
-            break
-        if self.server.active >= self.server.max_connections:
+        """Negotiate and authenticate; False when the connection should just end.
+
+        Until it is authenticated a connection holds one of the server's pending slots
+        (apart from the slots of authenticated connections), its messages are capped at
+        a few KB and it has `authentication_timeout` seconds to finish, so silent or
+        flooding clients cannot keep a client with the password out."""
+        server = self.server
+        if server.pending >= server.max_pending:
+            await self.fatal("53300", "sorry, too many clients are authenticating already")
+            return False
+        server.pending += 1
+        try:
+            async with asyncio.timeout(server.authentication_timeout):
+                user = await self.negotiate()
+        except TimeoutError:
+            await self.fatal("08006", "canceling authentication due to timeout")
+            return False
+        finally:
+            server.pending -= 1
+        if user is None:
+            return False
+        if server.active >= server.max_connections:
             await self.fatal("53300", "sorry, too many clients already")
             return False
-        self.server.active += 1
+        server.active += 1
         self.counted = True
-        unsupported = [k for k in self.params if k.startswith("_pq_.")]
-        if code & 0xffff or unsupported:
-            body = M._I32.pack(0) + M._I32.pack(len(unsupported))
-            await self.send(M.msg(b"v", body + b"".join(M.cstr(k) for k in unsupported)))
-        user = self.params.get("user", "root")
-        if self.server.verifier is not None and not await self.authenticate(user):
-            return False
-        self.session = await self.server.run_blocking(self.server.db.session)
-        self.session.allow_udf = self.server.allow_udf
-        self.runner = StatementRunner(self.server, self.session, self.send)
-        self.pid = self.server.register(self)
+        self.session = await server.run_blocking(server.db.session)
+        self.session.allow_udf = server.allow_udf
+        self.session.fs_roots = server.fs_roots
+        self.runner = StatementRunner(server, self.session, self.send)
+        self.pid = server.register(self)
         out = [M.AUTH_OK]
         for name, value in self.startup_parameters(user).items():
             out.append(M.parameter_status(name, value))
@@ -120,6 +122,31 @@ class Connection:
         out.append(M.ready_for_query("I"))
         await self.send(b"".join(out))
         return True
+
+    async def negotiate(self) -> str | None:
+        """The startup packet and the password exchange: the user name, or None when
+        the connection should end."""
+        while True:
+            code, p = await M.read_startup(self.reader)
+            if code in (M.SSL_REQUEST, M.GSSENC_REQUEST):
+                await self.send(b"N")
+                continue
+            if code == M.CANCEL_REQUEST:
+                self.server.cancel(p.int32(), p.int32())
+                return None
+            if code >> 16 != 3:
+                await self.fatal("0A000", f"unsupported frontend protocol {code >> 16}.{code & 0xffff}")
+                return None
+            self.params = M.parse_startup_params(p)
+            break
+        unsupported = [k for k in self.params if k.startswith("_pq_.")]
+        if code & 0xffff or unsupported:
+            body = M._I32.pack(0) + M._I32.pack(len(unsupported))
+            await self.send(M.msg(b"v", body + b"".join(M.cstr(k) for k in unsupported)))
+        user = self.params.get("user", "root")
+        if self.server.verifier is not None and not await self.authenticate(user):
+            return None
+        return user
 
     def startup_parameters(self, user: str) -> dict[str, str]:
         return {
@@ -137,26 +164,43 @@ class Connection:
         }
 
     async def authenticate(self, user: str) -> bool:
+        """SCRAM-SHA-256. A wrong password is answered after `auth_delay` seconds, as
+        PostgreSQL's auth_delay does, to slow down guessing."""
         assert self.server.verifier is not None
         await self.send(M.auth_request(10, M.cstr(MECHANISM) + b"\0"))
         try:
-            m = await M.read_message(self.reader)
-            if m.kind != b"p":
-                raise AuthFailed("expected SASL response")
-            p = Payload(m.body)
+            body = await self._sasl_response()
+            if body is None:
+                return False
+            p = Payload(body)
             if p.cstring() != MECHANISM:
                 raise AuthFailed("unsupported SASL mechanism")
             n = p.int32()
             scram = ScramExchange(self.server.verifier)
             await self.send(M.auth_request(11, scram.first(p.raw(n) if n >= 0 else b"")))
-            m = await M.read_message(self.reader)
-            if m.kind != b"p":
-                raise AuthFailed("expected SASL response")
-            await self.send(M.auth_request(12, scram.final(m.body)))
+            body = await self._sasl_response()
+            if body is None:
+                return False
+            await self.send(M.auth_request(12, scram.final(body)))
             return True
-        except (AuthFailed, ProtocolViolation):
-            await self.fatal("28P01", f'password authentication failed for user "{user}"')
-            return False
+        except AuthFailed:
+            pass
+        except ProtocolViolation as e:
+            if isinstance(e, M.MessageTooLong):
+                raise
+        await asyncio.sleep(self.server.auth_delay)
+        await self.fatal("28P01", f'password authentication failed for user "{user}"')
+        return False
+
+    async def _sasl_response(self) -> bytes | None:
+        """The body of the client's next SASL message (None: the client said goodbye,
+        as psql does before it asks for the password)."""
+        m = await M.read_message(self.reader, M.MAX_AUTH_MESSAGE_LEN)
+        if m.kind == b"X":
+            return None
+        if m.kind != b"p":
+            raise AuthFailed("expected SASL response")
+        return m.body
 
     # ------------------------------------------------------------ messages
 

@@ -15,6 +15,9 @@ GSSENC_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
 MAX_STARTUP_LEN = 10_000
 MAX_MESSAGE_LEN = 64 * 1024 * 1024
+# Before authentication (PostgreSQL caps the SASL messages likewise): SCRAM needs a
+# few hundred bytes, and a client must not make the server buffer more unauthenticated.
+MAX_AUTH_MESSAGE_LEN = 8192
 
 _I16 = struct.Struct("!h")
 _U16 = struct.Struct("!H")
@@ -23,6 +26,10 @@ _I32 = struct.Struct("!i")
 
 class ProtocolViolation(Exception):
     """The client sent bytes that are not a valid protocol message."""
+
+
+class MessageTooLong(ProtocolViolation):
+    """A message announced a length over the limit; its body was not read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +99,15 @@ async def read_startup(reader: asyncio.StreamReader) -> tuple[int, Payload]:
     return _I32.unpack(body[:4])[0], Payload(body[4:])
 
 
-async def read_message(reader: asyncio.StreamReader) -> Message:
-    """One typed message; raises IncompleteReadError at end of stream."""
+async def read_message(reader: asyncio.StreamReader,
+                       max_len: int = MAX_MESSAGE_LEN) -> Message:
+    """One typed message; raises IncompleteReadError at end of stream, MessageTooLong
+    (before reading the body) when its length is over `max_len`."""
     head = await reader.readexactly(5)
     length = _I32.unpack(head[1:])[0]
-    if length < 4 or length > MAX_MESSAGE_LEN:
+    if length > max_len:
+        raise MessageTooLong(f"invalid message length {length} (at most {max_len} here)")
+    if length < 4:
         raise ProtocolViolation("invalid message length")
     return Message(head[:1], await reader.readexactly(length - 4))
 

@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -26,14 +27,32 @@ log = logging.getLogger("sqlstream.pgwire")
 R = TypeVar("R")
 
 
+AUTHENTICATION_TIMEOUT = 10.0
+AUTH_DELAY = 1.0
+MAX_PENDING = 256
+
+
 class Server:
     def __init__(self, db: Any, *, password: str | None = None,
-                 max_connections: int = 100, allow_udf: bool = False) -> None:
+                 max_connections: int = 100, allow_udf: bool = False,
+                 fs_roots: Sequence[str] = (),
+                 authentication_timeout: float = AUTHENTICATION_TIMEOUT,
+                 auth_delay: float = AUTH_DELAY, max_pending: int = MAX_PENDING) -> None:
         self.db = db
         self.max_connections = max_connections
         # Python UDFs are arbitrary code: network sessions may create them only when
         # the server was started with --allow-udf-over-network.
         self.allow_udf = allow_udf
+        # Folders below which network sessions may create posix_fs sources
+        # (--allow-fs-root), resolved once; none: no such sources over the network.
+        self.fs_roots = tuple(os.path.realpath(r) for r in fs_roots)
+        # Connections not yet authenticated hold one of `max_pending` slots of their own
+        # for at most `authentication_timeout` seconds; a wrong password is answered
+        # after `auth_delay` seconds (within that time).
+        self.authentication_timeout = authentication_timeout
+        self.auth_delay = min(auth_delay, authentication_timeout / 2)
+        self.max_pending = max_pending
+        self.pending = 0
         self.metrics_port: int | None = None  # bound port of /metrics, when served
         self.verifier = Verifier.from_password(password) if password else None
         self.executor = ThreadPoolExecutor(max_workers=max_connections + 4,
@@ -122,14 +141,55 @@ def _parser() -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--data-dir", default="./sqlstream-data")
     where.add_argument("--memory", action="store_true", help="temporary database")
-    p.add_argument("--password", default=None,
-                   help="require SCRAM-SHA-256 (also $SQLSTREAM_PASSWORD)")
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("--password", default=None,
+                        help="require SCRAM-SHA-256 with this password (visible to other "
+                        "local users in the process list: prefer --password-file or "
+                        "$SQLSTREAM_PASSWORD)")
+    secret.add_argument("--password-file", default=None, metavar="FILE",
+                        help="read the password from the first line of FILE")
+    p.add_argument("--authentication-timeout", type=float, default=AUTHENTICATION_TIMEOUT,
+                   metavar="SECONDS", help="time a client has to log in (default %(default)s)")
+    p.add_argument("--max-pending-connections", type=int, default=MAX_PENDING, metavar="N",
+                   help="connections that may be logging in at once, apart from "
+                   "--max-connections (default %(default)s)")
     p.add_argument("--metrics-port", type=int, default=None,
                    help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics")
     p.add_argument("--max-connections", type=int, default=100)
     p.add_argument("--allow-udf-over-network", action="store_true",
                    help="let clients run CREATE FUNCTION (Python code runs in the server)")
+    p.add_argument("--allow-fs-root", action="append", default=[], metavar="DIR",
+                   help="let clients create posix_fs sources reading below DIR "
+                   "(repeatable; none by default)")
     return p
+
+
+def password_of(args: argparse.Namespace) -> str | None:
+    """The password from --password or the first line of --password-file."""
+    if args.password:
+        return str(args.password)
+    path = getattr(args, "password_file", None)
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        line = f.readline().rstrip("\r\n")
+    if not line:
+        raise ValueError(f"password file {path} is empty")
+    return line
+
+
+def _check_options(args: argparse.Namespace) -> str | None:
+    """An error message for options that cannot work together, or None."""
+    if args.max_connections < 1:
+        return "--max-connections must be at least 1"
+    if args.max_pending_connections < 1:
+        return "--max-pending-connections must be at least 1"
+    if not 1 <= args.authentication_timeout <= 600:
+        return "--authentication-timeout must be between 1 and 600 seconds"
+    for root in args.allow_fs_root:
+        if not os.path.isdir(root):
+            return f"--allow-fs-root {root}: not a directory"
+    return None
 
 
 def _is_loopback(host: str) -> bool:
@@ -146,8 +206,11 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
     from sqlstream.session import Database
 
     db = Database.open(None if args.memory else args.data_dir)
-    server = Server(db, password=args.password, max_connections=args.max_connections,
-                    allow_udf=bool(args.allow_udf_over_network))
+    server = Server(db, password=password_of(args), max_connections=args.max_connections,
+                    allow_udf=bool(args.allow_udf_over_network),
+                    fs_roots=args.allow_fs_root,
+                    authentication_timeout=args.authentication_timeout,
+                    max_pending=args.max_pending_connections)
     metrics: Any = None
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -184,14 +247,20 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
 def run_server(argv: list[str]) -> int:
     """Entry point of `sqlstream serve ...`; returns the process exit code."""
     args = _parser().parse_args(argv)
+    try:
+        args.password = password_of(args)
+    except (OSError, ValueError) as e:
+        print(f"error: --password-file: {e}", file=sys.stderr)
+        return 2
     if args.password is None:
         args.password = os.environ.get("SQLSTREAM_PASSWORD") or None
     if not _is_loopback(args.host) and not args.password:
-        print("error: refusing to listen on a non-loopback address without --password "
-              "(or SQLSTREAM_PASSWORD)", file=__import__("sys").stderr)
+        print("error: refusing to listen on a non-loopback address without a password "
+              "(--password-file, SQLSTREAM_PASSWORD or --password)", file=sys.stderr)
         return 2
-    if args.max_connections < 1:
-        print("error: --max-connections must be at least 1", file=__import__("sys").stderr)
+    problem = _check_options(args)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -199,5 +268,5 @@ def run_server(argv: list[str]) -> int:
     except KeyboardInterrupt:
         return 0
     except OSError as e:
-        print(f"error: {e}", file=__import__("sys").stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 1
