@@ -222,6 +222,8 @@ def translate_error(e: Exception) -> Error:
         if "division by zero" in msg.lower():
             return DataError("division by zero", "22012", pos)
         return DataError(msg, "22023", pos)
+    if isinstance(e, duckdb.PermissionException):  # external access is off in the store
+        return ProgrammingError(msg, "42501", pos)
     if isinstance(e, duckdb.InterruptException):
         return OperationalError("canceling statement due to user request", "57014")
     return ProgrammingError(msg, "XX000", pos)
