@@ -324,3 +324,37 @@ def test_oversized_message_before_authentication(served_process) -> None:
     assert grown < 20 * 1024, f"server RSS grew by {grown} KB"
     with psycopg.connect(dsn, password=PASSWORD) as c:
         assert c.execute("SELECT 6").fetchone() == (6,)
+
+
+def test_password_from_the_environment() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = ("import sys; from sqlstream.pgwire.server import run_server; "
+            "sys.exit(run_server(sys.argv[1:]))")
+    proc = subprocess.Popen([sys.executable, "-c", code, "--memory", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, SQLSTREAM_PASSWORD="env pw"))
+    dsn = f"host=127.0.0.1 port={port} user=root dbname=dev connect_timeout=5"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(dsn, password="env pw") as c:
+                    assert c.execute("SELECT 7").fetchone() == (7,)
+                break
+            except psycopg.OperationalError as e:
+                assert "password authentication failed" not in str(e)
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(dsn, password="other")
+        with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+            assert b"env pw" not in f.read()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
