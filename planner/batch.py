@@ -11,9 +11,9 @@ from sqlglot import exp
 from planner.batch_functions import rewrite_functions
 from planner.binder import output_name, position_of
 from planner.catalog import SOURCE, Catalog
-from planner.external_access import check_query, check_table_name
 from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
                             ProgrammingError)
+from planner.external_access import check_query, check_table_name
 
 # PostgreSQL functions DuckDB knows under another name (same arguments, same result).
 _RENAMED_FUNCTIONS = {"json_build_object": "json_object", "json_build_array": "json_array",

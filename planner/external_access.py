@@ -13,7 +13,7 @@ this check is what gives the client a clear error.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -61,12 +61,12 @@ def _refuse(name: str, node: exp.Expression) -> ProgrammingError:
         position_of(node))
 
 
-def _name(node: exp.Func) -> str:
+def _name(node: exp.Expression) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
     if isinstance(node, (exp.GenerateSeries, exp.ExplodingGenerateSeries)):
         return "generate_series"
-    return node.sql_name().lower()
+    return node.sql_name().lower() if isinstance(node, exp.Func) else node.key
 
 
 def _own(node: exp.Expression) -> bool:
@@ -82,8 +82,8 @@ def _own(node: exp.Expression) -> bool:
 def check_table_function(table: exp.Table) -> None:
     """A function in FROM must be one of TABLE_FUNCTIONS."""
     func = table.this
-    if not isinstance(func, exp.Func) or isinstance(func, _TABLE_FUNCTION_NODES) \
-            or _own(func):
+    if not (isinstance(func, exp.Expression) and isinstance(func, exp.Func)) \
+            or isinstance(func, _TABLE_FUNCTION_NODES) or _own(func):
         return
     name = _name(func)
     if _denied(name):
@@ -112,7 +112,9 @@ def check_query(tree: exp.Expression,
     `own_function(name)` tells the database's own (user-defined) functions."""
     for table in tree.find_all(exp.Table):
         check_table_function(table)
-    for func in tree.find_all(exp.Func):
+    for func in tree.walk():
+        if not (isinstance(func, exp.Expression) and isinstance(func, exp.Func)):
+            continue
         if isinstance(func, exp.Anonymous) or type(func).__name__.startswith("Read"):
             name = _name(func)
             if _denied(name) and not _own(func) \
@@ -124,8 +126,8 @@ def check_query(tree: exp.Expression,
 # files, extensions or other databases.
 _STATEMENT = re.compile(
     r"^\s*(ATTACH|DETACH|INSTALL|FORCE\s+INSTALL|LOAD|PRAGMA|EXPORT|IMPORT|CALL|USE"
-    r"|CHECKPOINT|FORCE\s+CHECKPOINT|VACUUM|UPDATE\s+EXTENSIONS)\b", re.I)
-_COPY_FILE = re.compile(r"^\s*COPY\b.*\b(?:TO|FROM)\s+(?:PROGRAM\b|E?')", re.I | re.S)
+    r"|CHECKPOINT|FORCE\s+CHECKPOINT|VACUUM|UPDATE\s+EXTENSIONS)\b", re.IGNORECASE)
+_COPY_FILE = re.compile(r"^\s*COPY\b.*\b(?:TO|FROM)\s+(?:PROGRAM\b|E?')", re.IGNORECASE | re.DOTALL)
 
 
 def check_statement(text: str) -> None:

@@ -166,7 +166,7 @@ def _closed_within(s: socket.socket, seconds: float) -> bytes:
             chunk = s.recv(65536)
         except ConnectionResetError:
             return data
-        except socket.timeout:
+        except TimeoutError:
             break
         if not chunk:
             return data

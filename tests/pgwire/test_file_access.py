@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import psycopg
@@ -159,9 +159,9 @@ def rooted(folders: dict[str, Path]) -> Iterator[RunningServer]:
 
 
 def test_posix_fs_over_the_network_needs_a_root(server: RunningServer, tmp_path: Path) -> None:
-    with psycopg.connect(server.dsn(), autocommit=True) as c:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="--allow-fs-root"):
-            c.execute(_source("nope", tmp_path))
+    with psycopg.connect(server.dsn(), autocommit=True) as c, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="--allow-fs-root"):
+        c.execute(_source("nope", tmp_path))
 
 
 def test_posix_fs_outside_the_roots_is_refused(rooted: RunningServer,
