@@ -62,8 +62,8 @@ def _refuse(name: str, node: exp.Expression) -> ProgrammingError:
 
 
 def _name(node: exp.Expression) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
+    if isinstance(node, exp.Anonymous):  # quoted or not: DuckDB ignores the case
+        return node.name.lower()
     if isinstance(node, (exp.GenerateSeries, exp.ExplodingGenerateSeries)):
         return "generate_series"
     return node.sql_name().lower() if isinstance(node, exp.Func) else node.key
