@@ -31,6 +31,11 @@ CATALOG_TABLES = (
     "pg_opclass", "pg_stat_activity", "pg_locks", "pg_cursors", "pg_prepared_statements",
     "pg_operator", "pg_cast", "pg_language", "pg_init_privs", "pg_seclabel",
 )
+# oid -> sqlstream's kind of a relation whose PostgreSQL relkind says less (a source
+# is a table to PostgreSQL clients, 'source' in psql's listing).
+KINDS_TABLE = "relation_kinds"
+# Schemas of system relations: hidden wherever a client hides information_schema.
+SYSTEM_SCHEMAS = ("information_schema", "sys")
 # information_schema.X -> CATALOG_SCHEMA.information_schema_X
 INFO_SCHEMA_TABLES = ("tables", "columns", "schemata", "views", "table_constraints",
                       "key_column_usage", "routines", "character_sets")
@@ -239,6 +244,12 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return inner
     if isinstance(node, exp.Cast):
         return _rewrite_cast(node)
+    if isinstance(node, exp.NEQ) and isinstance(node.expression, exp.Literal) \
+            and node.expression.is_string and node.expression.this == "information_schema":
+        return exp.Not(this=exp.In(this=node.this.copy(), expressions=[
+            exp.Literal.string(s) for s in SYSTEM_SCHEMAS]))
+    if isinstance(node, exp.Case) and _is_relkind_label(node):
+        return _label_sources(node)
     if isinstance(node, exp.Collate):
         return node.this
     if isinstance(node, (exp.EQ, exp.NEQ)) and isinstance(node.expression, (exp.Any, exp.All)):
@@ -248,6 +259,31 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
             contains = exp.Anonymous(this="list_contains", expressions=[arr, node.this])
             return contains if isinstance(node, exp.EQ) else exp.Not(this=contains)
     return node
+
+
+def _is_relkind_label(node: exp.Case) -> bool:
+    """psql's `CASE c.relkind WHEN 'r' THEN 'table' ... END` (the Type column of \\d)."""
+    subject = node.this
+    if not isinstance(subject, exp.Column) or subject.name.lower() != "relkind":
+        return False
+    return any(isinstance(i.this, exp.Literal) and i.this.this == "r"
+               and isinstance(i.args.get("true"), exp.Literal)
+               and i.args["true"].this == "table" for i in node.args.get("ifs") or [])
+
+
+def _label_sources(node: exp.Case) -> exp.Expression:
+    """The relkind label, with 'source' for the relations the engine knows as sources.
+
+    >>> _label_sources(sqlglot.parse_one("CASE c.relkind WHEN 'r' THEN 'table' END")).sql()
+    "CASE WHEN c.oid IN (SELECT oid FROM _pg.relation_kinds WHERE kind = 'source') THEN \
+'source' ELSE CASE c.relkind WHEN 'r' THEN 'table' END END"
+    """
+    oid = exp.column("oid", table=node.this.table or None)
+    sources = sqlglot.parse_one(f"SELECT oid FROM {CATALOG_SCHEMA}.{KINDS_TABLE} "
+                                f"WHERE kind = 'source'")
+    test = exp.In(this=oid, query=exp.Subquery(this=sources))
+    return exp.Case(ifs=[exp.If(this=test, true=exp.Literal.string("source"))],
+                    default=node.copy())
 
 
 def _output_name(node: exp.Expression) -> str | None:

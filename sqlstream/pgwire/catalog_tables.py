@@ -94,6 +94,7 @@ _TABLES = {
         typdefaultbin VARCHAR, typdefault VARCHAR, typacl VARCHAR[]""",
     "type_names": "oid BIGINT, display VARCHAR",
     "pg_defs": "oid BIGINT, def VARCHAR",
+    "relation_kinds": "oid BIGINT, kind VARCHAR",
     "pg_index": """indexrelid BIGINT, indrelid BIGINT, indnatts SMALLINT,
         indnkeyatts SMALLINT DEFAULT 1, indisunique BOOLEAN DEFAULT true,
         indnullsnotdistinct BOOLEAN DEFAULT false, indisprimary BOOLEAN DEFAULT true,
