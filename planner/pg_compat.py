@@ -34,8 +34,9 @@ CATALOG_TABLES = (
 # oid -> sqlstream's kind of a relation whose PostgreSQL relkind says less (a source
 # is a table to PostgreSQL clients, 'source' in psql's listing).
 KINDS_TABLE = "relation_kinds"
-# Schemas of system relations: hidden wherever a client hides information_schema.
-SYSTEM_SCHEMAS = ("information_schema", "sys")
+# Schemas of system relations: a client query that leaves out pg_catalog (psql's \\d,
+# drivers' reflection of the default schema) leaves out sys too.
+SYSTEM_SCHEMAS = ("pg_catalog", "sys")
 # information_schema.X -> CATALOG_SCHEMA.information_schema_X
 INFO_SCHEMA_TABLES = ("tables", "columns", "schemata", "views", "table_constraints",
                       "key_column_usage", "routines", "character_sets")
@@ -152,6 +153,12 @@ def references_catalog(ast: exp.Expression) -> bool:
     return False
 
 
+def looks_up_types(ast: exp.Expression) -> bool:
+    """Whether a catalog query reads pg_type (a driver's lookup of a type it met)."""
+    return any(isinstance(n, exp.Table) and n.name.lower() in ("pg_type", "pg_range")
+               for n in ast.walk())
+
+
 def _catalog_type_name(dt: exp.Expression) -> str | None:
     if isinstance(dt, exp.ObjectIdentifier):
         return dt.name.lower()
@@ -244,8 +251,7 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return inner
     if isinstance(node, exp.Cast):
         return _rewrite_cast(node)
-    if isinstance(node, exp.NEQ) and isinstance(node.expression, exp.Literal) \
-            and node.expression.is_string and node.expression.this == "information_schema":
+    if isinstance(node, exp.NEQ) and _string_value(node.expression) == "pg_catalog":
         return exp.Not(this=exp.In(this=node.this.copy(), expressions=[
             exp.Literal.string(s) for s in SYSTEM_SCHEMAS]))
     if isinstance(node, exp.Case) and _is_relkind_label(node):
@@ -259,6 +265,13 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
             contains = exp.Anonymous(this="list_contains", expressions=[arr, node.this])
             return contains if isinstance(node, exp.EQ) else exp.Not(this=contains)
     return node
+
+
+def _string_value(node: exp.Expression) -> str | None:
+    """The text of a string literal, also under casts (`'x'::varchar`)."""
+    while isinstance(node, exp.Cast):
+        node = node.this
+    return node.this if isinstance(node, exp.Literal) and node.is_string else None
 
 
 def _is_relkind_label(node: exp.Case) -> bool:
@@ -399,7 +412,9 @@ def _type_of(node: exp.Expression | None, scope: dict[str, dict[str, T.DataType]
                 return cols[name]
         return None
     if isinstance(node, exp.Cast):
-        return T.type_from_name(node.args["to"].sql("postgres").lower())
+        name = node.args["to"].sql("postgres").lower()
+        catalog_type = _TYPE_MAP.get(name.removeprefix("pg_catalog."))  # oid, regclass, ...
+        return T.type_from_name(catalog_type.lower() if catalog_type else name)
     if isinstance(node, exp.Literal):
         if node.is_string:
             return T.VARCHAR

@@ -149,10 +149,14 @@ class PgCatalog:
                 defs.append([oid, r.definition])
             if has_pk:
                 idx = oid + 1
-                keys = [i + 1 for i, c in enumerate(r.columns) if c[0] in r.primary_key]
+                # in the key's own order, as PostgreSQL's indkey and conkey are
+                numbers = {c[0]: i + 1 for i, c in enumerate(r.columns)}
+                keys = [numbers[k] for k in r.primary_key if k in numbers]
                 cols = ", ".join(r.primary_key)
                 classes.append([idx, f"{r.name}_pkey", ns, "i", len(keys), False])
-                indexes.append([idx, oid, len(keys), " ".join(map(str, keys))])
+                # int2vector / oidvector columns as lists: clients unnest them
+                zeros = [0] * len(keys)
+                indexes.append([idx, oid, len(keys), len(keys), keys, zeros, zeros, zeros])
                 constraints.append([idx, f"{r.name}_pkey", ns, oid, idx, keys])
                 defs.append([idx, f"CREATE UNIQUE INDEX {r.name}_pkey ON {r.schema}.{r.name} "
                                   f"USING btree ({cols})"])
@@ -161,7 +165,8 @@ class PgCatalog:
                 classes)
         _insert(cur, "pg_attribute",
                 "(attrelid, attname, atttypid, attlen, attnum, atttypmod, attnotnull)", attrs)
-        _insert(cur, "pg_index", "(indexrelid, indrelid, indnatts, indkey)", indexes)
+        _insert(cur, "pg_index", "(indexrelid, indrelid, indnatts, indnkeyatts, indkey, "
+                "indcollation, indclass, indoption)", indexes)
         _insert(cur, "pg_constraint",
                 "(oid, conname, connamespace, conrelid, conindid, conkey)", constraints)
         _insert(cur, "pg_defs", "(oid, def)", defs)
