@@ -23,6 +23,9 @@ class SourceMetrics:
     rows_read: int = 0
     parse_errors: int = 0
     last_error: str | None = None
+    # Rows older than the source's watermark when read, dropped (Flink's
+    # numLateRecordsDropped).
+    late_rows: int = 0
 
     def bad_record(self, message: str) -> None:
         self.parse_errors += 1
@@ -91,6 +94,8 @@ class Connector:
     default_columns: Callable[[dict[str, str]], list[tuple[str, T.DataType]]] | None = None
     # Options filled in at CREATE so that every later reader generates the same rows.
     fixed_options: Callable[[dict[str, str]], dict[str, str]] | None = None
+    # Warnings for the client at CREATE about options that are valid but likely wrong.
+    warnings: Callable[[SourceSpec], list[str]] | None = None
 
 
 CONNECTORS: dict[str, Connector] = {}

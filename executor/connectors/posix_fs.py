@@ -504,4 +504,20 @@ class PosixFsReader(ConnectorReader):
         self._lines_until.clear()
 
 
-register(Connector("posix_fs", _validate, PosixFsReader))
+def _warnings(spec: SourceSpec) -> list[str]:
+    """A pattern that matches no file yet is valid (files may come later) but is more
+    often a typo: say so at CREATE."""
+    root = spec.options["posix_fs.root"]
+    pattern = spec.options.get("match_pattern", "*")
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    if any(fnmatch.fnmatch(n, pattern) and os.path.isfile(os.path.join(root, n))
+           for n in names):
+        return []
+    return [f"no file in '{root}' matches match_pattern '{pattern}' yet: the source has "
+            f"no rows until one appears (sys.sources.matched_files counts the files read)"]
+
+
+register(Connector("posix_fs", _validate, PosixFsReader, warnings=_warnings))
