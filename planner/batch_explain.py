@@ -11,6 +11,7 @@ CTEs are shown where they are read; subqueries in FROM as their own plans.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
@@ -52,7 +53,7 @@ def _render(node: BatchNode, indent: str, out: list[str], root: bool = False) ->
         _render(child, child_indent, out)
 
 
-def _sql(node: exp.Expression) -> str:
+def _sql(node: Any) -> str:
     return node.sql(dialect="postgres", normalize_functions="lower")
 
 

@@ -44,6 +44,7 @@ _SET_TZ = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?TIME\s+ZONE\s+(.+?)\s*$", 
 _SET_OTHER = re.compile(r"^SET\s+(?:(?:SESSION|LOCAL)\s+)?(?:TRANSACTION|SESSION\s+CHARACTERISTICS"
                         r"|NAMES|SCHEMA|ROLE|SESSION\s+AUTHORIZATION)\b\s*(.*?)\s*$",
                         re.I | re.S)
+_RESET = re.compile(r"^RESET\s+([\w.]+)\s*$", re.I)
 _ALTER_SYSTEM = re.compile(r"^ALTER\s+SYSTEM\s+(?:SET\s+([\w.]+)\s*(?:=|\bTO\b)\s*(.+?)"
                            r"|RESET\s+([\w.]+))\s*$", re.I | re.S)
 _SHOW = re.compile(r"^SHOW\s+(.+?)\s*$", re.I | re.S)
@@ -117,6 +118,12 @@ class Session:
         if _FLUSH.match(text):
             self.db.flush(self._cancel)
             return StatementResult("FLUSH")
+        if m := _RESET.match(text):
+            if m.group(1).upper() == "ALL":  # every session value back to the database's
+                self.settings = dict(self.db.settings)
+                self.client_settings = dict(_CLIENT_DEFAULTS)
+                return StatementResult("RESET")
+            return self._set(m.group(1).lower(), "DEFAULT", "RESET")
         if m := _TXN.match(text):
             return StatementResult(_TXN_TAGS[m.group(1).split()[0].upper()])
         if m := _SET_TZ.match(text):
@@ -161,17 +168,25 @@ class Session:
         return result
 
     # ------------------------------------------------------------ SET / SHOW
-    def _set(self, name: str, value: str) -> StatementResult:
+    def _set(self, name: str, value: str, tag: str = "SET") -> StatementResult:
         name = canonical(name)
         if name in SETTINGS:
             if name in DATABASE_SETTINGS:
                 raise database_wide(name)
-            self.settings[name] = _setting_value(name, value)
-            return StatementResult("SET")
+            default = value.strip().upper() == "DEFAULT"  # the database's value
+            self.settings[name] = self.db.settings[name] if default else _setting_value(
+                name, value)
+            return StatementResult(tag)
         if not is_pg_parameter(name):
             raise unrecognized(name)
+        if value.strip().upper() == "DEFAULT":
+            if name in _CLIENT_DEFAULTS:
+                self.client_settings[name] = _CLIENT_DEFAULTS[name]
+            else:
+                self.client_settings.pop(name, None)
+            return StatementResult(tag)
         self.client_settings[name] = value.strip().strip("'\"")
-        return StatementResult("SET")
+        return StatementResult(tag)
 
     def _alter_system(self, name: str, value: str) -> StatementResult:
         """Change a setting for the whole database: a database-wide setting takes effect

@@ -128,3 +128,26 @@ def test_drivers_connect_and_see_the_errors(server: RunningServer) -> None:
             assert c.execute(text("SELECT 1")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_reset() -> None:
+    with sqlstream.connect() as conn:
+        conn.execute("SET implicit_flush = true")
+        conn.execute("SET extra_float_digits = 3")
+        conn.execute("RESET implicit_flush")
+        assert conn.execute("SHOW implicit_flush").fetchall() == [("false",)]
+        conn.execute("SET rw_implicit_flush = on")
+        conn.execute("RESET ALL")
+        assert conn.execute("SHOW implicit_flush").fetchall() == [("false",)]
+        assert conn.execute("SHOW extra_float_digits").fetchall() == [("1",)]
+        conn.execute("ALTER SYSTEM SET implicit_flush = true")  # the default of new sessions
+        other = conn.database.session()
+        assert other.execute("SHOW implicit_flush")[0].rows == [("true",)]
+        other.execute("SET implicit_flush = false")
+        other.execute("SET implicit_flush = DEFAULT")
+        assert other.execute("SHOW implicit_flush")[0].rows == [("true",)]
+        other.close()
+        for bad, state in (("RESET nosuch", "42704"), ("RESET barrier_interval_ms", "55P02")):
+            with pytest.raises(sqlstream.ProgrammingError) as e:
+                conn.execute(bad)
+            assert e.value.sqlstate == state

@@ -12,7 +12,7 @@ import pytest
 
 import planner.batch_explain
 import sqlstream
-from tests.pgwire.conftest import RunningServer, server  # noqa: F401 - the fixture
+from tests.pgwire.conftest import RunningServer, start_server
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,15 @@ def test_doctest() -> None:
 
 
 @pytest.mark.skipif(shutil.which("psql") is None, reason="psql not installed")
-def test_psql_shows_the_plan(server: RunningServer) -> None:
+def test_psql_shows_the_plan() -> None:
+    server = start_server()
+    try:
+        _psql_explain(server)
+    finally:
+        server.close()
+
+
+def _psql_explain(server: RunningServer) -> None:
     cmd = ["psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", str(server.port), "-U", "root",
            "-d", "dev", "-c", "EXPLAIN SELECT g FROM generate_series(1, 3) AS g ORDER BY g"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env=server.env())
