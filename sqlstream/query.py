@@ -38,7 +38,8 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
         from sqlstream.system_tables import refresh
         refresh(db, batch.system_tables)
     try:
-        cols, rows = run_duckdb(db, batch.sql, session=session, arrays=not catalog)
+        cols, rows = run_duckdb(db, batch.sql, session=session,
+                                arrays=not catalog or not pg_compat.looks_up_types(tree))
     except Error as e:
         if e.position is None and text:
             e.position = _locate(str(e), text)
@@ -60,9 +61,9 @@ def _locate(message: str, text: str) -> int | None:
 def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = None,
                arrays: bool = True) -> tuple[list[Column], list[tuple]]:
     """Columns and rows of a DuckDB query. Lists are arrays unless `arrays` is false:
-    catalog queries of drivers keep them as text, since their array columns have
-    PostgreSQL types we do not model (oid[], name[], int2vector) and a driver that met
-    an array type it has to look up would look it up with such a query again."""
+    drivers' type lookups (catalog queries over pg_type) keep them as text, since a
+    driver that met an array type it has to look up would look it up with such a
+    query again. Other catalog queries (reflection of keys and indexes) get arrays."""
     cur = db.duck.cursor()
     if session is not None:
         session.running_cursor = cur  # Session.cancel() interrupts it

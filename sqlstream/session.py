@@ -22,6 +22,7 @@ from sqlstream.database import Database
 from sqlstream.result import Column, StatementResult
 from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
 from sqlstream.settings import apply as apply_setting
+from sqlstream.setting_names import canonical, database_wide, is_pg_parameter, unrecognized
 
 try:  # PostgreSQL catalog compatibility, from the wire-protocol layer
     from planner import pg_compat
@@ -40,6 +41,13 @@ _TXN_TAGS = {"BEGIN": "BEGIN", "START": "START TRANSACTION", "COMMIT": "COMMIT",
 _SET = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|\bTO\b)\s*(.+?)\s*$",
                   re.I | re.S)
 _SET_TZ = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?TIME\s+ZONE\s+(.+?)\s*$", re.I | re.S)
+# SET forms that name no parameter: transaction characteristics, NAMES, SCHEMA, ROLE.
+_SET_OTHER = re.compile(r"^SET\s+(?:(?:SESSION|LOCAL)\s+)?(?:TRANSACTION|SESSION\s+CHARACTERISTICS"
+                        r"|NAMES|SCHEMA|ROLE|SESSION\s+AUTHORIZATION)\b\s*(.*?)\s*$",
+                        re.I | re.S)
+_RESET = re.compile(r"^RESET\s+([\w.]+)\s*$", re.I)
+_ALTER_SYSTEM = re.compile(r"^ALTER\s+SYSTEM\s+(?:SET\s+([\w.]+)\s*(?:=|\bTO\b)\s*(.+?)"
+                           r"|RESET\s+([\w.]+))\s*$", re.I | re.S)
 _SHOW = re.compile(r"^SHOW\s+(.+?)\s*$", re.I | re.S)
 _FLUSH = re.compile(r"^FLUSH\s*$", re.I)
 _EXPLAIN = re.compile(r"^EXPLAIN\s+(.*)$", re.I | re.S)
@@ -114,6 +122,12 @@ class Session:
         if _FLUSH.match(text):
             self.db.flush(self._cancel)
             return StatementResult("FLUSH")
+        if m := _RESET.match(text):
+            if m.group(1).upper() == "ALL":  # every session value back to the database's
+                self.settings = dict(self.db.settings)
+                self.client_settings = dict(_CLIENT_DEFAULTS)
+                return StatementResult("RESET")
+            return self._set(m.group(1).lower(), "DEFAULT", "RESET")
         if m := _TXN.match(text):
             return StatementResult(_TXN_TAGS[m.group(1).split()[0].upper()])
         if m := _SET_TZ.match(text):
@@ -121,6 +135,12 @@ class Session:
             return StatementResult("SET")
         if m := _SET.match(text):
             return self._set(m.group(1).lower(), m.group(2))
+        if m := _SET_OTHER.match(text):
+            return StatementResult("SET")
+        if m := _ALTER_SYSTEM.match(text):
+            if m.group(3):
+                return self._alter_system(m.group(3), "DEFAULT")
+            return self._alter_system(m.group(1), m.group(2))
         if m := _SHOW.match(text):
             return self._show(m.group(1))
         if m := _DESCRIBE.match(text):
@@ -153,35 +173,53 @@ class Session:
         return result
 
     # ------------------------------------------------------------ SET / SHOW
-    def _set(self, name: str, value: str) -> StatementResult:
+    def _set(self, name: str, value: str, tag: str = "SET") -> StatementResult:
+        name = canonical(name)
         if name in SETTINGS:
-            if value.strip().upper() == "DEFAULT":
-                v = SETTINGS[name][0]
-            else:
-                try:
-                    v = parse_value(name, value)
-                except ValueError as e:
-                    raise ProgrammingError(str(e), "22023") from None
-            self.settings[name] = v
             if name in DATABASE_SETTINGS:
-                self.db.settings[name] = v
-                apply_setting(self.db, name, v)
-            return StatementResult("SET")
+                raise database_wide(name)
+            default = value.strip().upper() == "DEFAULT"  # the database's value
+            self.settings[name] = self.db.settings[name] if default else _setting_value(
+                name, value)
+            return StatementResult(tag)
+        if not is_pg_parameter(name):
+            raise unrecognized(name)
+        if value.strip().upper() == "DEFAULT":
+            if name in _CLIENT_DEFAULTS:
+                self.client_settings[name] = _CLIENT_DEFAULTS[name]
+            else:
+                self.client_settings.pop(name, None)
+            return StatementResult(tag)
         self.client_settings[name] = value.strip().strip("'\"")
-        return StatementResult("SET")
+        return StatementResult(tag)
+
+    def _alter_system(self, name: str, value: str) -> StatementResult:
+        """Change a setting for the whole database: a database-wide setting takes effect
+        at once for every session; a session setting becomes the default of sessions
+        opened from now on. It lasts until the database is closed."""
+        name = canonical(name)
+        if name not in SETTINGS:
+            if is_pg_parameter(name):
+                raise not_supported(f'ALTER SYSTEM of PostgreSQL parameter "{name}"')
+            raise unrecognized(name)
+        v = _setting_value(name, value)
+        self.db.settings[name] = v
+        if name in DATABASE_SETTINGS:
+            apply_setting(self.db, name, v)
+        return StatementResult("ALTER SYSTEM")
 
     def _show(self, what: str) -> StatementResult:
         key = re.sub(r"\s+", " ", what.strip().lower())
         if key in ("tables", "materialized views", "sources", "views", "functions"):
             return ddl.show_relations(self, key)
         if key == "all":
-            rows = [(k, show_value(self.settings[k]), d) for k, (_v, d) in SETTINGS.items()]
+            rows = [(k, show_value(self._effective(k)), d) for k, (_v, d) in SETTINGS.items()]
             return StatementResult(f"SHOW {len(rows)}", [Column("name", T.VARCHAR),
                                                          Column("setting", T.VARCHAR),
                                                          Column("description", T.VARCHAR)], rows)
-        if key in SETTINGS:
+        if canonical(key) in SETTINGS:
             return StatementResult("SHOW", [Column(key, T.VARCHAR)],
-                                   [(show_value(self.settings[key]),)])
+                                   [(show_value(self._effective(canonical(key))),)])
         name = key.replace(" ", "_")
         # PostgreSQL's SQL-standard spellings of two settings
         name = {"time_zone": "timezone",
@@ -189,7 +227,23 @@ class Session:
         if name in self.client_settings:
             return StatementResult("SHOW", [Column(name, T.VARCHAR)],
                                    [(self.client_settings[name],)])
-        raise ProgrammingError(f'unrecognized configuration parameter "{what.strip()}"', "42704")
+        raise unrecognized(what.strip())
+
+    def _effective(self, name: str) -> Any:
+        """The value in force: the database's for a database-wide setting, else the
+        session's own."""
+        if name in DATABASE_SETTINGS:
+            return self.db.settings[name]
+        return self.settings[name]
+
+
+def _setting_value(name: str, value: str) -> Any:
+    if value.strip().upper() == "DEFAULT":
+        return SETTINGS[name][0]
+    try:
+        return parse_value(name, value)
+    except ValueError as e:
+        raise ProgrammingError(str(e), "22023") from None
 
 
 __all__ += ["InternalError"]
