@@ -35,6 +35,7 @@ class Server:
         # the server was started with --allow-udf-over-network.
         self.allow_udf = allow_udf
         self.metrics_port: int | None = None  # bound port of /metrics, when served
+        self.dashboard_port: int | None = None  # bound port of the dashboard, when served
         self.verifier = Verifier.from_password(password) if password else None
         self.executor = ThreadPoolExecutor(max_workers=max_connections + 4,
                                            thread_name_prefix="pgwire")
@@ -126,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="require SCRAM-SHA-256 (also $SQLSTREAM_PASSWORD)")
     p.add_argument("--metrics-port", type=int, default=None,
                    help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics")
+    p.add_argument("--dashboard-port", type=int, default=None,
+                   help="serve the live dashboard at http://127.0.0.1:PORT/ (5691 is usual; "
+                        "needs sqlstream[dashboard]; asks for --password when one is set)")
+    p.add_argument("--dashboard-host", default="127.0.0.1",
+                   help="address of the dashboard (a non-loopback one needs --password)")
     p.add_argument("--max-connections", type=int, default=100)
     p.add_argument("--allow-udf-over-network", action="store_true",
                    help="let clients run CREATE FUNCTION (Python code runs in the server)")
@@ -149,6 +155,7 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
     server = Server(db, password=args.password, max_connections=args.max_connections,
                     allow_udf=bool(args.allow_udf_over_network))
     metrics: Any = None
+    board: Any = None
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -165,6 +172,12 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
             metrics = metrics_http.start(db, args.metrics_port)
             server.metrics_port = metrics.server_address[1]
             log.info("metrics on http://127.0.0.1:%d/metrics", server.metrics_port)
+        if args.dashboard_port is not None:
+            from sqlstream import dashboard
+            board = await asyncio.to_thread(dashboard.start, db, args.dashboard_port,
+                                            args.dashboard_host, args.password)
+            server.dashboard_port = board.port
+            log.info("dashboard on %s", board.url)
         port = await server.start(args.host, args.port)
         log.info("listening on %s:%d", args.host, port)
         if ready is not None:
@@ -173,6 +186,8 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+        if board is not None:
+            await asyncio.to_thread(board.stop)
         if metrics is not None:
             await asyncio.to_thread(metrics.shutdown)
             metrics.server_close()
@@ -189,6 +204,10 @@ def run_server(argv: list[str]) -> int:
     if not _is_loopback(args.host) and not args.password:
         print("error: refusing to listen on a non-loopback address without --password "
               "(or SQLSTREAM_PASSWORD)", file=__import__("sys").stderr)
+        return 2
+    if not _is_loopback(args.dashboard_host) and not args.password:
+        print("error: refusing to serve the dashboard on a non-loopback address without "
+              "--password (or SQLSTREAM_PASSWORD)", file=__import__("sys").stderr)
         return 2
     if args.max_connections < 1:
         print("error: --max-connections must be at least 1", file=__import__("sys").stderr)
