@@ -91,18 +91,18 @@
     { selector: "node.fragment", style: {
       "background-color": "#f6f8fa", "border-width": 1, "border-color": "#afb8c1", "shape": "round-rectangle",
       "label": "data(label)", "text-valign": "top", "text-halign": "center", "text-wrap": "wrap",
-      "font-size": 12, "color": "#1f2328", "padding": "10px" } },
+      "font-size": 13, "color": "#1f2328", "padding": "8px" } },
     { selector: "node.fragment.root", style: {
       "border-width": 4, "border-color": "#ff8c00", "background-color": "#fff4e5",
       "color": "#b35c00", "font-weight": "bold" } },
     { selector: "node.actor", style: {
-      "shape": "round-rectangle", "width": 210, "height": 60, "background-color": "data(color)",
-      "label": "data(label)", "text-wrap": "wrap", "text-max-width": 204, "text-valign": "center",
-      "text-halign": "center", "color": "#ffffff", "font-size": 12, "border-width": 0 } },
+      "shape": "round-rectangle", "width": 196, "height": 62, "background-color": "data(color)",
+      "label": "data(label)", "text-wrap": "wrap", "text-max-width": 190, "text-valign": "center",
+      "text-halign": "center", "color": "#ffffff", "font-size": 13, "border-width": 0 } },
     { selector: "edge", style: {
       "width": 3, "line-color": "data(color)", "target-arrow-color": "data(color)",
       "target-arrow-shape": "triangle", "curve-style": "bezier", "label": "data(label)",
-      "font-size": 11, "text-wrap": "wrap", "text-background-color": "#ffffff",
+      "font-size": 12, "text-wrap": "wrap", "text-background-color": "#ffffff",
       "text-background-opacity": 0.9, "text-background-padding": "2px" } },
     { selector: "edge.high", style: { "width": 6 } },
   ];
@@ -120,7 +120,7 @@
     if (structure !== state.structure) {
       cy.elements().remove();
       cy.add(els);
-      cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 90, padding: 16 }).run();
+      cy.layout({ name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 80, padding: 12 }).run();
       fitGraph(cy);
       state.structure = structure;
     } else {
