@@ -68,7 +68,7 @@
         id: "a" + a.actor_id, parent: "f" + a.fragment_id, kind: "actor", actor_id: a.actor_id,
         fragment_id: a.fragment_id, operator: a.operator, state: m, color: colour(a),
         busy_ratio: a.busy_ratio, idle_ratio: a.idle_ratio, backpressure_ratio: a.backpressure_ratio,
-        label: "actor " + a.actor_id + ": " + a.operator + "\n" + m + " " + pct(share(a, m)) +
+        label: "actor " + a.actor_id + ": " + (a.operator || "(forwards rows)") + "\n" + m + " " + pct(share(a, m)) +
           " · " + fmt(a.rows_per_second) + " rows/s" } });
     }
     const edges = [];
@@ -161,7 +161,8 @@
       tr.dataset.actor = a.actor_id;
       if (roots.has(a.fragment_id)) tr.className = "root";
       const m = mode(a);
-      tr.append(el("td", a.fragment_id), el("td", a.actor_id), el("td", a.relation), el("td", a.operator));
+      tr.append(el("td", a.fragment_id), el("td", a.actor_id), el("td", a.relation),
+        el("td", a.operator || "(forwards rows)"));
       const st = el("td", m, "state");
       st.dataset.state = m;
       const bar = el("div", null, "bar");
@@ -337,6 +338,10 @@
     events.onopen = () => { $("status").dataset.state = "live"; $("status").textContent = "live"; };
     events.onerror = () => { $("status").dataset.state = "offline"; $("status").textContent = "reconnecting…"; };
     window.addEventListener("resize", () => drawCharts());
+    window.addEventListener("hashchange", () => {
+      const name = decodeURIComponent(location.hash.slice(1));
+      if (name && name !== state.selected) select(name);
+    });
   }
 
   window.sqlstreamDashboard = { state, graphElements, mode, level };
