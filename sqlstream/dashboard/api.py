@@ -40,7 +40,7 @@ def sys_rows(db: "Database", name: str) -> list[dict[str, Any]]:
 def snapshot(db: "Database") -> dict[str, Any]:
     """Everything the page draws, read in one pass on the engine loop."""
     assert db.runtime is not None
-    out: dict[str, Any] = {"time": dt.datetime.now(dt.timezone.utc).isoformat()}
+    out: dict[str, Any] = {"time": dt.datetime.now(dt.UTC).isoformat()}
     for name in SNAPSHOT_TABLES:
         out[name] = sys_rows(db, name)
     out["relations"] = relation_list(db, out["sources"])

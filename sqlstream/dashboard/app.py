@@ -12,8 +12,9 @@ import hmac
 import json
 import logging
 import os
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -61,7 +62,7 @@ class Board:
         fut = asyncio.run_coroutine_threadsafe(call(), db.loop)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(fut), ENGINE_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Unavailable("the engine did not answer in time") from None
 
     async def sample_forever(self) -> None:
@@ -78,11 +79,11 @@ class Board:
                     self.changed.notify_all()
             except Unavailable:
                 pass
-            except Exception:  # noqa: BLE001 - a failed sample must not stop the page
+            except Exception:
                 log.exception("dashboard sample failed")
             try:
                 await asyncio.wait_for(self.closing.wait(), self.interval_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def next_snapshot(self, seen: int) -> tuple[int, dict[str, Any] | None]:
@@ -92,7 +93,7 @@ class Board:
             while self.version <= seen and not self.closing.is_set():
                 try:
                     await asyncio.wait_for(self.changed.wait(), 5 * self.interval_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
             return self.version, None if self.closing.is_set() else self.latest
 

@@ -12,7 +12,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from planner.errors import Error
 from sqlstream.dashboard import DEFAULT_PORT

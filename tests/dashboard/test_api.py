@@ -6,16 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 pytest.importorskip("starlette", reason="the dashboard extra (starlette) is not installed")
 pytest.importorskip("uvicorn", reason="the dashboard extra (uvicorn) is not installed")
 
-from sqlstream import dashboard  # noqa: E402
-from sqlstream.database import Database  # noqa: E402
-from tests.dashboard.http import first_event, get_json, request  # noqa: E402
+from sqlstream import dashboard
+from sqlstream.database import Database
+from tests.dashboard.http import first_event, get_json, request
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +152,7 @@ def test_binds_loopback_and_asks_for_the_password() -> None:
                                                       socket.AF_INET)} - {"127.0.0.1"}
         for addr in addrs:
             with pytest.raises(OSError):
-                socket.create_connection((addr, board.port), timeout=2).close()
+                socket.create_connection((str(addr), board.port), timeout=2).close()
     finally:
         board.stop()
         db.close()

@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("starlette", reason="the dashboard extra (starlette) is not installed")
 
-from sqlstream import dashboard  # noqa: E402
-from tests.observability.scenario import SLOW_SYNC, Feeder, open_scenario, query  # noqa: E402
+from sqlstream import dashboard
+from tests.observability.scenario import SLOW_SYNC, Feeder, open_scenario, query
 
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI") == "true"

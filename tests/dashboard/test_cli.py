@@ -15,9 +15,9 @@ import pytest
 pytest.importorskip("starlette", reason="the dashboard extra (starlette) is not installed")
 pytest.importorskip("uvicorn", reason="the dashboard extra (uvicorn) is not installed")
 
-from tests.dashboard.http import get_json, request  # noqa: E402
-from tests.netutil import free_port  # noqa: E402
-from tests.pgwire.conftest import start_server  # noqa: E402
+from tests.dashboard.http import get_json, request
+from tests.netutil import free_port
+from tests.pgwire.conftest import start_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -54,7 +54,7 @@ def test_dashboard_command_opens_the_data_dir_and_serves_it(tmp_path) -> None:  
         assert "GROUP BY k" in get_json(f"http://127.0.0.1:{port}/api/views/v")["definition"]
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     # The database was closed cleanly: opened again, its view is there, with its rows.
     from sqlstream.database import Database
@@ -67,7 +67,8 @@ def test_dashboard_command_opens_the_data_dir_and_serves_it(tmp_path) -> None:  
 
 def test_dashboard_command_refuses_a_public_address_without_password() -> None:
     done = subprocess.run(_command("dashboard", "--memory", "--host", "0.0.0.0"),
-                          capture_output=True, text=True, env=_env(), timeout=60)
+                          capture_output=True, text=True, env=_env(), timeout=60,
+                          check=False)
     assert done.returncode == 2 and "non-loopback" in done.stderr
 
 
@@ -78,7 +79,8 @@ def test_dashboard_command_reports_a_taken_port(tmp_path) -> None:  # type: igno
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run(_command("dashboard", "--memory", "--port", str(port)),
-                              capture_output=True, text=True, env=_env(), timeout=60)
+                              capture_output=True, text=True, env=_env(), timeout=60,
+                              check=False)
     assert done.returncode == 1 and "error:" in done.stderr and "Traceback" not in done.stderr
 
 
