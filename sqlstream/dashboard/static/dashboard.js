@@ -251,10 +251,13 @@
   }
 
   function drawCharts() {
-    const done = [...state.barriers.values()].filter((b) => b.latency_ms != null)
-      .sort((a, b) => a.epoch - b.epoch).slice(-MAX_BARRIERS);
-    plot("chart-barriers", "barrier latency", done.map((b) => Date.parse(b.injected_at) / 1000),
-      [{ label: "latency ms", values: done.map((b) => b.latency_ms), points: true }]);
+    // Committed barriers by their latency; those still in flight by their age so far.
+    const now = state.snapshot ? Date.parse(state.snapshot.time) : Date.now();
+    const shown = [...state.barriers.values()].sort((a, b) => a.epoch - b.epoch).slice(-MAX_BARRIERS);
+    plot("chart-barriers", "barrier latency", shown.map((b) => Date.parse(b.injected_at) / 1000), [
+      { label: "committed", values: shown.map((b) => b.latency_ms), points: true },
+      { label: "in flight (age)", values: shown.map((b) => b.committed_at == null ?
+        Math.max(0, now - Date.parse(b.injected_at)) : null), points: true }]);
     const keys = [];
     for (const s of state.samples) for (const r of s.sources) if (!keys.includes(seriesKey(r))) keys.push(seriesKey(r));
     const xs = state.samples.map((s) => Date.parse(s.time) / 1000);
