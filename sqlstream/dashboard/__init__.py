@@ -22,7 +22,9 @@ def start(db: "Database", port: int = DEFAULT_PORT, host: str = "127.0.0.1",
     """Serve the dashboard for `db` on a daemon thread; returns the running server."""
     try:
         from sqlstream.dashboard.server import start as _start
-    except ImportError as e:
+    except ModuleNotFoundError as e:
+        if e.name not in ("starlette", "uvicorn"):
+            raise
         raise ImportError("the dashboard needs its extra: pip install 'sqlstream[dashboard]' "
                           f"({e})") from None
     return _start(db, port, host, password, interval_s)

@@ -35,10 +35,14 @@ def parser() -> argparse.ArgumentParser:
         description="Open an embedded database, run its sources and views, and serve the "
                     "live dashboard for it.")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--data-dir", metavar="DIR", default="./sqlstream-data")
+    where.add_argument("--data-dir", metavar="DIR", default="./sqlstream-data",
+                       help="data directory (default ./sqlstream-data); no other process "
+                            "may have it open")
     where.add_argument("--memory", action="store_true", help="temporary database")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; another needs --password)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                   help=f"port (default {DEFAULT_PORT}; 0: any free port)")
     p.add_argument("--password", default=None,
                    help="require it (HTTP basic auth, any user name); also $SQLSTREAM_PASSWORD")
     p.add_argument("-c", "--command", metavar="SQL", action=_Script, dest="scripts",
@@ -89,7 +93,7 @@ def run_dashboard(argv: Sequence[str], stop: threading.Event | None = None,
                 return code
         try:
             board = dashboard.start(db, args.port, args.host, password)
-        except OSError as e:
+        except (OSError, ImportError) as e:  # a taken port; the extra not installed
             sys.stderr.write(f"error: {e}\n")
             return 1
         print(f"dashboard on {board.url} (Ctrl-C stops it)", flush=True)

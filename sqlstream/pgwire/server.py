@@ -217,6 +217,6 @@ def run_server(argv: list[str]) -> int:
         return asyncio.run(serve(args))
     except KeyboardInterrupt:
         return 0
-    except OSError as e:
+    except (OSError, ImportError) as e:  # a taken port; the dashboard's extra missing
         print(f"error: {e}", file=__import__("sys").stderr)
         return 1
