@@ -120,93 +120,110 @@ def _error(status: int, message: str) -> Response:
     return _json({"error": message}, status)
 
 
+def _board(request: Request) -> Board:
+    board: Board = request.app.state.board
+    return board
+
+
+async def _answer(board: Board, fn: Callable[..., Any], *args: Any) -> Response:
+    """`fn(db, *args)` from the engine loop as JSON; 404 when it finds nothing."""
+    try:
+        data = await board.engine(fn, *args)
+    except Unavailable as e:
+        return _error(503, str(e))
+    if data is None:
+        return _error(404, f'relation "{args[0]}" does not exist')
+    return _json(data)
+
+
+async def index(request: Request) -> Response:
+    return FileResponse(os.path.join(STATIC, "index.html"), headers={"Cache-Control": "no-cache"})
+
+
+async def snapshot(request: Request) -> Response:
+    board = _board(request)
+    if board.latest is not None:
+        return _json(board.latest)
+    return await _answer(board, api.snapshot)
+
+
+async def relations(request: Request) -> Response:
+    return await _answer(_board(request),
+                         lambda d: api.relation_list(d, api.sys_rows(d, "sources")))
+
+
+async def view(request: Request) -> Response:
+    return await _answer(_board(request), api.view_detail, request.path_params["name"])
+
+
+async def sys_table(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in system_tables.names():
+        return _error(404, f'system table "sys.{name}" does not exist')
+    return await _answer(_board(request), api.sys_rows, name)
+
+
+async def history(request: Request) -> Response:
+    board = _board(request)
+    try:
+        barriers = await board.engine(api.sys_rows, "barrier_latency")
+    except Unavailable as e:
+        return _error(503, str(e))
+    return _json({"interval_s": board.interval_s, "samples": board.history.as_list(),
+                  "barrier_latency": barriers})
+
+
+async def events(request: Request) -> Response:
+    """Server-sent events: one `snapshot` event per sample, until the server closes."""
+    board = _board(request)
+
+    async def stream() -> AsyncIterator[str]:
+        yield f"retry: {int(board.interval_s * 2000)}\n\n"
+        seen = 0
+        while True:
+            seen, snap = await board.next_snapshot(seen)
+            if snap is None:
+                return
+            data = json.dumps(snap, default=api.json_value, allow_nan=False)
+            yield f"event: snapshot\nid: {seen}\ndata: {data}\n\n"
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """The sampler runs on the server's loop for as long as the server does."""
+    board: Board = app.state.board
+    board.changed = asyncio.Condition()
+    board.closing = asyncio.Event()
+    board.loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(board.sample_forever())
+    try:
+        yield
+    finally:
+        await board.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+ROUTES = [
+    Route("/", index),
+    Route("/api/snapshot", snapshot),
+    Route("/api/relations", relations),
+    Route("/api/views/{name}", view),
+    Route("/api/sys/{name}", sys_table),
+    Route("/api/history", history),
+    Route("/api/events", events),
+    Mount("/static", StaticFiles(directory=STATIC), name="static"),
+]
+
+
 def build_app(db: "Database", password: str | None = None, interval_s: float = 1.0,
-              history: int = 600) -> Starlette:
-    """The dashboard for `db`; with `password`, every request needs HTTP basic auth
-    with that password (any user name)."""
-    board = Board(db, interval_s, history)
-
-    async def guarded(fn: Callable[..., Any], *args: Any) -> Response:
-        try:
-            return _json(await board.engine(fn, *args))
-        except Unavailable as e:
-            return _error(503, str(e))
-
-    async def index(request: Request) -> Response:
-        return FileResponse(os.path.join(STATIC, "index.html"),
-                            headers={"Cache-Control": "no-cache"})
-
-    async def snapshot(request: Request) -> Response:
-        if board.latest is not None:
-            return _json(board.latest)
-        return await guarded(api.snapshot)
-
-    async def relations(request: Request) -> Response:
-        return await guarded(lambda d: api.relation_list(d, api.sys_rows(d, "sources")))
-
-    async def view(request: Request) -> Response:
-        name = request.path_params["name"]
-        try:
-            detail = await board.engine(api.view_detail, name)
-        except Unavailable as e:
-            return _error(503, str(e))
-        if detail is None:
-            return _error(404, f'relation "{name}" does not exist')
-        return _json(detail)
-
-    async def sys_table(request: Request) -> Response:
-        name = request.path_params["name"]
-        if name not in system_tables.names():
-            return _error(404, f'system table "sys.{name}" does not exist')
-        return await guarded(api.sys_rows, name)
-
-    async def history_(request: Request) -> Response:
-        try:
-            barriers = await board.engine(api.sys_rows, "barrier_latency")
-        except Unavailable as e:
-            return _error(503, str(e))
-        return _json({"interval_s": board.interval_s, "samples": board.history.as_list(),
-                      "barrier_latency": barriers})
-
-    async def events(request: Request) -> Response:
-        async def stream() -> AsyncIterator[str]:
-            yield f"retry: {int(board.interval_s * 2000)}\n\n"
-            seen = 0
-            while True:
-                seen, snap = await board.next_snapshot(seen)
-                if snap is None:
-                    return
-                data = json.dumps(snap, default=api.json_value, allow_nan=False)
-                yield f"event: snapshot\nid: {seen}\ndata: {data}\n\n"
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache",
-                                          "X-Accel-Buffering": "no"})
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        board.changed = asyncio.Condition()
-        board.closing = asyncio.Event()
-        board.loop = asyncio.get_running_loop()
-        task = asyncio.ensure_future(board.sample_forever())
-        try:
-            yield
-        finally:
-            await board.close()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    routes = [
-        Route("/", index),
-        Route("/api/snapshot", snapshot),
-        Route("/api/relations", relations),
-        Route("/api/views/{name}", view),
-        Route("/api/sys/{name}", sys_table),
-        Route("/api/history", history_),
-        Route("/api/events", events),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.board = board
+              history_size: int = 600) -> Starlette:
+    """The dashboard for `db` (GET routes only); with `password`, every request needs
+    HTTP basic auth with that password (any user name)."""
+    app = Starlette(routes=ROUTES, lifespan=lifespan)
+    app.state.board = Board(db, interval_s, history_size)
     if password:
         app.add_middleware(BasicAuth, password=password)
     return app

@@ -60,7 +60,9 @@ def test_dashboard_command_opens_the_data_dir_and_serves_it(tmp_path) -> None:  
     from sqlstream.database import Database
     db = Database.open(data)
     try:
-        assert db.session().execute("SELECT count(*) FROM v")[0].rows == [(2,)]
+        session = db.session()
+        session.execute("FLUSH")  # the view's actors have started and filled its serving copy
+        assert session.execute("SELECT count(*) FROM v")[0].rows == [(2,)]
     finally:
         db.close()
 
