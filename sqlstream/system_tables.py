@@ -62,6 +62,18 @@ def refresh(db: "Database", names: list[str]) -> None:
                 cur.close()
 
 
+def live_rows(db: "Database", name: str) -> tuple[list[str], list[tuple]]:
+    """A system table's column names and its rows computed from live figures, without
+    touching the serving store. Call it on the engine loop, where the figures are written."""
+    cols, fn = _TABLES[name]
+    return [c for c, _t in cols], fn(db)
+
+
+def names() -> list[str]:
+    """The system tables' names (schema `sys`), in the order they are registered."""
+    return list(_TABLES)
+
+
 async def _collect(db: "Database", fn: Rows) -> list[tuple]:
     # Read runtime figures on the engine loop, where they are written.
     return fn(db)
