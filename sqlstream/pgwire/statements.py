@@ -98,6 +98,8 @@ class StatementRunner:
                 self.session.cancel()
                 with contextlib.suppress(BaseException):
                     await asyncio.wait({fut}, timeout=10)
+            if fut.done() and not fut.cancelled():
+                fut.exception()  # the statement's own error no longer matters
             raise
 
     def _clock(self) -> ContextManager[None]:
@@ -152,6 +154,8 @@ class StatementRunner:
         return await self._blocking(self.server.execute_blocking, self.session, sql, params)
 
     def _report_setting(self, sql: str) -> None:
+        if len(sql) > 4096:
+            return  # no reported setting has a value this long; spare the loop the match
         m = _SET.match(sql)
         if m and m.group(1).lower() in REPORTED_SETTINGS:
             value = m.group(2).strip("'\"")
@@ -202,8 +206,7 @@ class StatementRunner:
     # ------------------------------------------------------------ simple query
 
     async def simple_query(self, p: Payload) -> None:
-        sql = p.cstring()
-        pieces = await self._blocking(sqltext.split_statements, sql)
+        pieces = await self._blocking(_split_query, p)
         if not pieces:
             self.out.append(M.EMPTY_QUERY)
             return
@@ -355,6 +358,11 @@ def _fmt(formats: list[int], i: int) -> int:
     if not formats:
         return 0
     return formats[0] if len(formats) == 1 else (formats[i] if i < len(formats) else 0)
+
+
+def _split_query(p: Payload) -> list[tuple[int, str]]:
+    """The statements of a Query message (worked out off the event loop)."""
+    return sqltext.split_statements(p.cstring())
 
 
 def _statement_facts(sql: str) -> tuple[int, int, bool, bool]:
