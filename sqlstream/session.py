@@ -82,7 +82,8 @@ class Session:
         if self._clock is not None:  # the caller runs the statement clock
             return self._execute_all(sql, params)
         with self.statement_clock():
-            return [r.materialize() for r in self._execute_all(sql, params)]
+            results = self._execute_all(sql, params)
+            return results if self.stream_results else [r.materialize() for r in results]
 
     def _execute_all(self, sql: str, params: Sequence[Any] | None) -> list[StatementResult]:
         results: list[StatementResult] = []
