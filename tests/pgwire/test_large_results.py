@@ -182,3 +182,25 @@ def test_asyncpg_reads_a_million_rows_and_a_cursor_of_them(server: RunningServer
         assert got == expected(1_000_000)
 
     asyncio.run(_asyncpg(server, run))
+
+
+def test_numeric_is_trimmed_in_every_chunk(server: RunningServer) -> None:
+    """Unconstrained numeric (and lists of it) lose their padding zeros in rows far past
+    the first chunk too, in text and binary."""
+    from decimal import Decimal
+
+    n = 3000
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE quarter_steps (id INT, v NUMERIC)")
+        conn.execute(f"INSERT INTO quarter_steps SELECT x, x / 4.0 FROM generate_series(1, {n}) "
+                     "AS t(x)")
+        conn.execute("FLUSH")
+        sql = ("SELECT id, v, array_agg(v) OVER (ORDER BY id ROWS 1 PRECEDING) FROM "
+               "quarter_steps ORDER BY id")
+        want = [(i, Decimal(i) / 4, [Decimal(j) / 4 for j in (i - 1, i) if j > 0])
+                for i in range(1, n + 1)]
+        for binary in (False, True):
+            rows = conn.cursor(binary=binary).execute(sql).fetchall()
+            assert rows == want
+            # Trimmed: 375, not 375.0000000000.
+            assert [str(v) for v in rows[-1][2]] == ["749.75", "750"]
