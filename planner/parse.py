@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Sequence
 from dataclasses import dataclass
+from typing import Sequence
 
 import sqlglot
 from sqlglot import exp
