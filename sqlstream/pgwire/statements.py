@@ -29,6 +29,7 @@ REPORTED_SETTINGS = {"application_name": "application_name", "datestyle": "DateS
                      "client_encoding": "client_encoding"}
 _SET = re.compile(r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(\w+)\s*(?:=|\s+TO\s+|\s+)\s*(.*?)\s*;?\s*$",
                   re.IGNORECASE | re.DOTALL)
+_CURSOR_COMMAND = re.compile(r"\s*(?:FETCH|MOVE|CLOSE)\b", re.IGNORECASE)
 # A result is read, encoded (in a worker thread) and sent in pieces of about this many
 # bytes, each written only once the client has taken the one before: memory stays
 # bounded however many rows a result has.
@@ -145,7 +146,9 @@ class StatementRunner:
             name, query = declared
             results = await self._execute(query, params)
             return [self.cursors.declare(name, results[-1], stmt or Prepared(query, []))]
-        local = await self._blocking(self.cursors.try_fetch_or_close, sql)
+        local = None
+        if _CURSOR_COMMAND.match(sql):  # MOVE reads rows: off the event loop
+            local = await self._blocking(self.cursors.try_fetch_or_close, sql)
         if local is not None:
             return [local]
         return await self._execute(sql, params)
