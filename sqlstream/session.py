@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 from sqlglot import exp
 
@@ -19,6 +20,7 @@ from planner.parse import Statement, bind_parameters, parse, split_statements
 from planner.expressions.udf import user_functions
 from sqlstream import ddl, dml, query, udf
 from sqlstream.database import Database
+from sqlstream.deadline import WATCHDOG, Deadline
 from sqlstream.result import Column, StatementResult
 from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
 from sqlstream.settings import apply as apply_setting
@@ -79,24 +81,71 @@ class Session:
         # the roots it was started with (--allow-fs-root), none by default.
         self.fs_roots: tuple[str, ...] | None = None
         self.running_cursor: Any = None
+        # The wire server sends a SELECT's rows as DuckDB produces them; embedded use
+        # gets them as a list.
+        self.stream_results = False
+        self._clock: Deadline | None = None
+        self._timed_out = False
 
     # ------------------------------------------------------------ public API
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[StatementResult]:
         if self.closed:
             raise OperationalError("the session is closed", "08003")
-        self._cancel.clear()
-        results = []
-        for stmt in split_statements(sql):
-            if self._cancel.is_set():
-                raise OperationalError("canceling statement due to user request", "57014")
+        if self._clock is not None:  # the caller runs the statement clock
+            return self._execute_all(sql, params)
+        with self.statement_clock():
+            results = self._execute_all(sql, params)
+            return results if self.stream_results else [r.materialize() for r in results]
+
+    def _execute_all(self, sql: str, params: Sequence[Any] | None) -> list[StatementResult]:
+        results: list[StatementResult] = []
+        stmts = split_statements(sql)
+        for stmt in stmts:
+            self.check_cancel()
+            for r in results:  # only the last statement's rows may stay unread
+                r.materialize()
             try:
                 with user_functions(udf.lookup(self.db)):
                     results.append(self._execute_one(stmt, params))
             except Error as e:
+                for r in results:
+                    r.close()
                 if e.position is not None:
                     e.position += stmt.offset
                 raise
         return results
+
+    @contextmanager
+    def statement_clock(self) -> Iterator[None]:
+        """One statement's run: a cancel request from before it is forgotten, and it
+        is cancelled when it runs longer than `statement_timeout`. Everything inside,
+        reading a streamed result's rows too, counts; nested clocks are the outer one."""
+        if self._clock is not None:
+            yield
+            return
+        self._cancel.clear()
+        self._timed_out = False
+        ms = int(self.settings.get("statement_timeout") or 0)
+        self._clock = WATCHDOG.arm(ms / 1000, self._time_out) if ms > 0 else Deadline(0, _no_op)
+        try:
+            yield
+        finally:
+            self._clock.disarm()
+            self._clock = None
+
+    def _time_out(self) -> None:
+        self._timed_out = True
+        self.cancel()
+
+    def cancel_error(self) -> OperationalError:
+        """The error of a statement cancelled by cancel() or by its timeout."""
+        if self._timed_out:
+            return OperationalError("canceling statement due to statement timeout", "57014")
+        return OperationalError("canceling statement due to user request", "57014")
+
+    def check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise self.cancel_error()
 
     def cancel(self) -> None:
         """Interrupt the running statement (thread-safe): a query running in DuckDB is
@@ -106,7 +155,7 @@ class Session:
         if cur is not None:
             try:
                 cur.interrupt()
-            except Exception:
+            except Exception:  # noqa: BLE001 - the cursor may have just closed
                 pass
 
     @property
@@ -115,12 +164,13 @@ class Session:
 
     def close(self) -> None:
         self.closed = True
+        self.cancel()
 
     # ------------------------------------------------------------ dispatch
     def _execute_one(self, stmt: Statement, params: Sequence[Any] | None) -> StatementResult:
         text = stmt.text
         if _FLUSH.match(text):
-            self.db.flush(self._cancel)
+            self._flush()
             return StatementResult("FLUSH")
         if m := _RESET.match(text):
             if m.group(1).upper() == "ALL":  # every session value back to the database's
@@ -169,8 +219,16 @@ class Session:
     def _dml(self, fn: Any, tree: exp.Expression) -> StatementResult:
         result = fn(self, tree)
         if self.settings.get("implicit_flush"):
-            self.db.flush(self._cancel)
+            self._flush()
         return result
+
+    def _flush(self) -> None:
+        try:
+            self.db.flush(self._cancel)
+        except OperationalError:
+            if self._cancel.is_set():
+                raise self.cancel_error() from None
+            raise
 
     # ------------------------------------------------------------ SET / SHOW
     def _set(self, name: str, value: str, tag: str = "SET") -> StatementResult:
@@ -213,13 +271,13 @@ class Session:
         if key in ("tables", "materialized views", "sources", "views", "functions"):
             return ddl.show_relations(self, key)
         if key == "all":
-            rows = [(k, show_value(self._effective(k)), d) for k, (_v, d) in SETTINGS.items()]
+            rows = [(k, show_value(self._effective(k), k), d) for k, (_v, d) in SETTINGS.items()]
             return StatementResult(f"SHOW {len(rows)}", [Column("name", T.VARCHAR),
                                                          Column("setting", T.VARCHAR),
                                                          Column("description", T.VARCHAR)], rows)
         if canonical(key) in SETTINGS:
             return StatementResult("SHOW", [Column(key, T.VARCHAR)],
-                                   [(show_value(self._effective(canonical(key))),)])
+                                   [(show_value(self._effective(canonical(key)), canonical(key)),)])
         name = key.replace(" ", "_")
         # PostgreSQL's SQL-standard spellings of two settings
         name = {"time_zone": "timezone",
@@ -244,6 +302,10 @@ def _setting_value(name: str, value: str) -> Any:
         return parse_value(name, value)
     except ValueError as e:
         raise ProgrammingError(str(e), "22023") from None
+
+
+def _no_op() -> None:
+    pass
 
 
 __all__ += ["InternalError"]

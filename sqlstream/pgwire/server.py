@@ -88,14 +88,22 @@ class Server:
             self._tasks.remove(task)
 
     async def stop(self) -> None:
-        """Stop accepting, end the open connections, release the threads."""
+        """Stop accepting, cancel the running statements, end the open connections,
+        release the threads."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+        for conn in list(self.connections.values()):
+            if conn.session is not None:
+                conn.session.cancel()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+        if self._server is not None:
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+            except asyncio.TimeoutError:
+                log.warning("connections still open at shutdown")
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     def register(self, conn: Connection) -> int:
