@@ -8,19 +8,10 @@ import sys
 from typing import Any, Sequence
 
 from planner.errors import Error
+from sqlstream.cli import ScriptAction
 from sqlstream.format import format_error
 
 DEFAULT_DATA_DIR = "./sqlstream-data"
-
-
-class _Script(argparse.Action):
-    """Keeps `-c` and `-f` in one list, in the order given, as psql runs them."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
-        items = list(getattr(namespace, "scripts", None) or [])
-        items.append(("c" if option_string in ("-c", "--command") else "f", values))
-        namespace.scripts = items
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,9 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="temporary database, removed on exit")
     where.add_argument("--connect", metavar="URL",
                        help="use a server, e.g. postgresql://user@localhost:4566/dev")
-    parser.add_argument("-c", "--command", metavar="SQL", action=_Script, dest="scripts",
+    parser.add_argument("-c", "--command", metavar="SQL", action=ScriptAction, dest="scripts",
                         help="run SQL (may be repeated) and exit")
-    parser.add_argument("-f", "--file", metavar="FILE", action=_Script, dest="scripts",
+    parser.add_argument("-f", "--file", metavar="FILE", action=ScriptAction, dest="scripts",
                         help="run the statements in FILE and exit")
     parser.set_defaults(scripts=[])
     return parser

@@ -7,6 +7,8 @@ run with exit code 1, like `psql -v ON_ERROR_STOP=1`.
 
 from __future__ import annotations
 
+import argparse
+import ipaddress
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TextIO
@@ -14,6 +16,27 @@ from typing import Any, Callable, Iterable, TextIO
 from planner.errors import Error
 from sqlstream.format import PrintOptions, format_error, format_result
 from sqlstream.result import StatementResult
+
+
+class ScriptAction(argparse.Action):
+    """Keeps `-c SQL` and `-f FILE` options in one list `scripts`, in the order given, as
+    psql runs them."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        items = list(getattr(namespace, "scripts", None) or [])
+        items.append(("c" if option_string in ("-c", "--command") else "f", values))
+        namespace.scripts = items
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listening address is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(slots=True)

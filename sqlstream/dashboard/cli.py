@@ -13,20 +13,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from planner.errors import Error
+from sqlstream.cli import ScriptAction, is_loopback, run_texts
 from sqlstream.dashboard import DEFAULT_PORT
-
-
-class _Script(argparse.Action):
-    """Keeps `-c` and `-f` in one list, in the order given."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
-        items = list(getattr(namespace, "scripts", None) or [])
-        items.append(("c" if option_string in ("-c", "--command") else "f", values))
-        namespace.scripts = items
 
 
 def parser() -> argparse.ArgumentParser:
@@ -45,29 +35,18 @@ def parser() -> argparse.ArgumentParser:
                    help=f"port (default {DEFAULT_PORT}; 0: any free port)")
     p.add_argument("--password", default=None,
                    help="require it (HTTP basic auth, any user name); also $SQLSTREAM_PASSWORD")
-    p.add_argument("-c", "--command", metavar="SQL", action=_Script, dest="scripts",
+    p.add_argument("-c", "--command", metavar="SQL", action=ScriptAction, dest="scripts",
                    help="run SQL first (may be repeated)")
-    p.add_argument("-f", "--file", metavar="FILE", action=_Script, dest="scripts",
+    p.add_argument("-f", "--file", metavar="FILE", action=ScriptAction, dest="scripts",
                    help="run the statements in FILE first")
     p.set_defaults(scripts=[])
     return p
-
-
-def is_loopback(host: str) -> bool:
-    import ipaddress
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def run_dashboard(argv: Sequence[str], stop: threading.Event | None = None,
                   ready: Callable[[str], None] | None = None) -> int:
     """Entry point of `sqlstream dashboard ...`; returns the process exit code."""
     from sqlstream import dashboard
-    from sqlstream.cli import run_texts
     from sqlstream.database import Database
     from sqlstream.format import format_error
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import ipaddress
 import logging
 import os
 import signal
@@ -18,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence, TypeVar
 
 from planner.errors import Error, InternalError
+from sqlstream.cli import is_loopback
 from sqlstream.pg_catalog import PgCatalog
 from sqlstream.pgwire.auth import Verifier
 from sqlstream.pgwire.connection import Connection
@@ -206,15 +206,6 @@ def _check_options(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = None,
                 stop_event: asyncio.Event | None = None) -> int:
     from sqlstream.session import Database
@@ -278,11 +269,11 @@ def run_server(argv: list[str]) -> int:
         return 2
     if args.password is None:
         args.password = os.environ.get("SQLSTREAM_PASSWORD") or None
-    if not _is_loopback(args.host) and not args.password:
+    if not is_loopback(args.host) and not args.password:
         print("error: refusing to listen on a non-loopback address without a password "
               "(--password-file, SQLSTREAM_PASSWORD or --password)", file=sys.stderr)
         return 2
-    if not _is_loopback(args.dashboard_host) and not args.password:
+    if not is_loopback(args.dashboard_host) and not args.password:
         print("error: refusing to serve the dashboard on a non-loopback address without a "
               "password (--password-file, SQLSTREAM_PASSWORD or --password)", file=sys.stderr)
         return 2
