@@ -236,6 +236,7 @@ class Runtime:
                 is_sink = frag.root.kind == "materialize"
                 if is_sink:
                     rt.mat_actors.append(actor)
+                    await self._restore_materialized(actor)
                 self._start(actor, stream, sink=is_sink)
         self.relations[rel.id] = rt
         return rt
@@ -322,8 +323,7 @@ class Runtime:
             actor.materialize = mat
             # The input chain is built now, not when the generator first runs: a
             # source in it must take the barriers injected from here on.
-            return self._materialize_stream(mat, actor,
-                                            self._build(node.inputs[0], actor, inputs, ctx))
+            return mat.execute(self._build(node.inputs[0], actor, inputs, ctx))
         if node.kind == "source":
             reader = open_reader(node.params["name"], f"source:r{actor.relation_id}/f"
                                  f"{actor.fragment}/o{node.op_index}/a{actor.index}of"
@@ -345,16 +345,17 @@ class Runtime:
             return op.execute([self._build(c, actor, inputs, ctx) for c in node.inputs])
         return op.execute(self._build(node.inputs[0], actor, inputs, ctx))
 
-    async def _materialize_stream(self, mat: Materialize, actor: Actor,
-                                  child: AsyncIterator[Message]) -> AsyncIterator[Message]:
-        # Load the materialized state (it is the view's contents) before running.
+    async def _restore_materialized(self, actor: Actor) -> None:
+        """Load a view's committed contents (its materialized state) and put them in the
+        serving store before its actor starts: a batch read right after recovery (or
+        a new subscriber's backfill) sees the whole committed epoch, never a part."""
+        mat = actor.materialize
+        assert mat is not None
         mat.load([(k, v) for _vn, k, v in await self.store.load_state(mat.state.table_id)])
         actor.states.append(mat.state)
         self._bump_rids(mat)
         if mat.state.data:
             self.serving.apply({mat.relation_id: mat.initial_delta()})
-        async for msg in mat.execute(child):
-            yield msg
 
     def _bump_rids(self, mat: Materialize) -> None:
         self.rids.bump(mat.max_rid())
