@@ -8,11 +8,12 @@ database no server has open; a running server shows the same page with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from planner.errors import Error
 from sqlstream.cli import ScriptAction, is_loopback, run_texts
@@ -70,36 +71,40 @@ def run_dashboard(argv: Sequence[str], stop: threading.Event | None = None,
                 session.close()
             if code:
                 return code
-        try:
-            board = dashboard.start(db, args.port, args.host, password)
-        except (OSError, ImportError) as e:  # a taken port; the extra not installed
-            sys.stderr.write(f"error: {e}\n")
-            return 1
-        print(f"dashboard on {board.url} (Ctrl-C stops it)", flush=True)
-        if ready is not None:
-            ready(board.url)
-        try:
-            _wait(stop or threading.Event())
-        finally:
-            board.stop()
+        stop = stop or threading.Event()
+        with _stop_on_signals(stop):  # before the URL is printed: a caller may stop us then
+            try:
+                board = dashboard.start(db, args.port, args.host, password)
+            except (OSError, ImportError) as e:  # a taken port; the extra not installed
+                sys.stderr.write(f"error: {e}\n")
+                return 1
+            print(f"dashboard on {board.url} (Ctrl-C stops it)", flush=True)
+            if ready is not None:
+                ready(board.url)
+            try:
+                while not stop.wait(0.5):
+                    pass
+            finally:
+                board.stop()
     finally:
         db.close()
     return 0
 
 
-def _wait(stop: threading.Event) -> None:
-    """Until `stop` is set or the process gets SIGINT or SIGTERM."""
-    if threading.current_thread() is threading.main_thread():
-        previous = {sig: signal.signal(sig, lambda *_a: stop.set())
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            while not stop.wait(0.5):
-                pass
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-    else:
-        stop.wait()
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM set `stop` (in the main thread only, where
+    Python delivers signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, lambda *_a: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 __all__ = ["run_dashboard", "parser"]
