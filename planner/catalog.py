@@ -15,6 +15,7 @@ TABLE = "table"
 MATERIALIZED_VIEW = "materialized view"
 SOURCE = "source"
 SYSTEM_TABLE = "system table"
+VIEW = "view"  # a plain view: a stored query, expanded where it is read
 
 ROW_ID = "_row_id"
 

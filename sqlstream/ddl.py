@@ -10,8 +10,8 @@ from sqlglot import exp
 
 from planner import types as T
 from planner.binder import position_of
-from planner.catalog import (MATERIALIZED_VIEW, ROW_ID, SOURCE, SYSTEM_TABLE, TABLE, ColumnDef,
-                             Relation)
+from planner.catalog import (MATERIALIZED_VIEW, ROW_ID, SOURCE, SYSTEM_TABLE, TABLE, VIEW,
+                             ColumnDef, Relation)
 from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE,
                             UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError, not_supported)
 from planner.parse import bind_parameters, parse
@@ -21,7 +21,7 @@ from planner.planner import plan_view, view_query
 from sqlstream import udf
 from planner.source_def import has_connector
 from planner.window import parse_view
-from sqlstream import recovery, rescale, sources
+from sqlstream import recovery, rescale, sources, views
 from sqlstream.result import Column, StatementResult
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def execute(session: "Session", text: str, params: Sequence[Any] | None) -> Stat
             return create_table(session, tree)
         if kind == "VIEW":
             if not _CREATE_MV.match(text):
-                raise not_supported("CREATE VIEW (use CREATE MATERIALIZED VIEW)", 1)
+                return views.create(session, tree, text)
             return create_materialized_view(session, tree, text)
         raise not_supported(f"CREATE {kind}", 1)
     if isinstance(tree, exp.Drop):
@@ -219,13 +219,12 @@ def drop(session: "Session", tree: exp.Drop) -> StatementResult:
     db = session.db
     kind = (tree.args.get("kind") or "").upper()
     materialized = bool(tree.args.get("materialized"))
-    want = {"TABLE": TABLE, "VIEW": MATERIALIZED_VIEW, "SOURCE": SOURCE}.get(kind)
+    want = {"TABLE": TABLE, "VIEW": MATERIALIZED_VIEW if materialized else VIEW,
+            "SOURCE": SOURCE}.get(kind)
     if want is None:
         raise not_supported(f"DROP {kind}", 1)
-    if kind == "VIEW" and not materialized:
-        want = MATERIALIZED_VIEW
     tag = {TABLE: "DROP TABLE", MATERIALIZED_VIEW: "DROP MATERIALIZED VIEW",
-           SOURCE: "DROP SOURCE"}[want]
+           SOURCE: "DROP SOURCE", VIEW: "DROP VIEW"}[want]
     notices = []
     with db.lock:
         targets = []
@@ -269,6 +268,8 @@ def _collect_drop(db: Any, rel: Relation, cascade: bool, order: list[Relation]) 
 
 
 async def _drop_one(db: Any, rel: Relation) -> None:
+    if rel.kind == VIEW:  # a plain view has no actors, rows or state
+        return
     await db.runtime.drop(rel.id)
     db.serving.drop_relation(rel.id, rel.name)
     await db.store.drop_state(f"r{rel.id}/")
@@ -370,7 +371,7 @@ def describe(session: "Session", name: str) -> StatementResult:
 
 
 def show_relations(session: "Session", what: str) -> StatementResult:
-    kind = {"tables": TABLE, "materialized views": MATERIALIZED_VIEW, "views": MATERIALIZED_VIEW,
+    kind = {"tables": TABLE, "materialized views": MATERIALIZED_VIEW, "views": VIEW,
             "sources": SOURCE, "functions": "function"}[what]
     with session.db.lock:
         names = sorted(r.name for r in session.db.catalog.relations.values()
