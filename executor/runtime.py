@@ -157,6 +157,8 @@ class Runtime:
             mats.append(actor)
         rt = RelationRuntime(rel, [src_actor] + mats, mats, None, input_ch)
         self.relations[rel.id] = rt
+        # An APPEND ONLY table takes INSERT only: views over it see inserts only.
+        self.append_only[rel.id] = bool(rel.options.get("append_only"))
         self._start(src_actor, source.execute(input_ch.__aiter__()))
         for actor, ch in zip(mats, chans):
             assert actor.materialize is not None
@@ -463,7 +465,7 @@ _INSERTS_STAY_INSERTS = ("source", "values", "project", "filter", "hop_window", 
 def append_only(plan: StreamPlan, upstream: dict[int, bool]) -> bool:
     """Whether only inserts can reach a view's materialize: every operator keeps
     inserts as inserts and every relation it scans is an append-only view
-    (`upstream`; tables take DML, so they never are). Aggregates, top-N, distinct,
+    or table (`upstream`; only APPEND ONLY tables are). Aggregates, top-N, distinct,
     temporal filters, over windows and outer/semi/anti joins can retract rows."""
     return inserts_only([f.root for f in plan.fragments], plan, upstream)
 

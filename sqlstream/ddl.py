@@ -14,14 +14,16 @@ from planner.catalog import (MATERIALIZED_VIEW, ROW_ID, SOURCE, SYSTEM_TABLE, TA
                              ColumnDef, Relation)
 from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE,
                             UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError, not_supported)
+from planner.column_defaults import default_sql
 from planner.parse import bind_parameters, parse
+from planner.table_clauses import split_table_clauses
 from planner.expressions.udf import user_functions
 from planner import plan_shape
 from planner.planner import plan_view, view_query
 from sqlstream import udf
 from planner.source_def import has_connector
 from planner.window import parse_view
-from sqlstream import recovery, rescale, sources, views
+from sqlstream import recovery, rescale, sources, tables, views
 from sqlstream.result import Column, StatementResult
 
 if TYPE_CHECKING:
@@ -46,15 +48,16 @@ def execute(session: "Session", text: str, params: Sequence[Any] | None) -> Stat
         return alter_parallelism(session, m.group(1), int(m.group(2)))
     if head.startswith("ALTER"):
         raise not_supported("ALTER", 1)
-    tree = parse_view(text)
+    clauses = split_table_clauses(text)
+    tree = parse_view(clauses.text)
     if params:
         tree = bind_parameters(tree, list(params))
     if isinstance(tree, exp.Create):
         kind = (tree.args.get("kind") or "").upper()
         if kind == "TABLE":
             if tree.expression is not None:
-                raise not_supported("CREATE TABLE AS", 1)
-            return create_table(session, tree)
+                return tables.create_table_as(session, tree, clauses)
+            return create_table(session, tree, tables.options_of(clauses))
         if kind == "VIEW":
             if not _CREATE_MV.match(text):
                 return views.create(session, tree, text)
@@ -79,8 +82,11 @@ def column_type(node: exp.DataType) -> T.DataType:
     return t
 
 
-def create_table(session: "Session", tree: exp.Create) -> StatementResult:
+def create_table(session: "Session", tree: exp.Create,
+                 options: dict[str, Any] | None = None) -> StatementResult:
+    """`options`: the table's catalog options (APPEND ONLY, ON CONFLICT)."""
     db = session.db
+    options = dict(options or {})
     schema = tree.this
     name = schema.this.name
     cols: list[ColumnDef] = []
@@ -103,7 +109,8 @@ def create_table(session: "Session", tree: exp.Create) -> StatementResult:
                 elif isinstance(k, exp.NotNullColumnConstraint):
                     col.nullable = bool(k.args.get("allow_null"))
                 elif isinstance(k, exp.DefaultColumnConstraint):
-                    raise not_supported("column DEFAULT", position_of(item))
+                    options.setdefault("defaults", {})[cname] = default_sql(k.this, col.type,
+                                                                            cname)
             cols.append(col)
         elif isinstance(item, exp.PrimaryKey):
             if pk_names:
@@ -126,11 +133,12 @@ def create_table(session: "Session", tree: exp.Create) -> StatementResult:
                                        UNDEFINED_COLUMN)
             cols[idx].nullable = False
             pk.append(idx)
+        tables.check_options(options, bool(pk))
         if not pk:
             cols.append(ColumnDef(ROW_ID, T.INT64, False, hidden=True))
             pk = [len(cols) - 1]
         rel = Relation(db.catalog.allocate_id(), name, TABLE, cols, pk,
-                       parallelism=_parallelism(session))
+                       parallelism=_parallelism(session), options=options)
         db.catalog.add(rel)
         db.run(_deploy_and_persist(db, rel))
     return StatementResult("CREATE TABLE")

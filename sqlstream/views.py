@@ -32,7 +32,7 @@ def create(session: "Session", tree: exp.Create, text: str) -> StatementResult:
                 raise ProgrammingError(f'relation "{name}" already exists', DUPLICATE_TABLE)
             if old.kind != VIEW:
                 raise ProgrammingError(f'"{name}" is not a view', "42809")
-        cols = _columns(session, query, names)
+        cols = query_columns(session, query, names)
         deps = referenced(query, db.catalog)
         if old is not None:
             if old in deps or any(_reads(db, d, old) for d in deps):
@@ -70,7 +70,7 @@ def _reads(db: object, rel: Relation, target: Relation) -> bool:
     return False
 
 
-def _columns(session: "Session", query: exp.Expression,
+def query_columns(session: "Session", query: exp.Expression,
              names: list[str] | None) -> list[ColumnDef]:
     """The view's output columns: typed by the streaming binder where it can plan the
     query, else by the batch engine (a plain view may use what only batch reads can)."""
