@@ -100,6 +100,17 @@ class RelationInfo:
     columns: list[ColumnInfo]
     primary_key: list[str]
     definition: str | None
+    # COMMENT ON texts: 0 for the relation, the 1-based visible column number for columns
+    comments: dict[int, str] = field(default_factory=dict)
+
+
+def _comments(rel: Relation) -> dict[int, str]:
+    out = {0: rel.options["comment"]} if rel.options.get("comment") else {}
+    by_col = rel.options.get("column_comments") or {}
+    for num, c in enumerate(rel.visible_columns, start=1):
+        if c.name in by_col:
+            out[num] = by_col[c.name]
+    return out
 
 
 class Catalog:
@@ -152,7 +163,7 @@ class Catalog:
                 rel.id, rel.schema, rel.name, rel.kind,
                 [ColumnInfo(c.name, c.type, c.nullable) for c in rel.visible_columns],
                 [rel.columns[i].name for i in rel.pk if not rel.columns[i].hidden],
-                rel.definition))
+                rel.definition, _comments(rel)))
         return out
 
     def to_json(self) -> str:

@@ -5,7 +5,7 @@ catalog. `planner.pg_compat.rewrite` points client queries at them."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from planner import pg_compat
@@ -30,6 +30,7 @@ class Rel:
     columns: list[tuple[str, T.DataType, bool]]
     primary_key: list[str]
     definition: str | None
+    comments: dict[int, str] = field(default_factory=dict)
 
 
 def snapshot(db: Any) -> list[Rel]:
@@ -37,7 +38,8 @@ def snapshot(db: Any) -> list[Rel]:
     if hasattr(db, "catalog_snapshot"):
         return [Rel(r.id, r.schema, r.name, r.kind,
                     [(c.name, c.type, c.nullable) for c in r.columns],
-                    list(r.primary_key), r.definition) for r in db.catalog_snapshot()]
+                    list(r.primary_key), r.definition, dict(getattr(r, "comments", {})))
+                for r in db.catalog_snapshot()]
     cur = db.duck.cursor()
     rels: list[Rel] = []
     tables = cur.execute(
@@ -118,7 +120,7 @@ class PgCatalog:
 
     def _fill(self, cur: Any, rels: list[Rel]) -> None:
         for table in ("pg_class", "pg_attribute", "pg_index", "pg_constraint", "pg_defs",
-                      "pg_namespace", "pg_type", "type_names", "pg_proc"):
+                      "pg_namespace", "pg_type", "type_names", "pg_proc", "pg_description"):
             cur.execute(f"DELETE FROM {SCHEMA}.{table}")
         cur.executemany(f"INSERT INTO {SCHEMA}.pg_namespace VALUES (?, ?, 10, NULL)",
                         [[oid, name] for name, oid in NAMESPACES.items()])
@@ -129,6 +131,7 @@ class PgCatalog:
         cur.executemany(f"INSERT INTO {SCHEMA}.type_names VALUES (?, ?)",
                         [[r[0], r[11]] for r in TYPE_ROWS])
         classes, attrs, indexes, constraints, defs = [], [], [], [], []
+        descriptions = []
         procs = []
         for r in rels:
             oid = FIRST_OID + 2 * r.id
@@ -146,6 +149,7 @@ class PgCatalog:
                               _typmod(t), not nullable or name in r.primary_key])
             if r.definition:
                 defs.append([oid, r.definition])
+            descriptions += [[oid, 1259, num, text] for num, text in r.comments.items()]
             if has_pk:
                 idx = oid + 1
                 keys = [i + 1 for i, c in enumerate(r.columns) if c[0] in r.primary_key]
@@ -164,6 +168,8 @@ class PgCatalog:
         _insert(cur, "pg_constraint",
                 "(oid, conname, connamespace, conrelid, conindid, conkey)", constraints)
         _insert(cur, "pg_defs", "(oid, def)", defs)
+        _insert(cur, "pg_description", "(objoid, classoid, objsubid, description)",
+                descriptions)
         _insert(cur, "pg_proc", "(oid, proname, pronamespace, proowner, prolang, prokind, "
                 "proretset, prorettype, proargtypes, pronargs)", procs)
 

@@ -17,7 +17,7 @@ from planner.errors import (Error, InternalError, OperationalError, ProgrammingE
 from planner.external_access import check_statement
 from planner.parse import Statement, bind_parameters, parse, split_statements
 from planner.expressions.udf import user_functions
-from sqlstream import ddl, dml, query, udf
+from sqlstream import comments, ddl, dml, query, udf
 from sqlstream.database import Database
 from sqlstream.result import Column, StatementResult
 from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
@@ -127,6 +127,8 @@ class Session:
             return ddl.describe(self, m.group(1).strip('"'))
         if m := _EXPLAIN.match(text):
             return ddl.explain(self, m.group(1), params)
+        if comments.is_comment(text):
+            return comments.comment(self, text)
         check_statement(text)
         if re.match(r"^(CREATE|DROP|ALTER)\s", text, re.I):
             return ddl.execute(self, text, params)
