@@ -10,6 +10,7 @@ from planner.errors import not_supported
 from planner.expressions.binder import position_of
 from planner.expressions.builtins_format import strftime_format
 from planner.expressions.builtins_regex import compiled
+from planner.expressions.functions import TRIG_UNARY
 
 
 def _to_char(call: exp.Anonymous) -> exp.Expression | None:
@@ -46,6 +47,35 @@ def _regexp_match(call: exp.Anonymous) -> exp.Expression | None:
 
 _REWRITES = {"to_char": _to_char, "regexp_match": _regexp_match}
 
+# Functions batch queries call in the engine's own implementation, registered in DuckDB
+# as `pg_<name>` (sqlstream.batch_builtins): DuckDB lacks them or differs from PostgreSQL
+# (asin(2) is NaN there, an error here; to_hex is upper-case there). Name -> (argument
+# types, result type) in DuckDB's names.
+_DOUBLE1 = (("DOUBLE",), "DOUBLE")
+ENGINE_FUNCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    **{name: _DOUBLE1 for name in TRIG_UNARY},
+    "atan2": (("DOUBLE", "DOUBLE"), "DOUBLE"), "atan2d": (("DOUBLE", "DOUBLE"), "DOUBLE"),
+    "to_hex": (("BIGINT",), "VARCHAR"), "quote_ident": (("VARCHAR",), "VARCHAR"),
+    "quote_literal": (("VARCHAR",), "VARCHAR"), "initcap": (("VARCHAR",), "VARCHAR"),
+    "octet_length": (("VARCHAR",), "INTEGER"),
+}
+ENGINE_PREFIX = "pg_"
+_NODE_NAMES = {"hex": "to_hex", "lower_hex": "to_hex"}
+
+
+def _engine_call(node: exp.Func) -> exp.Expression | None:
+    """A call of one of ENGINE_FUNCTIONS as a call of its DuckDB registration."""
+    if isinstance(node, exp.Anonymous):
+        name, args = str(node.this).lower(), list(node.expressions)
+    else:
+        name = node.sql_name().lower()
+        name = _NODE_NAMES.get(name, name)
+        args = [node.args[k] for k in ("this", "expression") if node.args.get(k) is not None]
+    sig = ENGINE_FUNCTIONS.get(name)
+    if sig is None or len(args) != len(sig[0]):
+        return None
+    return exp.Anonymous(this=ENGINE_PREFIX + name, expressions=[a.copy() for a in args])
+
 
 def rewrite_functions(tree: exp.Expression) -> None:
     """Rewrite, in place, the calls DuckDB does not know; `FOR SYSTEM_TIME AS OF
@@ -61,3 +91,6 @@ def rewrite_functions(tree: exp.Expression) -> None:
             new = rewrite(call)
             if new is not None:
                 call.replace(new)
+    for func in list(tree.find_all(exp.Func)):
+        if (new := _engine_call(func)) is not None:
+            func.replace(new)

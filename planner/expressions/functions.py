@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.expressions import builtins_format as fmt
+from planner.expressions import builtins_misc as misc
+from planner.expressions import builtins_trig as trig
 from planner.expressions import builtins_math as m
 from planner.expressions import builtins_regex as rx
 from planner.expressions import builtins_text as s
@@ -31,6 +33,11 @@ from planner.types import (BOOLEAN, DECIMAL, FLOAT64, INT32, TIMESTAMPTZ, UNKNOW
                            DataType, type_from_name)
 
 Sig = tuple[tuple[str, ...], str]
+
+# One double precision argument, PostgreSQL's trigonometric and hyperbolic functions.
+TRIG_UNARY = ("sin", "cos", "tan", "cot", "asin", "acos", "atan", "sind", "cosd", "tand",
+              "cotd", "asind", "acosd", "atand", "sinh", "cosh", "tanh", "asinh", "acosh",
+              "atanh", "degrees", "radians")
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,20 @@ _TABLE = [
     _f("power", _POWER_SIGS, m.power, fallible=True),
     _f("pow", _POWER_SIGS, m.power, fallible=True),
     _f("pi", [((), "double")], m.pi),
+    *[_f(name, [(("float",), "double")], getattr(trig, name), fallible=True)
+      for name in TRIG_UNARY],
+    _f("atan2", [(("float", "float"), "double")], trig.atan2),
+    _f("atan2d", [(("float", "float"), "double")], trig.atan2d),
+    _f("gcd", [(("int", "int"), "same")], misc.gcd),
+    _f("lcm", [(("int", "int"), "same")], misc.lcm, fallible=True),
+    _f("to_hex", [(("int",), "varchar")], misc.to_hex),
+    _f("ascii", [(("text",), "integer")], misc.ascii),
+    _f("chr", [(("int",), "varchar")], misc.chr_, fallible=True),
+    _f("bit_length", [(("text",), "integer")], misc.bit_length),
+    _f("octet_length", [(("text",), "integer")], misc.octet_length),
+    _f("translate", [(("text", "text", "text"), "varchar")], misc.translate),
+    _f("quote_ident", [(("text",), "varchar")], misc.quote_ident),
+    _f("quote_literal", [(("text",), "varchar")], misc.quote_literal),
     # date/time
     _f("extract", [(("unit", "datetime"), "numeric")], t.extract, fallible=True),
     _f("date_part", [(("unit", "datetime"), "double")], None, fallible=True),

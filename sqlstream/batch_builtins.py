@@ -1,0 +1,38 @@
+"""The engine's own implementations of some scalar functions, registered in the
+serving store's DuckDB so that batch queries compute exactly what views compute
+(planner.batch_functions.ENGINE_FUNCTIONS names them)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from planner.batch_functions import ENGINE_FUNCTIONS, ENGINE_PREFIX
+from planner.errors import Error
+from planner.expressions.functions import FUNCTIONS
+
+
+def _wrap(impl: Callable[..., Any], arity: int) -> Callable[..., Any]:
+    """A data error keeps its SQLSTATE through DuckDB as a `[SQLSTATE] message`
+    prefix (sqlstream.query.translate_error reads it back). DuckDB reads the arity
+    from the Python signature, so each arity has its own wrapper."""
+    def call(*args: Any) -> Any:
+        try:
+            return impl(*args)
+        except Error as e:
+            raise ValueError(f"[{e.sqlstate}] {e.message}") from None
+    if arity == 1:
+        return lambda a: call(a)
+    if arity == 2:
+        return lambda a, b: call(a, b)
+    raise AssertionError(arity)
+
+
+def register(duck: Any) -> None:
+    for name, (params, result) in ENGINE_FUNCTIONS.items():
+        impl = FUNCTIONS[name].impl
+        assert impl is not None, name
+        duck.create_function(ENGINE_PREFIX + name, _wrap(impl, len(params)), list(params), result,
+                             side_effects=False)
+
+
+__all__ = ["register"]
