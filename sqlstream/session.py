@@ -17,7 +17,7 @@ from planner.errors import (Error, InternalError, OperationalError, ProgrammingE
 from planner.external_access import check_statement
 from planner.parse import Statement, bind_parameters, parse, split_statements
 from planner.expressions.udf import user_functions
-from sqlstream import comments, ddl, dml, query, udf
+from sqlstream import comments, ddl, dml, query, show_create, udf
 from sqlstream.database import Database
 from sqlstream.result import Column, StatementResult
 from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
@@ -174,6 +174,8 @@ class Session:
 
     def _show(self, what: str) -> StatementResult:
         key = re.sub(r"\s+", " ", what.strip().lower())
+        if show_create.is_show_create(what):
+            return show_create.show_create(self, what)
         if key in ("tables", "materialized views", "sources", "views", "functions"):
             return ddl.show_relations(self, key)
         if key == "all":
