@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 AGG_CLASSES: dict[type, str] = {
     exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max",
     exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or", exp.GroupConcat: "string_agg",
+    exp.ArrayAgg: "array_agg",
 }
 
 

@@ -74,6 +74,9 @@ class Relation:
         cols = []
         for name, tname, prec, scale, nullable, hidden in d["columns"]:
             t = T.numeric(prec, scale) if tname == "numeric" else T.type_from_name(tname)
+            if t is None and tname.endswith("[]"):  # an array (array_agg's result)
+                base = T.type_from_name(tname[:-2])
+                t = T.array_of(base) if base is not None else None
             if t is None:
                 t = {"double precision": T.FLOAT64, "timestamptz": T.TIMESTAMPTZ}.get(tname, T.VARCHAR)
             cols.append(ColumnDef(name, t, nullable, hidden))
