@@ -24,6 +24,7 @@ def test_features_survive_restart(tmp_path) -> None:
         "CREATE MATERIALIZED VIEW big_sum AS SELECT sum(v) AS s FROM big",
         "CREATE MATERIALIZED VIEW xs AS SELECT g, array_agg(x ORDER BY x DESC) AS xs "
         "FROM log GROUP BY g",
+        "CREATE MATERIALIZED VIEW log_copy AS SELECT g, x * 10 AS x10 FROM log",
         "COMMENT ON TABLE kv IS 'key values'",
         "INSERT INTO kv (k, v) VALUES (1, 5), (2, 20)",
         "INSERT INTO log VALUES (1, 1), (1, 3)",
@@ -42,6 +43,7 @@ def test_features_survive_restart(tmp_path) -> None:
     assert _rows(conn, "SELECT * FROM big ORDER BY k") == [(1, 50), (2, 20)]
     assert _rows(conn, "SELECT * FROM big_sum") == [(70,)]
     assert _rows(conn, "SELECT * FROM xs") == [(1, [3, 2, 1])]
+    assert _rows(conn, "SELECT * FROM log_copy ORDER BY x10") == [(1, 10), (1, 20), (1, 30)]
     cur.execute("SELECT obj_description('kv'::regclass, 'pg_class')")
     assert cur.fetchall() == [("key values",)]
     cur.execute("SHOW CREATE TABLE log")
