@@ -57,10 +57,22 @@ ENGINE_FUNCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "atan2": (("DOUBLE", "DOUBLE"), "DOUBLE"), "atan2d": (("DOUBLE", "DOUBLE"), "DOUBLE"),
     "to_hex": (("BIGINT",), "VARCHAR"), "quote_ident": (("VARCHAR",), "VARCHAR"),
     "quote_literal": (("VARCHAR",), "VARCHAR"), "initcap": (("VARCHAR",), "VARCHAR"),
-    "octet_length": (("VARCHAR",), "INTEGER"),
+    "quote_nullable": (("VARCHAR",), "VARCHAR"),
+    "width_bucket": (("DOUBLE", "DOUBLE", "DOUBLE", "BIGINT"), "INTEGER"),
+    "encode": (("BLOB", "VARCHAR"), "VARCHAR"), "decode": (("VARCHAR", "VARCHAR"), "BLOB"),
+    **{f"sha{n}": (("BLOB",), "BLOB") for n in (224, 256, 384, 512)},
+    "regexp_replace": (("VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"), "VARCHAR"),
+    "regexp_count": (("VARCHAR", "VARCHAR"), "INTEGER"),
 }
+# Functions whose NULL arguments the implementation sees (others: NULL in, NULL out).
+ENGINE_NULL_AWARE = ("quote_nullable",)
+# Arguments of sqlglot's own nodes for these functions, in the function's order.
+_NODE_ARGS = {"width_bucket": ("this", "min_value", "max_value", "num_buckets"),
+              "encode": ("this", "charset"), "decode": ("this", "charset"),
+              "regexp_replace": ("this", "expression", "replacement", "position",
+                                 "modifiers")}
 ENGINE_PREFIX = "pg_"
-_NODE_NAMES = {"hex": "to_hex", "lower_hex": "to_hex"}
+_NODE_NAMES = {"hex": "to_hex", "lower_hex": "to_hex", "regexp_replace": "regexp_replace"}
 
 
 def _engine_call(node: exp.Func) -> exp.Expression | None:
@@ -69,12 +81,17 @@ def _engine_call(node: exp.Func) -> exp.Expression | None:
         name, args = str(node.this).lower(), list(node.expressions)
     else:
         name = node.sql_name().lower()
+        if isinstance(node, exp.SHA2Digest):
+            name = f"sha{node.args['length'].name}"
         name = _NODE_NAMES.get(name, name)
-        args = [node.args[k] for k in ("this", "expression") if node.args.get(k) is not None]
+        keys = _NODE_ARGS.get(name, ("this", "expression"))
+        args = [node.args[k] for k in keys if isinstance(node.args.get(k), exp.Expression)]
+    if name == "regexp_replace" and len(args) == 3:
+        args.append(exp.Literal.string(""))  # no flags
     sig = ENGINE_FUNCTIONS.get(name)
     if sig is None or len(args) != len(sig[0]):
         return None
-    return exp.Anonymous(this=ENGINE_PREFIX + name, expressions=[a.copy() for a in args])
+    return exp.Anonymous(this=ENGINE_PREFIX + name, expressions=args)
 
 
 def rewrite_functions(tree: exp.Expression) -> None:
@@ -91,6 +108,7 @@ def rewrite_functions(tree: exp.Expression) -> None:
             new = rewrite(call)
             if new is not None:
                 call.replace(new)
-    for func in list(tree.find_all(exp.Func)):
+    # Innermost calls first: a rewritten call takes its (already rewritten) arguments along.
+    for func in reversed(list(tree.find_all(exp.Func, bfs=False))):
         if (new := _engine_call(func)) is not None:
             func.replace(new)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from planner.batch_functions import ENGINE_FUNCTIONS, ENGINE_PREFIX
+from planner.batch_functions import ENGINE_FUNCTIONS, ENGINE_NULL_AWARE, ENGINE_PREFIX
 from planner.errors import Error
 from planner.expressions.functions import FUNCTIONS
 
@@ -24,6 +24,8 @@ def _wrap(impl: Callable[..., Any], arity: int) -> Callable[..., Any]:
         return lambda a: call(a)
     if arity == 2:
         return lambda a, b: call(a, b)
+    if arity == 4:
+        return lambda a, b, c, d: call(a, b, c, d)
     raise AssertionError(arity)
 
 
@@ -32,7 +34,8 @@ def register(duck: Any) -> None:
         impl = FUNCTIONS[name].impl
         assert impl is not None, name
         duck.create_function(ENGINE_PREFIX + name, _wrap(impl, len(params)), list(params), result,
-                             side_effects=False)
+                             side_effects=False,
+                             null_handling="special" if name in ENGINE_NULL_AWARE else "default")
 
 
 __all__ = ["register"]

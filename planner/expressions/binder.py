@@ -99,6 +99,12 @@ _SIMPLE_FUNCS: dict[type, tuple[str, tuple[str, ...]]] = {
     exp.Ascii: ("ascii", ("this",)), exp.BitLength: ("bit_length", ("this",)),
     exp.Hex: ("to_hex", ("this",)), exp.LowerHex: ("to_hex", ("this",)),
     exp.Translate: ("translate", ("this", "from_", "to")),
+    exp.RegexpReplace: ("regexp_replace", ("this", "expression", "replacement", "position",
+                                           "modifiers")),
+    exp.RegexpCount: ("regexp_count", ("this", "expression")),
+    exp.Factorial: ("factorial", ("this",)),
+    exp.WidthBucket: ("width_bucket", ("this", "min_value", "max_value", "num_buckets")),
+    exp.Encode: ("encode", ("this", "charset")), exp.Decode: ("decode", ("this", "charset")),
 }
 _UNSUPPORTED: dict[type, str] = {
     exp.Window: "window function in this position",
@@ -416,6 +422,8 @@ _DISPATCH: list[tuple[type, Callable[..., BoundExpr]]] = [
     (exp.TimestampTrunc, _date_trunc), (exp.DateTrunc, _date_trunc),
     (exp.Quarter, _quarter),
     (exp.Chr, lambda b, node, pos: ops.bind_function("chr", b.args(node.expressions), pos)),
+    (exp.SHA2Digest, lambda b, node, pos: ops.bind_function(
+        f"sha{node.args['length'].name}", [b.bind(node.this)], pos)),
     (exp.Anonymous, _anonymous), (exp.Bracket, _subscript),
     (exp.Placeholder, _placeholder), (exp.Parameter, _placeholder),
     (exp.Star, _star),

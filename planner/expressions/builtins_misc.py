@@ -1,12 +1,19 @@
-"""Integer and string functions with PostgreSQL's results: gcd, lcm, to_hex,
-ascii, chr, bit_length, octet_length, translate, quote_ident, quote_literal."""
+"""Integer, numeric, string, bytea and regular-expression functions with
+PostgreSQL's results (gcd, div, width_bucket, to_hex, translate, quote_ident,
+encode/decode, sha256, regexp_replace, ...)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import decimal
+import hashlib
 import math
 import re
+from typing import Any
 
 from planner.errors import DataError
+from planner.expressions.builtins_regex import compiled
 
 _INT_BITS = {"smallint": 16, "integer": 32, "bigint": 64}
 
@@ -43,8 +50,8 @@ def bit_length(s: str) -> int:
     return len(s.encode()) * 8
 
 
-def octet_length(s: str) -> int:
-    return len(s.encode())
+def octet_length(s: str | bytes) -> int:
+    return len(s) if isinstance(s, (bytes, bytearray, memoryview)) else len(s.encode())
 
 
 def translate(s: str, frm: str, to: str) -> str:
@@ -80,5 +87,143 @@ def quote_literal(s: str) -> str:
     return "'" + body + "'"
 
 
-__all__ = ["gcd", "lcm", "to_hex", "ascii", "chr_", "bit_length", "octet_length", "translate",
-           "quote_ident", "quote_literal"]
+
+
+def quote_nullable(s: str | None) -> str:
+    return "NULL" if s is None else quote_literal(s)
+
+
+# ---------------------------------------------------------------- numeric
+def factorial(n: int) -> decimal.Decimal:
+    if n < 0:
+        raise DataError("factorial of a negative number is undefined", "2201E")
+    if n > 32177:
+        raise DataError("value overflows numeric format", "22003")
+    return decimal.Decimal(math.factorial(n))
+
+
+def width_bucket(x: float, low: float, high: float, count: int) -> int:
+    """The bucket of x among `count` equal buckets from low to high (0 below, count + 1
+    at or above the end; high < low counts downwards)."""
+    if count <= 0:
+        raise DataError("count must be greater than zero", "2201G")
+    if math.isnan(x) or math.isnan(low) or math.isnan(high):
+        raise DataError("operand, lower bound, and upper bound cannot be NaN", "2201G")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise DataError("lower and upper bounds must be finite", "2201G")
+    if low == high:
+        raise DataError("lower bound cannot equal upper bound", "2201G")
+    if low < high:
+        if x < low:
+            return 0
+        if x >= high:
+            return count + 1
+        return int((x - low) / (high - low) * count) + 1
+    if x > low:
+        return 0
+    if x <= high:
+        return count + 1
+    return int((low - x) / (low - high) * count) + 1
+
+
+# ---------------------------------------------------------------- bytea
+def encode(data: bytes, fmt: str) -> str:
+    f = fmt.lower()
+    if f == "hex":
+        return bytes(data).hex()
+    if f == "base64":
+        text = base64.b64encode(bytes(data)).decode()
+        return "\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+    if f == "escape":
+        out = []
+        for b in bytes(data):
+            if b == 0x5C:
+                out.append("\\\\")
+            elif b == 0 or b >= 0x80:
+                out.append(f"\\{b:03o}")
+            else:
+                out.append(chr(b))
+        return "".join(out)
+    raise DataError(f'unrecognized encoding: "{fmt}"', "22023")
+
+
+def decode(text: str, fmt: str) -> bytes:
+    f = fmt.lower()
+    try:
+        if f == "hex":
+            return bytes.fromhex(text)
+        if f == "base64":
+            return base64.b64decode("".join(text.split()), validate=True)
+    except (ValueError, binascii.Error):
+        raise DataError(f"invalid {f} data", "22023") from None
+    if f == "escape":
+        return _unescape(text)
+    raise DataError(f'unrecognized encoding: "{fmt}"', "22023")
+
+
+def _unescape(text: str) -> bytes:
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c != "\\":
+            out += c.encode()
+            i += 1
+        elif text[i + 1:i + 2] == "\\":
+            out.append(0x5C)
+            i += 2
+        elif re.match(r"[0-3][0-7]{2}", text[i + 1:i + 4]):
+            out.append(int(text[i + 1:i + 4], 8))
+            i += 4
+        else:
+            raise DataError("invalid input syntax for type bytea", "22P02")
+    return bytes(out)
+
+
+def sha224(data: bytes) -> bytes:
+    return hashlib.sha224(bytes(data)).digest()
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(bytes(data)).digest()
+
+
+def sha384(data: bytes) -> bytes:
+    return hashlib.sha384(bytes(data)).digest()
+
+
+def sha512(data: bytes) -> bytes:
+    return hashlib.sha512(bytes(data)).digest()
+
+
+# ---------------------------------------------------------------- regular expressions
+def regexp_replace(s: str, pattern: str, repl: str, flags: str = "") -> str:
+    """PostgreSQL's regexp_replace: the first match replaced (every one with flag g;
+    i ignores case); in the replacement \\1..\\9 are groups and \\& the whole match."""
+    bad = set(flags) - set("gi")
+    if bad:
+        raise DataError(f'invalid regular expression option: "{sorted(bad)[0]}"', "22023")
+    rx = compiled(("(?i)" if "i" in flags else "") + pattern)
+
+    def sub(m: re.Match[str]) -> str:
+        out, i = [], 0
+        while i < len(repl):
+            c = repl[i]
+            if c == "\\" and i + 1 < len(repl):
+                n = repl[i + 1]
+                if n.isdigit() and n != "0":
+                    out.append(m.group(int(n)) or "" if int(n) <= rx.groups else "")
+                elif n == "&":
+                    out.append(m.group(0))
+                else:
+                    out.append(n)
+                i += 2
+                continue
+            out.append(c)
+            i += 1
+        return "".join(out)
+    return rx.sub(sub, s, count=0 if "g" in flags else 1)
+
+
+def regexp_count(s: str, pattern: str) -> int:
+    return sum(1 for _ in compiled(pattern).finditer(s))

@@ -13,6 +13,7 @@ A signature is a tuple of parameter classes and a result. Parameter classes:
   time     date, timestamp or timestamptz, kept as is
   ts       timestamp or timestamptz (a date becomes timestamptz, as PostgreSQL does)
   datetime date, time, timestamp, timestamptz or interval
+  bytea    bytea (an untyped string literal too)
 A signature ending in "..." repeats its last class.
 """
 
@@ -29,7 +30,7 @@ from planner.expressions import builtins_math as m
 from planner.expressions import builtins_regex as rx
 from planner.expressions import builtins_text as s
 from planner.expressions import builtins_time as t
-from planner.types import (BOOLEAN, DECIMAL, FLOAT64, INT32, TIMESTAMPTZ, UNKNOWN, VARCHAR,
+from planner.types import (BOOLEAN, BYTEA, DECIMAL, FLOAT64, INT32, TIMESTAMPTZ, UNKNOWN, VARCHAR,
                            DataType, type_from_name)
 
 Sig = tuple[tuple[str, ...], str]
@@ -122,10 +123,22 @@ _TABLE = [
     _f("ascii", [(("text",), "integer")], misc.ascii),
     _f("chr", [(("int",), "varchar")], misc.chr_, fallible=True),
     _f("bit_length", [(("text",), "integer")], misc.bit_length),
-    _f("octet_length", [(("text",), "integer")], misc.octet_length),
+    _f("octet_length", [(("text",), "integer"), (("bytea",), "integer")], misc.octet_length),
     _f("translate", [(("text", "text", "text"), "varchar")], misc.translate),
     _f("quote_ident", [(("text",), "varchar")], misc.quote_ident),
     _f("quote_literal", [(("text",), "varchar")], misc.quote_literal),
+    _f("quote_nullable", [(("text",), "varchar")], misc.quote_nullable, nulls=False),
+    _f("factorial", [(("int",), "numeric")], misc.factorial, fallible=True),
+    _f("width_bucket", [(("float", "float", "float", "int"), "integer")], misc.width_bucket,
+       fallible=True),
+    _f("encode", [(("bytea", "text"), "varchar")], misc.encode, fallible=True),
+    _f("decode", [(("text", "text"), "bytea")], misc.decode, fallible=True),
+    *[_f(name, [(("bytea",), "bytea")], getattr(misc, name))
+      for name in ("sha224", "sha256", "sha384", "sha512")],
+    _f("regexp_replace", [(("text", "text", "text"), "varchar"),
+                          (("text", "text", "text", "text"), "varchar")],
+       misc.regexp_replace, fallible=True),
+    _f("regexp_count", [(("text", "text"), "integer")], misc.regexp_count, fallible=True),
     # date/time
     _f("extract", [(("unit", "datetime"), "numeric")], t.extract, fallible=True),
     _f("date_part", [(("unit", "datetime"), "double")], None, fallible=True),
@@ -170,6 +183,8 @@ def _accept(cls: str, arg: DataType, untyped: bool) -> DataType | None:
         return DECIMAL if arg.is_integer or n == "numeric" or unknown else None
     if cls == "float":
         return FLOAT64 if arg.is_numeric or unknown else None
+    if cls == "bytea":
+        return arg if n == "bytea" else BYTEA if unknown else None
     if cls == "bool":
         return BOOLEAN if n == "boolean" or unknown else None
     if cls == "time":
