@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from planner.errors import SYNTAX_ERROR, ProgrammingError
+from planner.errors import SYNTAX_ERROR, ProgrammingError, not_supported
 
 OVERWRITE = "overwrite"
 IGNORE = "ignore"
@@ -24,6 +24,7 @@ _HEAD = re.compile(r"^\s*CREATE\s+TABLE\b", re.I)
 _APPEND = re.compile(r"\s*APPEND\s+ONLY\b", re.I)
 _CONFLICT = re.compile(r"\s*ON\s+CONFLICT\s+(OVERWRITE|IGNORE|DO\s+NOTHING|DO\s+UPDATE\s+IF\s+"
                        r"NOT\s+NULL|DO\s+UPDATE\s+FULL)\b", re.I)
+_VERSION = re.compile(r"\s*(WITH\s+VERSION\s+COLUMN)\b", re.I)
 _CONFLICT_ANY = re.compile(r"\s*ON\s+CONFLICT\b\s*(\S*)", re.I)
 _ACTIONS = {"OVERWRITE": OVERWRITE, "DO UPDATE FULL": OVERWRITE, "IGNORE": IGNORE,
             "DO NOTHING": IGNORE, "DO UPDATE IF NOT NULL": UPDATE_IF_NOT_NULL}
@@ -83,6 +84,8 @@ def split_table_clauses(text: str) -> TableClauses:
             out.append_only = True
         elif m := _CONFLICT.match(rest):
             out.on_conflict = _ACTIONS[" ".join(m.group(1).upper().split())]
+        elif m := _VERSION.match(rest):
+            raise not_supported("WITH VERSION COLUMN", end + m.start(1) + 1)
         elif m := _CONFLICT_ANY.match(rest):
             raise ProgrammingError(
                 f'syntax error at or near "{m.group(1) or "end of input"}": ON CONFLICT of a '
