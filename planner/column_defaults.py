@@ -6,7 +6,8 @@ writes DEFAULT, as PostgreSQL does."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 
@@ -42,7 +43,7 @@ def with_time_now(node: exp.Expression) -> exp.Expression:
     time as typed literals: a default is evaluated when a row is inserted."""
     if not node.find(*_TIME_NOW):
         return node
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     def repl(n: exp.Expression) -> exp.Expression:
         kind = _TIME_NOW.get(type(n))

@@ -4,8 +4,9 @@ statement wrote (inserted or new rows) or removed (deleted rows)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlglot import exp
 

@@ -20,12 +20,12 @@ OVERWRITE = "overwrite"
 IGNORE = "ignore"
 UPDATE_IF_NOT_NULL = "do update if not null"
 
-_HEAD = re.compile(r"^\s*CREATE\s+TABLE\b", re.I)
-_APPEND = re.compile(r"\s*APPEND\s+ONLY\b", re.I)
+_HEAD = re.compile(r"^\s*CREATE\s+TABLE\b", re.IGNORECASE)
+_APPEND = re.compile(r"\s*APPEND\s+ONLY\b", re.IGNORECASE)
 _CONFLICT = re.compile(r"\s*ON\s+CONFLICT\s+(OVERWRITE|IGNORE|DO\s+NOTHING|DO\s+UPDATE\s+IF\s+"
-                       r"NOT\s+NULL|DO\s+UPDATE\s+FULL)\b", re.I)
-_VERSION = re.compile(r"\s*(WITH\s+VERSION\s+COLUMN)\b", re.I)
-_CONFLICT_ANY = re.compile(r"\s*ON\s+CONFLICT\b\s*(\S*)", re.I)
+                       r"NOT\s+NULL|DO\s+UPDATE\s+FULL)\b", re.IGNORECASE)
+_VERSION = re.compile(r"\s*(WITH\s+VERSION\s+COLUMN)\b", re.IGNORECASE)
+_CONFLICT_ANY = re.compile(r"\s*ON\s+CONFLICT\b\s*(\S*)", re.IGNORECASE)
 _ACTIONS = {"OVERWRITE": OVERWRITE, "DO UPDATE FULL": OVERWRITE, "IGNORE": IGNORE,
             "DO NOTHING": IGNORE, "DO UPDATE IF NOT NULL": UPDATE_IF_NOT_NULL}
 
@@ -73,7 +73,7 @@ def split_table_clauses(text: str) -> TableClauses:
     True
     """
     out = TableClauses(text)
-    if not _HEAD.match(text) or re.match(r"^\s*CREATE\s+TABLE\s+[\w.\"]+\s+AS\b", text, re.I):
+    if not _HEAD.match(text) or re.match(r"^\s*CREATE\s+TABLE\s+[\w.\"]+\s+AS\b", text, re.IGNORECASE):
         return out
     end = _column_list_end(text)
     if end is None:
@@ -119,5 +119,11 @@ def describe(options: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-__all__ = ["TableClauses", "split_table_clauses", "resolve_conflict", "OVERWRITE", "IGNORE",
-           "UPDATE_IF_NOT_NULL"]
+__all__ = [
+    "IGNORE",
+    "OVERWRITE",
+    "UPDATE_IF_NOT_NULL",
+    "TableClauses",
+    "resolve_conflict",
+    "split_table_clauses",
+]

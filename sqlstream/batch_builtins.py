@@ -4,7 +4,8 @@ serving store's DuckDB so that batch queries compute exactly what views compute
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from planner.batch_functions import ENGINE_FUNCTIONS, ENGINE_NULL_AWARE, ENGINE_PREFIX
 from planner.errors import Error

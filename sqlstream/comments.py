@@ -10,8 +10,13 @@ import re
 from typing import TYPE_CHECKING
 
 from planner.catalog import MATERIALIZED_VIEW, SOURCE, SYSTEM_TABLE, TABLE, VIEW
-from planner.errors import (SYNTAX_ERROR, UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError,
-                            not_supported)
+from planner.errors import (
+    SYNTAX_ERROR,
+    UNDEFINED_COLUMN,
+    UNDEFINED_TABLE,
+    ProgrammingError,
+    not_supported,
+)
 from sqlstream.result import StatementResult
 
 if TYPE_CHECKING:
@@ -20,8 +25,8 @@ if TYPE_CHECKING:
 _NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
 COMMENT = re.compile(r"^COMMENT\s+ON\s+(TABLE|VIEW|MATERIALIZED\s+VIEW|SOURCE|COLUMN)\s+"
                      rf"((?:{_NAME}\s*\.\s*)*{_NAME})\s+IS\s+(NULL|'(?:[^']|'')*')\s*;?\s*$",
-                     re.I | re.S)
-_START = re.compile(r"^COMMENT\b", re.I)
+                     re.IGNORECASE | re.DOTALL)
+_START = re.compile(r"^COMMENT\b", re.IGNORECASE)
 _KINDS = {"TABLE": TABLE, "VIEW": VIEW, "MATERIALIZED VIEW": MATERIALIZED_VIEW,
           "SOURCE": SOURCE}
 
@@ -38,9 +43,9 @@ def _parts(name: str) -> list[str]:
     return out
 
 
-def comment(session: "Session", text: str) -> StatementResult:
+def comment(session: Session, text: str) -> StatementResult:
     m = COMMENT.match(text.strip())
-    other = re.match(r"^COMMENT\s+ON\s+(\w+)", text, re.I)
+    other = re.match(r"^COMMENT\s+ON\s+(\w+)", text, re.IGNORECASE)
     if m is None and other and other.group(1).upper() not in ("TABLE", "VIEW", "MATERIALIZED",
                                                                 "SOURCE", "COLUMN"):
         raise not_supported(f"COMMENT ON {other.group(1).upper()}", 1)

@@ -226,8 +226,8 @@ def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", posit
         if old is not None:
             if action == "DO NOTHING":
                 continue
-            if not action and (kept := tables.on_conflict(rel, old, row)) is not False:
-                _overwrite(rel, key, old, kept, pending, ops, rows)
+            if not action and tables.has_conflict_action(rel):
+                _overwrite(rel, key, old, tables.on_conflict(rel, old, row), pending, ops, rows)
                 continue
             if updater is None:
                 raise _duplicate(rel, key)

@@ -20,16 +20,16 @@ if TYPE_CHECKING:
     from sqlstream.session import Session
 
 SHOW_CREATE = re.compile(r"^CREATE\s+(TABLE|MATERIALIZED\s+VIEW|VIEW|SOURCE|SINK|INDEX|FUNCTION)"
-                         r"\s+(.+?)\s*;?$", re.I | re.S)
+                         r"\s+(.+?)\s*;?$", re.IGNORECASE | re.DOTALL)
 _KINDS = {"TABLE": TABLE, "MATERIALIZED VIEW": MATERIALIZED_VIEW, "VIEW": VIEW,
           "SOURCE": SOURCE}
 
 
 def is_show_create(what: str) -> bool:
-    return bool(re.match(r"^CREATE\b", what.strip(), re.I))
+    return bool(re.match(r"^CREATE\b", what.strip(), re.IGNORECASE))
 
 
-def show_create(session: "Session", what: str) -> StatementResult:
+def show_create(session: Session, what: str) -> StatementResult:
     m = SHOW_CREATE.match(what.strip())
     if m is None:
         raise ProgrammingError(f'syntax error at or near "{what.strip()}": expected SHOW CREATE '
@@ -85,4 +85,4 @@ def _ident(name: str) -> str:
     return name if re.match(r"^[a-z_][a-z0-9_]*$", name) else '"' + name.replace('"', '""') + '"'
 
 
-__all__ = ["is_show_create", "show_create", "create_sql"]
+__all__ = ["create_sql", "is_show_create", "show_create"]

@@ -4,7 +4,8 @@ table's options: `append_only`, `on_conflict`, `defaults` (column -> SQL)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from planner.catalog import Relation
 from planner.column_defaults import compile_default
@@ -62,24 +63,26 @@ def blank_row(width: int, defaults: dict[int, Callable[[], Any]]) -> list[Any]:
     return row
 
 
-def on_conflict(rel: Relation, old: tuple, new: tuple) -> tuple | None | bool:
+def has_conflict_action(rel: Relation) -> bool:
+    """Whether the table has an ON CONFLICT action; without one a duplicate key is a
+    unique violation, as in PostgreSQL."""
+    return bool(rel.options.get("on_conflict"))
+
+
+def on_conflict(rel: Relation, old: tuple, new: tuple) -> tuple | None:
     """What the table's ON CONFLICT action makes of `new` meeting `old`: the row to
-    keep, None to keep `old` as it is, or False when the table has no action (the
-    INSERT then fails with a unique violation, as in PostgreSQL)."""
-    policy = rel.options.get("on_conflict")
-    if not policy:
-        return False
-    return resolve_conflict(policy, old, new)
+    keep, or None to keep `old` as it is."""
+    return resolve_conflict(rel.options["on_conflict"], old, new)
 
 
-def create_table_as(session: "Session", tree: Any, clauses: TableClauses) -> StatementResult:
+def create_table_as(session: Session, tree: Any, clauses: TableClauses) -> StatementResult:
     """CREATE TABLE name [(columns)] AS query: a table typed by the query's columns,
     filled with its rows."""
+    from planner import types as T
+    from planner.catalog import ROW_ID, TABLE, ColumnDef
     from sqlstream import dml
     from sqlstream.ddl import _deploy_and_persist, _parallelism
     from sqlstream.views import query_columns
-    from planner import types as T
-    from planner.catalog import ROW_ID, TABLE, ColumnDef
     db = session.db
     name, names, query, insert = ctas_parts(tree)
     with db.lock:
@@ -103,5 +106,5 @@ def create_table_as(session: "Session", tree: Any, clauses: TableClauses) -> Sta
     return StatementResult(f"SELECT {n}")
 
 
-__all__ = ["check_options", "create_table_as", "defaults_of", "is_append_only", "on_conflict",
-           "options_of", "refuse_change"]
+__all__ = ["check_options", "create_table_as", "defaults_of", "has_conflict_action",
+           "is_append_only", "on_conflict", "options_of", "refuse_change"]

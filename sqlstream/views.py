@@ -10,8 +10,13 @@ from sqlglot import exp
 
 from planner.binder import Binder
 from planner.catalog import VIEW, ColumnDef, Relation
-from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE, NotSupportedError,
-                            ProgrammingError)
+from planner.errors import (
+    DEPENDENT_OBJECTS,
+    DUPLICATE_COLUMN,
+    DUPLICATE_TABLE,
+    NotSupportedError,
+    ProgrammingError,
+)
 from planner.views import create_parts, referenced
 from sqlstream.result import StatementResult
 
@@ -19,7 +24,7 @@ if TYPE_CHECKING:
     from sqlstream.session import Session
 
 
-def create(session: "Session", tree: exp.Create, text: str) -> StatementResult:
+def create(session: Session, tree: exp.Create, text: str) -> StatementResult:
     db = session.db
     name, names, query = create_parts(tree)
     with db.lock:
@@ -70,7 +75,7 @@ def _reads(db: object, rel: Relation, target: Relation) -> bool:
     return False
 
 
-def query_columns(session: "Session", query: exp.Expression,
+def query_columns(session: Session, query: exp.Expression,
              names: list[str] | None) -> list[ColumnDef]:
     """The view's output columns: typed by the streaming binder where it can plan the
     query, else by the batch engine (a plain view may use what only batch reads can)."""

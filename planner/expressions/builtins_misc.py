@@ -10,7 +10,6 @@ import decimal
 import hashlib
 import math
 import re
-from typing import Any
 
 from planner.errors import DataError
 from planner.expressions.builtins_regex import compiled
@@ -42,7 +41,7 @@ def chr_(n: int) -> str:
     if n == 0:
         raise DataError("null character not permitted", "54000")
     if n < 0 or n > 0x10FFFF or 0xD800 <= n <= 0xDFFF:
-        raise DataError("requested character too large for encoding: %d" % n, "54000")
+        raise DataError(f"requested character too large for encoding: {n}", "54000")
     return chr(n)
 
 
@@ -65,13 +64,7 @@ def translate(s: str, frm: str, to: str) -> str:
 
 
 _PLAIN_IDENT = re.compile(r"^[a-z_][a-z0-9_$]*$")
-_KEYWORDS = frozenset("""all analyse analyze and any array as asc asymmetric both case cast
-    check collate column constraint create current_catalog current_date current_role
-    current_time current_timestamp current_user default deferrable desc distinct do else
-    end except false fetch for foreign from grant group having in initially intersect
-    into lateral leading limit localtime localtimestamp not null offset on only or order
-    placing primary references returning select session_user some symmetric table then to
-    trailing true union unique user using variadic when where window with""".split())
+_KEYWORDS = frozenset(["all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast", "check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role", "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not", "null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select", "session_user", "some", "symmetric", "table", "then", "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where", "window", "with"])
 
 
 def quote_ident(s: str) -> str:
@@ -202,7 +195,7 @@ def regexp_replace(s: str, pattern: str, repl: str, flags: str = "") -> str:
     i ignores case); in the replacement \\1..\\9 are groups and \\& the whole match."""
     bad = set(flags) - set("gi")
     if bad:
-        raise DataError(f'invalid regular expression option: "{sorted(bad)[0]}"', "22023")
+        raise DataError(f'invalid regular expression option: "{min(bad)}"', "22023")
     rx = compiled(("(?i)" if "i" in flags else "") + pattern)
 
     def sub(m: re.Match[str]) -> str:

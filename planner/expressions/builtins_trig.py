@@ -232,6 +232,29 @@ def atan2d(y: float, x: float) -> float:
     return (math.atan2(y, x) / _ATAN_1) * 45.0
 
 
-__all__ = ["sin", "cos", "tan", "cot", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh",
-           "asinh", "acosh", "atanh", "degrees", "radians", "sind", "cosd", "tand", "cotd",
-           "asind", "acosd", "atand", "atan2d"]
+__all__ = [
+    "acos",
+    "acosd",
+    "acosh",
+    "asin",
+    "asind",
+    "asinh",
+    "atan",
+    "atan2",
+    "atan2d",
+    "atand",
+    "atanh",
+    "cos",
+    "cosd",
+    "cosh",
+    "cot",
+    "cotd",
+    "degrees",
+    "radians",
+    "sin",
+    "sind",
+    "sinh",
+    "tan",
+    "tand",
+    "tanh",
+]
