@@ -4,6 +4,7 @@ catalog. `planner.pg_compat.rewrite` points client queries at them."""
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -54,6 +55,17 @@ def snapshot(db: Any) -> list[Rel]:
                         "table" if ttype == "BASE TABLE" else "materialized view",
                         [(c, duck_type(t), bool(n)) for c, t, n in cols], [], None))
     return rels
+
+
+_VIEW_HEAD = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:MATERIALIZED\s+)?VIEW\s+"
+                        r"(?:IF\s+NOT\s+EXISTS\s+)?[\w.\"]+\s*(?:\([^)]*\))?\s*AS\s+", re.I)
+
+
+def _view_query(definition: str) -> str:
+    """The query of a CREATE [MATERIALIZED] VIEW statement, as pg_get_viewdef and
+    pg_views / pg_matviews show a view's definition."""
+    m = _VIEW_HEAD.match(definition)
+    return definition[m.end():].strip().rstrip(";") if m else definition
 
 
 def duck_type(name: str) -> T.DataType:
@@ -148,7 +160,8 @@ class PgCatalog:
                 attrs.append([oid, name, _type_oid(t), t.pg_len, num,
                               _typmod(t), not nullable or name in r.primary_key])
             if r.definition:
-                defs.append([oid, r.definition])
+                defs.append([oid, _view_query(r.definition) if r.kind in (
+                    "view", "materialized view") else r.definition])
             descriptions += [[oid, 1259, num, text] for num, text in r.comments.items()]
             if has_pk:
                 idx = oid + 1

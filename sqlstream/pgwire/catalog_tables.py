@@ -193,8 +193,9 @@ _VIEWS = {
                    f"{S}.pg_namespace n ON n.oid = c.relnamespace LEFT JOIN {S}.pg_defs d "
                    f"ON d.oid = c.oid WHERE c.relkind = 'm'",
     "pg_views": f"SELECT n.nspname AS schemaname, c.relname AS viewname, 'root' AS "
-                f"viewowner, NULL::VARCHAR AS definition FROM {S}.pg_class c JOIN "
-                f"{S}.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'v'",
+                f"viewowner, d.def AS definition FROM {S}.pg_class c JOIN "
+                f"{S}.pg_namespace n ON n.oid = c.relnamespace LEFT JOIN {S}.pg_defs d "
+                f"ON d.oid = c.oid WHERE c.relkind = 'v'",
     "pg_indexes": f"SELECT n.nspname AS schemaname, t.relname AS tablename, c.relname AS "
                   f"indexname, NULL AS tablespace, d.def AS indexdef FROM {S}.pg_index i "
                   f"JOIN {S}.pg_class c ON c.oid = i.indexrelid JOIN {S}.pg_class t ON "
