@@ -63,6 +63,7 @@ ENGINE_FUNCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     **{f"sha{n}": (("BLOB",), "BLOB") for n in (224, 256, 384, 512)},
     "regexp_replace": (("VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"), "VARCHAR"),
     "regexp_count": (("VARCHAR", "VARCHAR"), "INTEGER"),
+    "div": (("DECIMAL(38,10)", "DECIMAL(38,10)"), "DECIMAL(38,0)"),
 }
 # Functions whose NULL arguments the implementation sees (others: NULL in, NULL out).
 ENGINE_NULL_AWARE = ("quote_nullable",)
@@ -72,13 +73,15 @@ _NODE_ARGS = {"width_bucket": ("this", "min_value", "max_value", "num_buckets"),
               "regexp_replace": ("this", "expression", "replacement", "position",
                                  "modifiers")}
 ENGINE_PREFIX = "pg_"
-_NODE_NAMES = {"hex": "to_hex", "lower_hex": "to_hex", "regexp_replace": "regexp_replace"}
+_NODE_NAMES = {"hex": "to_hex", "lower_hex": "to_hex"}
 
 
-def _engine_call(node: exp.Func) -> exp.Expression | None:
+def _engine_call(node: exp.Expression) -> exp.Expression | None:
     """A call of one of ENGINE_FUNCTIONS as a call of its DuckDB registration."""
     if isinstance(node, exp.Anonymous):
         name, args = str(node.this).lower(), list(node.expressions)
+    elif isinstance(node, exp.IntDiv):  # div(a, b) as sqlglot reads it
+        name, args = "div", [node.this, node.expression]
     else:
         name = node.sql_name().lower()
         if isinstance(node, exp.SHA2Digest):
@@ -109,6 +112,10 @@ def rewrite_functions(tree: exp.Expression) -> None:
             if new is not None:
                 call.replace(new)
     # Innermost calls first: a rewritten call takes its (already rewritten) arguments along.
-    for func in reversed(list(tree.find_all(exp.Func, bfs=False))):
+    for func in reversed(list(tree.find_all(exp.Func, exp.IntDiv, bfs=False))):
         if (new := _engine_call(func)) is not None:
             func.replace(new)
+            parent = new.parent
+            if isinstance(func, exp.IntDiv) and isinstance(parent, exp.Cast) \
+                    and parent.to.this == exp.DataType.Type.DECIMAL and not parent.to.expressions:
+                parent.replace(new)  # div's result is numeric already (scale 0)

@@ -402,6 +402,9 @@ _DISPATCH: list[tuple[type, Callable[..., BoundExpr]]] = [
     (exp.Boolean, lambda b, n, p: Literal(bool(n.this), BOOLEAN)),
     (exp.Null, lambda b, n, p: Literal(None, UNKNOWN)),
     (exp.Neg, _neg),
+    # div(a, b), which sqlglot reads as an integer division cast to numeric
+    (exp.IntDiv, lambda b, n, p: ops.bind_function("div", [b.bind(n.this),
+                                                           b.bind(n.expression)], p)),
     (exp.Mod, _mod_func), (exp.Pow, _pow),
     (exp.Is, _is),
     (exp.Escape, _like), (exp.Like, _like), (exp.ILike, _like),

@@ -87,6 +87,14 @@ def quote_nullable(s: str | None) -> str:
 
 
 # ---------------------------------------------------------------- numeric
+def div(a: Any, b: Any) -> decimal.Decimal:
+    """The integer quotient of a / b, truncated toward zero (PostgreSQL's div)."""
+    if b == 0:
+        raise DataError("division by zero", "22012")
+    q = decimal.Decimal(a) / decimal.Decimal(b)
+    return q.to_integral_value(rounding=decimal.ROUND_DOWN) + 0
+
+
 def factorial(n: int) -> decimal.Decimal:
     if n < 0:
         raise DataError("factorial of a negative number is undefined", "2201E")

@@ -128,6 +128,7 @@ _TABLE = [
     _f("quote_ident", [(("text",), "varchar")], misc.quote_ident),
     _f("quote_literal", [(("text",), "varchar")], misc.quote_literal),
     _f("quote_nullable", [(("text",), "varchar")], misc.quote_nullable, nulls=False),
+    _f("div", [(("numeric", "numeric"), "numeric")], misc.div, fallible=True),
     _f("factorial", [(("int",), "numeric")], misc.factorial, fallible=True),
     _f("width_bucket", [(("float", "float", "float", "int"), "integer")], misc.width_bucket,
        fallible=True),
