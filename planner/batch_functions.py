@@ -76,8 +76,21 @@ ENGINE_PREFIX = "pg_"
 _NODE_NAMES = {"hex": "to_hex", "lower_hex": "to_hex"}
 
 
+def _format_call(fmt: exp.Expression, args: list[exp.Expression]) -> exp.Expression:
+    """format(fmt, args...) as pg_format(fmt, [args as text]): DuckDB's own format
+    has another syntax, and a registered function takes a fixed number of arguments."""
+    items = exp.Anonymous(this="list_value", expressions=[exp.cast(a, "VARCHAR") for a in args])
+    return exp.Anonymous(this=ENGINE_PREFIX + "format",
+                         expressions=[fmt, exp.cast(items, "VARCHAR[]")])
+
+
 def _engine_call(node: exp.Expression) -> exp.Expression | None:
     """A call of one of ENGINE_FUNCTIONS as a call of its DuckDB registration."""
+    if isinstance(node, exp.Format):
+        return _format_call(node.this, list(node.expressions))
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "format" \
+            and node.expressions:
+        return _format_call(node.expressions[0], list(node.expressions[1:]))
     if isinstance(node, exp.Anonymous):
         name, args = str(node.this).lower(), list(node.expressions)
     elif isinstance(node, exp.IntDiv):  # div(a, b) as sqlglot reads it

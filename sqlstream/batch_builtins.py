@@ -30,7 +30,14 @@ def _wrap(impl: Callable[..., Any], arity: int) -> Callable[..., Any]:
     raise AssertionError(arity)
 
 
+def _format(fmt: str, args: list | None) -> str | None:
+    from planner.expressions.builtins_misc import format_
+    return format_(fmt, *(args or []))
+
+
 def register(duck: Any) -> None:
+    duck.create_function(ENGINE_PREFIX + "format", _wrap(_format, 2), ["VARCHAR", "VARCHAR[]"],
+                         "VARCHAR", side_effects=False)
     for name, (params, result) in ENGINE_FUNCTIONS.items():
         impl = FUNCTIONS[name].impl
         assert impl is not None, name

@@ -424,6 +424,8 @@ _DISPATCH: list[tuple[type, Callable[..., BoundExpr]]] = [
     (exp.Log, _log), (exp.Extract, _extract),
     (exp.TimestampTrunc, _date_trunc), (exp.DateTrunc, _date_trunc),
     (exp.Quarter, _quarter),
+    (exp.Format, lambda b, node, pos: ops.bind_function(
+        "format", [b.bind(node.this), *b.args(node.expressions)], pos)),
     (exp.Chr, lambda b, node, pos: ops.bind_function("chr", b.args(node.expressions), pos)),
     (exp.SHA2Digest, lambda b, node, pos: ops.bind_function(
         f"sha{node.args['length'].name}", [b.bind(node.this)], pos)),

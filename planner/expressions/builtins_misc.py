@@ -228,3 +228,61 @@ def regexp_replace(s: str, pattern: str, repl: str, flags: str = "") -> str:
 
 def regexp_count(s: str, pattern: str) -> int:
     return sum(1 for _ in compiled(pattern).finditer(s))
+
+
+# ---------------------------------------------------------------- format
+_FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?(-)?(\d+|\*)?(.?)")
+
+
+def format_(fmt: str | None, *args: Any) -> str | None:
+    """PostgreSQL's format(): %s (text, NULL as empty), %I (an identifier), %L (a
+    literal, NULL as NULL) and %%, with an optional argument position `n$`, the `-`
+    flag and a width (a number or `*`)."""
+    if fmt is None:
+        return None
+    from planner.expressions.builtins_text import as_text
+    out: list[str] = []
+    pos = 0
+    nxt = 0  # the next argument used without an explicit position
+    for m in _FORMAT_SPEC.finditer(fmt):
+        out.append(fmt[pos:m.start()])
+        pos = m.end()
+        index, left, width, kind = m.groups()
+        if kind == "%" and not (index or left or width):
+            out.append("%")
+            continue
+        if kind not in ("s", "I", "L"):
+            if not kind:
+                raise DataError("unterminated format() type specifier", "22023")
+            raise DataError(f'unrecognized format() type specifier "{kind}"', "22023")
+        size = None
+        if width == "*":
+            if nxt >= len(args):
+                raise DataError("too few arguments for format()", "22023")
+            size, nxt = args[nxt], nxt + 1
+            size = 0 if size is None else int(size)
+        elif width:
+            size = int(width)
+        if index:
+            nxt = int(index) - 1
+            if nxt < 0:
+                raise DataError("format specifies argument 0, but arguments are numbered "
+                                "from 1", "22023")
+        if nxt >= len(args):
+            raise DataError("too few arguments for format()", "22023")
+        value, nxt = args[nxt], nxt + 1
+        if kind == "s":
+            text = "" if value is None else as_text(value)
+        elif kind == "I":
+            if value is None:
+                raise DataError("null values cannot be formatted as an SQL identifier", "22004")
+            text = quote_ident(as_text(value))
+        else:
+            text = "NULL" if value is None else quote_literal(as_text(value))
+        if size is not None:
+            if size < 0:
+                left, size = "-", -size
+            text = text.ljust(size) if left else text.rjust(size)
+        out.append(text)
+    out.append(fmt[pos:])
+    return "".join(out)

@@ -129,6 +129,8 @@ _TABLE = [
     _f("quote_literal", [(("text",), "varchar")], misc.quote_literal),
     _f("quote_nullable", [(("text",), "varchar")], misc.quote_nullable, nulls=False),
     _f("div", [(("numeric", "numeric"), "numeric")], misc.div, fallible=True),
+    _f("format", [(("text", "any", "..."), "varchar"), (("text",), "varchar")], misc.format_,
+       nulls=False, fallible=True),
     _f("factorial", [(("int",), "numeric")], misc.factorial, fallible=True),
     _f("width_bucket", [(("float", "float", "float", "int"), "integer")], misc.width_bucket,
        fallible=True),
