@@ -10,6 +10,7 @@ import decimal
 import hashlib
 import math
 import re
+from typing import Any
 
 from planner.errors import DataError
 from planner.expressions.builtins_regex import compiled
