@@ -105,6 +105,8 @@ class RelationInfo:
     definition: str | None
     # COMMENT ON texts: 0 for the relation, the 1-based visible column number for columns
     comments: dict[int, str] = field(default_factory=dict)
+    # DEFAULT expressions (SQL) by 1-based visible column number
+    defaults: dict[int, str] = field(default_factory=dict)
 
 
 def _comments(rel: Relation) -> dict[int, str]:
@@ -114,6 +116,12 @@ def _comments(rel: Relation) -> dict[int, str]:
         if c.name in by_col:
             out[num] = by_col[c.name]
     return out
+
+
+def _defaults(rel: Relation) -> dict[int, str]:
+    by_col = rel.options.get("defaults") or {}
+    return {num: by_col[c.name] for num, c in enumerate(rel.visible_columns, start=1)
+            if c.name in by_col}
 
 
 class Catalog:
@@ -166,7 +174,7 @@ class Catalog:
                 rel.id, rel.schema, rel.name, rel.kind,
                 [ColumnInfo(c.name, c.type, c.nullable) for c in rel.visible_columns],
                 [rel.columns[i].name for i in rel.pk if not rel.columns[i].hidden],
-                rel.definition, _comments(rel)))
+                rel.definition, _comments(rel), _defaults(rel)))
         return out
 
     def to_json(self) -> str:

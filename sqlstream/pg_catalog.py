@@ -32,6 +32,7 @@ class Rel:
     primary_key: list[str]
     definition: str | None
     comments: dict[int, str] = field(default_factory=dict)
+    defaults: dict[int, str] = field(default_factory=dict)
 
 
 def snapshot(db: Any) -> list[Rel]:
@@ -39,7 +40,8 @@ def snapshot(db: Any) -> list[Rel]:
     if hasattr(db, "catalog_snapshot"):
         return [Rel(r.id, r.schema, r.name, r.kind,
                     [(c.name, c.type, c.nullable) for c in r.columns],
-                    list(r.primary_key), r.definition, dict(getattr(r, "comments", {})))
+                    list(r.primary_key), r.definition, dict(getattr(r, "comments", {})),
+                    dict(getattr(r, "defaults", {})))
                 for r in db.catalog_snapshot()]
     cur = db.duck.cursor()
     rels: list[Rel] = []
@@ -132,7 +134,8 @@ class PgCatalog:
 
     def _fill(self, cur: Any, rels: list[Rel]) -> None:
         for table in ("pg_class", "pg_attribute", "pg_index", "pg_constraint", "pg_defs",
-                      "pg_namespace", "pg_type", "type_names", "pg_proc", "pg_description"):
+                      "pg_namespace", "pg_type", "type_names", "pg_proc", "pg_description",
+                      "pg_attrdef"):
             cur.execute(f"DELETE FROM {SCHEMA}.{table}")
         cur.executemany(f"INSERT INTO {SCHEMA}.pg_namespace VALUES (?, ?, 10, NULL)",
                         [[oid, name] for name, oid in NAMESPACES.items()])
@@ -143,7 +146,7 @@ class PgCatalog:
         cur.executemany(f"INSERT INTO {SCHEMA}.type_names VALUES (?, ?)",
                         [[r[0], r[11]] for r in TYPE_ROWS])
         classes, attrs, indexes, constraints, defs = [], [], [], [], []
-        descriptions = []
+        descriptions, attrdefs = [], []
         procs = []
         for r in rels:
             oid = FIRST_OID + 2 * r.id
@@ -163,6 +166,7 @@ class PgCatalog:
                 defs.append([oid, _view_query(r.definition) if r.kind in (
                     "view", "materialized view") else r.definition])
             descriptions += [[oid, 1259, num, text] for num, text in r.comments.items()]
+            attrdefs += [[oid * 1000 + num, oid, num, sql] for num, sql in r.defaults.items()]
             if has_pk:
                 idx = oid + 1
                 keys = [i + 1 for i, c in enumerate(r.columns) if c[0] in r.primary_key]
@@ -183,6 +187,9 @@ class PgCatalog:
         _insert(cur, "pg_defs", "(oid, def)", defs)
         _insert(cur, "pg_description", "(objoid, classoid, objsubid, description)",
                 descriptions)
+        _insert(cur, "pg_attrdef", "(oid, adrelid, adnum, adbin)", attrdefs)
+        cur.execute(f"UPDATE {SCHEMA}.pg_attribute SET atthasdef = true WHERE (attrelid, attnum) "
+                    f"IN (SELECT adrelid, adnum FROM {SCHEMA}.pg_attrdef)")
         _insert(cur, "pg_proc", "(oid, proname, pronamespace, proowner, prolang, prokind, "
                 "proretset, prorettype, proargtypes, pronargs)", procs)
 

@@ -216,7 +216,9 @@ _VIEWS = {
                                 f"WHERE c.relkind IN ('m', 'v')",
     "information_schema_columns": f"SELECT 'dev' AS table_catalog, n.nspname AS table_schema,"
                                   f" c.relname AS table_name, a.attname AS column_name, "
-                                  f"a.attnum AS ordinal_position, NULL AS column_default, "
+                                  f"a.attnum AS ordinal_position, (SELECT adbin FROM {S}.pg_attrdef "
+                                  f"WHERE adrelid = a.attrelid AND adnum = a.attnum) AS "
+                                  f"column_default, "
                                   f"CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS "
                                   f"is_nullable, tn.display AS data_type, t.typname AS "
                                   f"udt_name FROM {S}.pg_attribute a JOIN {S}.pg_class c ON "

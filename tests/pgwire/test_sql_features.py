@@ -71,3 +71,21 @@ def test_psql_lists_the_view(conn: psycopg.Connection, server: RunningServer) ->
     assert "wf_totals" in psql("-c", "\\dv") and "wf_orders" not in psql("-c", "\\dv")
     described = psql("-c", "\\dv+ wf_totals")
     assert "spent per person" in described
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="psql not installed")
+def test_psql_shows_defaults_and_column_comments(conn: psycopg.Connection,
+                                                 server: RunningServer) -> None:
+    conn.execute("COMMENT ON COLUMN wf_orders.who IS 'the buyer'")
+    r = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(server.port), "-U", "root",
+                        "-d", "dev", "-c", "\\d wf_orders"], capture_output=True, text=True,
+                       timeout=30, env=server.env())
+    assert r.returncode == 0, r.stderr
+    rows = [[c.strip() for c in line.split("|")] for line in r.stdout.splitlines()]
+    amount = next(row for row in rows if row[0] == "amount")
+    assert "1" in amount  # the Default column
+    got = conn.execute("SELECT col_description('wf_orders'::regclass, 2)").fetchone()
+    assert got == ("the buyer",)
+    got = conn.execute("SELECT column_default FROM information_schema.columns WHERE "
+                       "table_name = 'wf_orders' AND column_name = 'amount'").fetchone()
+    assert got == ("1",)
