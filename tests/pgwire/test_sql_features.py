@@ -74,7 +74,7 @@ def test_psql_lists_the_view(conn: psycopg.Connection, server: RunningServer) ->
 
 
 @pytest.mark.skipif(shutil.which("psql") is None, reason="psql not installed")
-def test_psql_shows_defaults_and_column_comments(conn: psycopg.Connection,
+def test_defaults_in_psql_and_column_comments(conn: psycopg.Connection,
                                                  server: RunningServer) -> None:
     conn.execute("COMMENT ON COLUMN wf_orders.who IS 'the buyer'")
     r = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(server.port), "-U", "root",
