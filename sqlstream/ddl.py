@@ -17,6 +17,7 @@ from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE
 from planner.column_defaults import default_sql
 from planner.parse import bind_parameters, parse
 from planner.table_clauses import split_table_clauses
+from planner.table_watermark import table_watermark
 from planner.expressions.udf import user_functions
 from planner import plan_shape
 from planner.planner import plan_view, view_query
@@ -91,6 +92,7 @@ def create_table(session: "Session", tree: exp.Create,
     name = schema.this.name
     cols: list[ColumnDef] = []
     pk_names: list[str] = []
+    watermark = None
     for item in schema.expressions:
         if isinstance(item, exp.ColumnDef):
             cname = item.this.name
@@ -117,6 +119,8 @@ def create_table(session: "Session", tree: exp.Create,
                 raise ProgrammingError(f'multiple primary keys for table "{name}" are not allowed',
                                        "42P16", position_of(item))
             pk_names = [e.name for e in item.expressions]
+        elif isinstance(item, exp.WatermarkColumnConstraint):
+            watermark = item
         else:
             raise not_supported(f"{item.key} in CREATE TABLE", position_of(item))
     with db.lock:
@@ -133,6 +137,8 @@ def create_table(session: "Session", tree: exp.Create,
                                        UNDEFINED_COLUMN)
             cols[idx].nullable = False
             pk.append(idx)
+        if watermark is not None:
+            options["watermark"] = list(table_watermark(watermark, cols))
         tables.check_options(options, bool(pk))
         if not pk:
             cols.append(ColumnDef(ROW_ID, T.INT64, False, hidden=True))

@@ -72,6 +72,11 @@ def create_sql(rel: Relation) -> str:
     keys = [rel.columns[i].name for i in rel.pk if not rel.columns[i].hidden]
     if keys:
         items.append(f"PRIMARY KEY ({', '.join(_ident(k) for k in keys)})")
+    if wm := rel.options.get("watermark"):
+        col, micros = _ident(wm[0]), int(wm[1])
+        items.append(f"WATERMARK FOR {col} AS {col} - INTERVAL '{micros // 1_000_000}' SECOND"
+                     if micros % 1_000_000 == 0 else
+                     f"WATERMARK FOR {col} AS {col} - INTERVAL '{micros} microseconds'")
     sql = f"CREATE TABLE {_ident(rel.name)} ({', '.join(items)})"
     tail = describe_clauses(rel.options)
     return f"{sql} {tail}" if tail else sql

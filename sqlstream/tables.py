@@ -30,6 +30,9 @@ def options_of(clauses: TableClauses) -> dict[str, Any]:
 def check_options(options: dict[str, Any], has_pk: bool) -> None:
     if options.get("append_only") and has_pk:
         raise not_supported("PRIMARY KEY on an APPEND ONLY table (its rows have no key)", 1)
+    if options.get("watermark") and not options.get("append_only"):
+        raise not_supported("WATERMARK on a table that is not APPEND ONLY (a watermark needs "
+                            "rows that are never updated or deleted)", 1)
     if options.get("on_conflict") and not has_pk:
         raise ProgrammingError("ON CONFLICT of a table needs a primary key: without one no "
                                "two rows conflict", "42P10")

@@ -55,3 +55,25 @@ def test_features_survive_restart(tmp_path) -> None:
     else:
         raise AssertionError("DELETE on an append-only table was accepted")
     conn.close()
+
+
+def test_table_watermark_survives_restart(tmp_path) -> None:
+    """A row older than an APPEND ONLY table's watermark is dropped after a restart
+    too: the watermark is checkpointed with the table's offset."""
+    path = str(tmp_path / "db")
+    conn = sqlstream.connect(path)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE ev (ts timestamp, v int, "
+                "WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) APPEND ONLY")
+    cur.execute("CREATE MATERIALIZED VIEW ev_count AS SELECT count(*) AS n FROM ev")
+    cur.execute("INSERT INTO ev VALUES ('2024-01-01 00:01:00', 1)")
+    cur.execute("FLUSH")
+    conn.close()
+
+    conn = sqlstream.connect(path)
+    cur = conn.cursor()
+    cur.execute("INSERT INTO ev VALUES ('2024-01-01 00:00:10', 2), ('2024-01-01 00:02:00', 3)")
+    cur.execute("FLUSH")
+    assert _rows(conn, "SELECT * FROM ev_count") == [(2,)]
+    assert _rows(conn, "SELECT v FROM ev ORDER BY v") == [(1,), (3,)]
+    conn.close()
