@@ -105,6 +105,10 @@ _SIMPLE_FUNCS: dict[type, tuple[str, tuple[str, ...]]] = {
     exp.Factorial: ("factorial", ("this",)),
     exp.WidthBucket: ("width_bucket", ("this", "min_value", "max_value", "num_buckets")),
     exp.Encode: ("encode", ("this", "charset")), exp.Decode: ("decode", ("this", "charset")),
+    exp.UnixToTime: ("to_timestamp", ("this",)),
+    exp.TimestampFromParts: ("make_timestamp", ("year", "month", "day", "hour", "min", "sec")),
+    exp.TimeFromParts: ("make_time", ("hour", "min", "sec")),
+    exp.Overlay: ("overlay", ("this", "expression", "from_", "for_")),
 }
 _UNSUPPORTED: dict[type, str] = {
     exp.Window: "window function in this position",

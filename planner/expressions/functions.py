@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from planner.expressions import builtins_datetime as dtf
 from planner.expressions import builtins_format as fmt
 from planner.expressions import builtins_misc as misc
 from planner.expressions import builtins_trig as trig
@@ -131,6 +132,14 @@ _TABLE = [
     _f("div", [(("numeric", "numeric"), "numeric")], misc.div, fallible=True),
     _f("format", [(("text", "any", "..."), "varchar"), (("text",), "varchar")], misc.format_,
        nulls=False, fallible=True),
+    _f("to_timestamp", [(("float",), "timestamptz")], dtf.to_timestamp, fallible=True),
+    _f("make_date", [(("int", "int", "int"), "date")], dtf.make_date, fallible=True),
+    _f("make_time", [(("int", "int", "float"), "time")], dtf.make_time, fallible=True),
+    _f("make_timestamp", [(("int", "int", "int", "int", "int", "float"), "timestamp")],
+       dtf.make_timestamp, fallible=True),
+    _f("overlay", [(("text", "text", "int"), "varchar"), (("text", "text", "int", "int"),
+                                                          "varchar")], dtf.overlay,
+       fallible=True),
     _f("factorial", [(("int",), "numeric")], misc.factorial, fallible=True),
     _f("width_bucket", [(("float", "float", "float", "int"), "integer")], misc.width_bucket,
        fallible=True),
