@@ -8,7 +8,7 @@ import math
 
 from planner.errors import DataError
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def to_timestamp(seconds: float) -> dt.datetime:
@@ -61,4 +61,4 @@ def overlay(s: str, new: str, start: int, count: int | None = None) -> str:
     return s[:start - 1] + new + s[start - 1 + max(n, 0):]
 
 
-__all__ = ["to_timestamp", "make_date", "make_time", "make_timestamp", "overlay"]
+__all__ = ["make_date", "make_time", "make_timestamp", "overlay", "to_timestamp"]
