@@ -7,8 +7,10 @@ offset in the original text, so error positions point into what the user sent.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 import sqlglot
 from sqlglot import exp
@@ -29,7 +31,37 @@ class Statement:
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
 
 
-def space_placeholders(sql: str) -> tuple[str, list[int]]:
+class OffsetMap(Sequence[int]):
+    """For each character of a text with spaces inserted, its offset in the original
+    text (an inserted space maps to the character after it); held as the positions
+    of the inserted spaces, so a long text costs no per-character list."""
+
+    def __init__(self, length: int, inserted: list[int]) -> None:
+        self._length = length  # of the spaced text, plus one for its end
+        self._inserted = inserted  # ascending positions in the spaced text
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, k):  # type: ignore[no-untyped-def, override]
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self._length))]
+        if k < 0:
+            k += self._length
+        if not 0 <= k < self._length:
+            raise IndexError(k)
+        return k - bisect.bisect_left(self._inserted, k)
+
+
+# The rest of a quoted text after its opening quote, through its closing quote or to
+# the end (possessive: linear and fast on a long literal).
+_QUOTE_REST = {"'": re.compile(r"[^']*+(?:''[^']*+)*+(?:'|\Z)"),
+               '"': re.compile(r'[^"]*+(?:""[^"]*+)*+(?:"|\Z)')}
+_NEXT_SPECIAL = re.compile(r"['\"/$-]")
+_DIGITS = re.compile(r"\d*")
+
+
+def space_placeholders(sql: str) -> tuple[str, Sequence[int]]:
     """The text with a space after every `$n` placeholder that touches the next token,
     and for each of its characters the offset in `sql`.
 
@@ -43,60 +75,39 @@ def space_placeholders(sql: str) -> tuple[str, list[int]]:
     "SELECT '$1,$2', $$a$1,$$, $1"
     """
     if "$" not in sql:
-        return sql, list(range(len(sql) + 1))
+        return sql, range(len(sql) + 1)
     out: list[str] = []
-    orig: list[int] = []
-    i, n = 0, len(sql)
-
-    def copy(j: int) -> None:  # sql[i:j] unchanged
-        out.append(sql[i:j])
-        orig.extend(range(i, j))
-
+    inserted: list[int] = []
+    i, n, size = 0, len(sql), 0
     while i < n:
         c = sql[i]
         if c in "'\"":
-            j = i + 1
-            while j < n:
-                if sql[j] == c:
-                    if j + 1 < n and sql[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            copy(min(j + 1, n))
-            i = min(j + 1, n)
+            j = _QUOTE_REST[c].match(sql, i + 1).end()  # type: ignore[union-attr]
         elif sql.startswith("--", i):
             j = sql.find("\n", i)
             j = n if j < 0 else j
-            copy(j)
-            i = j
         elif sql.startswith("/*", i):
             j = sql.find("*/", i + 2)
             j = n if j < 0 else j + 2
-            copy(j)
-            i = j
         elif c == "$" and i + 1 < n and sql[i + 1].isdigit():
-            j = i + 1
-            while j < n and sql[j].isdigit():
-                j += 1
-            copy(j)
+            j = _DIGITS.match(sql, i + 1).end()  # type: ignore[union-attr]
             if j < n and not sql[j].isspace():
-                out.append(" ")
-                orig.append(j)
-            i = j
+                out.append(sql[i:j] + " ")
+                size += j - i
+                inserted.append(size)
+                size += 1
+                i = j
+                continue
         elif c == "$" and (m := _DOLLAR_TAG.match(sql, i)):
             end = sql.find(m.group(0), m.end())
             j = n if end < 0 else end + len(m.group(0))
-            copy(j)
-            i = j
         else:
-            j = i + 1
-            while j < n and sql[j] not in "'\"-/$":
-                j += 1
-            copy(j)
-            i = j
-    orig.append(n)
-    return "".join(out), orig
+            found = _NEXT_SPECIAL.search(sql, i + 1)
+            j = n if found is None else found.start()
+        out.append(sql[i:j])
+        size += j - i
+        i = j
+    return "".join(out), OffsetMap(size + 1, inserted)
 
 
 def split_statements(sql: str) -> list[Statement]:

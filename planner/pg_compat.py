@@ -32,6 +32,12 @@ CATALOG_TABLES = (
     "pg_opclass", "pg_stat_activity", "pg_locks", "pg_cursors", "pg_prepared_statements",
     "pg_operator", "pg_cast", "pg_language", "pg_init_privs", "pg_seclabel",
 )
+# oid -> sqlstream's kind of a relation whose PostgreSQL relkind says less (a source
+# is a table to PostgreSQL clients, 'source' in psql's listing).
+KINDS_TABLE = "relation_kinds"
+# Schemas of system relations: a client query that leaves out pg_catalog (psql's \\d,
+# drivers' reflection of the default schema) leaves out sys too.
+SYSTEM_SCHEMAS = ("pg_catalog", "sys")
 # information_schema.X -> CATALOG_SCHEMA.information_schema_X
 INFO_SCHEMA_TABLES = ("tables", "columns", "schemata", "views", "table_constraints",
                       "key_column_usage", "routines", "character_sets")
@@ -79,7 +85,8 @@ _OPERATOR = re.compile(r"OPERATOR\s*\(\s*(?:pg_catalog\s*\.\s*)?([~!=<>*@#%^&|`?
 _PARAM_GLUE = re.compile(r"(\$\d+)(?=[,$)\]])")
 _ARRAY_CAST = re.compile(r"::\s*(?:pg_catalog\s*\.\s*)?(oid|regtype|regclass|name|int2|int4|"
                          r"int8|text|char)\s*\[\]", re.IGNORECASE)
-_QUOTED = re.compile(r"'(?:[^']|'')*'")
+# Possessive repeats: fast and linear on a long literal (the regex engine holds the GIL).
+_QUOTED = re.compile(r"'[^']*+(?:''[^']*+)*+'")
 _ARRAY_CAST_TO = {"oid": "bigint", "regtype": "bigint", "regclass": "bigint", "name": "text",
                   "char": "text"}
 
@@ -146,6 +153,12 @@ def references_catalog(ast: exp.Expression) -> bool:
         elif isinstance(node, exp.ObjectIdentifier):
             return True
     return False
+
+
+def looks_up_types(ast: exp.Expression) -> bool:
+    """Whether a catalog query reads pg_type (a driver's lookup of a type it met)."""
+    return any(isinstance(n, exp.Table) and n.name.lower() in ("pg_type", "pg_range")
+               for n in ast.walk())
 
 
 def _catalog_type_name(dt: exp.Expression) -> str | None:
@@ -240,6 +253,11 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
         return inner
     if isinstance(node, exp.Cast):
         return _rewrite_cast(node)
+    if isinstance(node, exp.NEQ) and _string_value(node.expression) == "pg_catalog":
+        return exp.Not(this=exp.In(this=node.this.copy(), expressions=[
+            exp.Literal.string(s) for s in SYSTEM_SCHEMAS]))
+    if isinstance(node, exp.Case) and _is_relkind_label(node):
+        return _label_sources(node)
     if isinstance(node, exp.Collate):
         return node.this
     if isinstance(node, (exp.EQ, exp.NEQ)) and isinstance(node.expression, (exp.Any, exp.All)):
@@ -249,6 +267,38 @@ def _rewrite_node(node: exp.Expression) -> exp.Expression:
             contains = exp.Anonymous(this="list_contains", expressions=[arr, node.this])
             return contains if isinstance(node, exp.EQ) else exp.Not(this=contains)
     return node
+
+
+def _string_value(node: exp.Expression) -> str | None:
+    """The text of a string literal, also under casts (`'x'::varchar`)."""
+    while isinstance(node, exp.Cast):
+        node = node.this
+    return node.this if isinstance(node, exp.Literal) and node.is_string else None
+
+
+def _is_relkind_label(node: exp.Case) -> bool:
+    """psql's `CASE c.relkind WHEN 'r' THEN 'table' ... END` (the Type column of \\d)."""
+    subject = node.this
+    if not isinstance(subject, exp.Column) or subject.name.lower() != "relkind":
+        return False
+    return any(isinstance(i.this, exp.Literal) and i.this.this == "r"
+               and isinstance(i.args.get("true"), exp.Literal)
+               and i.args["true"].this == "table" for i in node.args.get("ifs") or [])
+
+
+def _label_sources(node: exp.Case) -> exp.Expression:
+    """The relkind label, with 'source' for the relations the engine knows as sources.
+
+    >>> _label_sources(sqlglot.parse_one("CASE c.relkind WHEN 'r' THEN 'table' END")).sql()
+    "CASE WHEN c.oid IN (SELECT oid FROM _pg.relation_kinds WHERE kind = 'source') THEN \
+'source' ELSE CASE c.relkind WHEN 'r' THEN 'table' END END"
+    """
+    oid = exp.column("oid", table=node.this.table or None)
+    sources = sqlglot.parse_one(f"SELECT oid FROM {CATALOG_SCHEMA}.{KINDS_TABLE} "
+                                f"WHERE kind = 'source'")
+    test = exp.In(this=oid, query=exp.Subquery(this=sources))
+    return exp.Case(ifs=[exp.If(this=test, true=exp.Literal.string("source"))],
+                    default=node.copy())
 
 
 def _output_name(node: exp.Expression) -> str | None:
@@ -368,7 +418,9 @@ def _type_of(node: exp.Expression | None, scope: dict[str, dict[str, T.DataType]
                 return cols[name]
         return None
     if isinstance(node, exp.Cast):
-        return T.type_from_name(node.args["to"].sql("postgres").lower())
+        name = node.args["to"].sql("postgres").lower()
+        catalog_type = _TYPE_MAP.get(name.removeprefix("pg_catalog."))  # oid, regclass, ...
+        return T.type_from_name(catalog_type.lower() if catalog_type else name)
     if isinstance(node, exp.Literal):
         if node.is_string:
             return T.VARCHAR

@@ -35,6 +35,9 @@ _EXPR_KW = {"SELECT", "WHERE", "ON", "AND", "OR", "NOT", "BY", "HAVING", "SET", 
             "THEN", "ELSE", "CASE", "DISTINCT", "IN", "BETWEEN", "IS", "LIKE", "ILIKE", "AS"}
 _EXPR_OPS = {"=", "<", ">", "<=", ">=", "<>", "!=", "+", "-", "*", "/", "%", "||", "("}
 _TABLE_MAKERS = {"FROM", "JOIN", "UPDATE", "INTO"}
+# The clauses that may follow a relation in FROM: offered there before a word is typed.
+_AFTER_RELATION = ("WHERE", "JOIN", "LEFT", "INNER", "CROSS", "ON", "GROUP BY", "ORDER BY",
+                   "LIMIT", "UNION", "EMIT ON WINDOW CLOSE")
 _CLAUSE_ENDS = {"WHERE", "GROUP", "ORDER", "HAVING", "LIMIT", "ON", "USING", "SET", "VALUES",
                 "SELECT", "UNION", "EXCEPT", "INTERSECT", "WINDOW", "EMIT", "LEFT", "RIGHT",
                 "FULL", "INNER", "CROSS", "JOIN", "OUTER", "NATURAL", "AS"}
@@ -146,14 +149,19 @@ class SqlCompleter(Completer):
             return
         current = split_statements(before).rest
         after = document.text_after_cursor.split(";", 1)[0]
-        m = re.search(r'((?:"[^"]*"|[\w$]+)\.)?("?[\w$]*)$', current)
+        m = re.search(r'((?:"[^"]*"|[\w$]+)\.)?("?[\w$]*)\Z', current)
         word = m.group(2) if m else ""
         qualifier = m.group(1)[:-1] if m and m.group(1) else None
         head = current[: len(current) - len(m.group(0))] if m else current
         tokens = tokenize(head)
         statement = tokenize(current + after)
         lower = word[:1].islower()
-        for text, meta in self.candidates(tokens, statement, qualifier):
+        found = self.candidates(tokens, statement, qualifier)
+        if not word and qualifier is None and not complete_event.completion_requested:
+            # Before a word is started (a blank line, a space after a complete word) the
+            # menu opens by itself only where few things fit; Tab still lists everything.
+            found = _unprompted(found, tokens)
+        for text, meta in found:
             if _matches(text, word):
                 if meta == "keyword" and lower:
                     text = text.lower()
@@ -245,6 +253,29 @@ def _context(tokens: list[Token]) -> str:
             return "expression"
         return "keyword"
     return "keyword"
+
+
+def _unprompted(found: list[tuple[str, str]], tokens: list[Token]) -> list[tuple[str, str]]:
+    """What to offer with no word typed and no Tab: relations and columns where they go,
+    the clauses that follow a relation in FROM; no menu of every keyword or function."""
+    kinds = {meta for _text, meta in found}
+    if "keyword" in kinds and kinds <= {"keyword"}:
+        if _after_relation(tokens):
+            return [(k, "keyword") for k in _AFTER_RELATION]
+        return []
+    return [(text, meta) for text, meta in found if meta not in ("keyword", "function")]
+
+
+def _after_relation(tokens: list[Token]) -> bool:
+    """Whether the last token names a relation (or its alias) in a FROM/JOIN list."""
+    if not tokens or tokens[-1].kind not in ("word", "qid") or _is_keyword(tokens[-1]):
+        return False
+    for tok in reversed(tokens[:-1]):
+        if tok.kind == "word" and _is_keyword(tok):
+            return tok.upper in _TABLE_MAKERS or tok.upper == "AS"
+        if tok.text not in (",", ".") and tok.kind not in ("word", "qid"):
+            return False
+    return False
 
 
 def _in_if_exists(tokens: list[Token], tok: Token) -> bool:

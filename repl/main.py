@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sqlstream",
         description="A streaming SQL database. With no statement, opens the interactive shell.",
         epilog="Also: `sqlstream serve ...` runs the PostgreSQL wire protocol server; "
-               "`sqlstream connect URL` opens the shell on a server.")
+               "`sqlstream connect URL` opens the shell on a server; "
+               "`sqlstream dashboard ...` serves the live dashboard of an embedded database.")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--data-dir", metavar="DIR", default=None,
                        help=f"data directory (default {DEFAULT_DATA_DIR})")
@@ -50,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlstream.pgwire.server import run_server  # written separately; loaded on demand
 
         return int(run_server(args_in[1:]) or 0)
+    if args_in and args_in[0] == "dashboard":
+        from sqlstream.dashboard.cli import run_dashboard
+
+        return run_dashboard(args_in[1:])
     if args_in and args_in[0] == "connect":
         if len(args_in) < 2:
             sys.stderr.write("usage: sqlstream connect URL\n")

@@ -173,6 +173,10 @@ class Shell:
 
     def show(self, results: list[StatementResult]) -> None:
         self.options.width = shutil.get_terminal_size().columns if self.tty else None
+        notices = [n for r in results for n in r.notices]
+        if notices:
+            self.err.write("".join(f"NOTICE:  {n}\n" for n in notices))
+            self.err.flush()
         self.write("".join(format_result(r, self.options) for r in results))
 
     def write(self, text: str) -> None:

@@ -125,6 +125,10 @@ def run_script(execute: Execute, statements: Iterable[str], out: TextIO, err: Te
             err.flush()
             return 1
         for result in results:
+            for notice in result.notices:  # as psql prints them, on stderr
+                out.flush()
+                err.write(f"NOTICE:  {notice}\n")
+                err.flush()
             out.write(format_result(result, options))
     out.flush()
     return 0

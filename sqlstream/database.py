@@ -101,6 +101,9 @@ class Database:
     # ------------------------------------------------------------ opening
     @classmethod
     def open(cls, path: str | None = None, **settings: Any) -> Database:
+        from sqlstream.setting_names import canonical, check_options
+        check_options(settings)
+        settings = {canonical(k): v for k, v in settings.items()}
         if path is None:
             db = cls(None, settings)
             db.refs = 1

@@ -308,17 +308,35 @@ def explain(session: "Session", rest: str, params: Sequence[Any] | None) -> Stat
                                 _parallelism(session), cols)
         lines = planned.plan.explain().split("\n")
     else:
-        tree = bind_parameters(parse(text), list(params) if params else None)
-        if not isinstance(tree, (exp.Select, exp.Union)):
-            raise not_supported("EXPLAIN of this statement", 1)
-        from planner.batch import translate
-        from sqlstream.query import run_duckdb
-        with db.lock:
-            batch = translate(tree, db.catalog)
-        _cols, rows = run_duckdb(db, "EXPLAIN " + batch.sql)
-        lines = "\n".join(str(r[-1]) for r in rows).split("\n")
+        lines = _explain_batch(session, text, params)
     return StatementResult(f"EXPLAIN", [Column("QUERY PLAN", T.VARCHAR)],
                            [(ln,) for ln in lines])
+
+
+# `EXPLAIN (VERBOSE) query`, `EXPLAIN (VERBOSE true) query`, `EXPLAIN VERBOSE query`
+_VERBOSE = re.compile(r"^(?:\(\s*VERBOSE(?:\s+(?:TRUE|ON|1))?\s*\)|VERBOSE\b)\s*(.*)$",
+                      re.I | re.S)
+
+
+def _explain_batch(session: "Session", text: str, params: Sequence[Any] | None) -> list[str]:
+    """A batch query's plan in the stream plans' style, over the user's relations;
+    with VERBOSE, DuckDB's physical plan of the translated query."""
+    from planner.batch import translate
+    from planner.batch_explain import explain_batch
+    from sqlstream.query import run_duckdb
+    db = session.db
+    verbose = _VERBOSE.match(text)
+    if verbose:
+        text = verbose.group(1)
+    tree = bind_parameters(parse(text), list(params) if params else None)
+    if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Values)):
+        raise not_supported("EXPLAIN of this statement", 1)
+    with db.lock:
+        batch = translate(tree, db.catalog)  # refuses what the query itself would
+        if not verbose:
+            return explain_batch(tree, db.catalog)
+    _cols, rows = run_duckdb(db, "EXPLAIN " + batch.sql)
+    return "\n".join(str(r[-1]) for r in rows).split("\n")
 
 
 _ALTER_PARALLELISM = re.compile(r"^ALTER\s+MATERIALIZED\s+VIEW\s+(\w+)\s+SET\s+PARALLELISM"

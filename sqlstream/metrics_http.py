@@ -92,15 +92,20 @@ def _sources(rows: list[tuple]) -> Iterator[Any]:
                             labels=labels)
     errors = CounterMetricFamily("sqlstream_source_parse_errors", "Records that failed to parse",
                                  labels=labels)
-    for name, conn, rows_read, rps, lag_rows, parse_errors, _last, rel, reader in rows:
+    late = CounterMetricFamily("sqlstream_source_late_rows_dropped",
+                               "Rows dropped for being older than the source's watermark",
+                               labels=labels)
+    for name, conn, rows_read, rps, lag_rows, parse_errors, _last, rel, reader, \
+            late_rows, _files in rows:
         key = [name, conn, rel or "", reader or ""]
         read.add_metric(key, rows_read or 0)
         errors.add_metric(key, parse_errors or 0)
+        late.add_metric(key, late_rows or 0)
         if rps is not None:
             rate.add_metric(key, rps)
         if lag_rows is not None:
             lag.add_metric(key, lag_rows)
-    yield from (read, rate, lag, errors)
+    yield from (read, rate, lag, errors, late)
 
 
 def _state(rows: list[tuple]) -> Iterator[Any]:

@@ -134,8 +134,8 @@ class PgCatalog:
 
     def _fill(self, cur: Any, rels: list[Rel]) -> None:
         for table in ("pg_class", "pg_attribute", "pg_index", "pg_constraint", "pg_defs",
-                      "pg_namespace", "pg_type", "type_names", "pg_proc", "pg_description",
-                      "pg_attrdef"):
+                      "pg_namespace", "pg_type", "type_names", "pg_proc", pg_compat.KINDS_TABLE,
+                      "pg_description", "pg_attrdef"):
             cur.execute(f"DELETE FROM {SCHEMA}.{table}")
         cur.executemany(f"INSERT INTO {SCHEMA}.pg_namespace VALUES (?, ?, 10, NULL)",
                         [[oid, name] for name, oid in NAMESPACES.items()])
@@ -147,7 +147,7 @@ class PgCatalog:
                         [[r[0], r[11]] for r in TYPE_ROWS])
         classes, attrs, indexes, constraints, defs = [], [], [], [], []
         descriptions, attrdefs = [], []
-        procs = []
+        procs, kinds = [], []
         for r in rels:
             oid = FIRST_OID + 2 * r.id
             if r.kind == FUNCTION:  # a Python UDF: a pg_proc row, never a relation
@@ -159,6 +159,7 @@ class PgCatalog:
             ns = NAMESPACES.get(r.schema, NAMESPACES["public"])
             has_pk = bool(r.primary_key)
             classes.append([oid, r.name, ns, relkind(r.kind), len(r.columns), has_pk])
+            kinds.append([oid, r.kind])
             for num, (name, t, nullable) in enumerate(r.columns, start=1):
                 attrs.append([oid, name, _type_oid(t), t.pg_len, num,
                               _typmod(t), not nullable or name in r.primary_key])
@@ -169,10 +170,14 @@ class PgCatalog:
             attrdefs += [[oid * 1000 + num, oid, num, sql] for num, sql in r.defaults.items()]
             if has_pk:
                 idx = oid + 1
-                keys = [i + 1 for i, c in enumerate(r.columns) if c[0] in r.primary_key]
+                # in the key's own order, as PostgreSQL's indkey and conkey are
+                numbers = {c[0]: i + 1 for i, c in enumerate(r.columns)}
+                keys = [numbers[k] for k in r.primary_key if k in numbers]
                 cols = ", ".join(r.primary_key)
                 classes.append([idx, f"{r.name}_pkey", ns, "i", len(keys), False])
-                indexes.append([idx, oid, len(keys), " ".join(map(str, keys))])
+                # int2vector / oidvector columns as lists: clients unnest them
+                zeros = [0] * len(keys)
+                indexes.append([idx, oid, len(keys), len(keys), keys, zeros, zeros, zeros])
                 constraints.append([idx, f"{r.name}_pkey", ns, oid, idx, keys])
                 defs.append([idx, f"CREATE UNIQUE INDEX {r.name}_pkey ON {r.schema}.{r.name} "
                                   f"USING btree ({cols})"])
@@ -181,10 +186,12 @@ class PgCatalog:
                 classes)
         _insert(cur, "pg_attribute",
                 "(attrelid, attname, atttypid, attlen, attnum, atttypmod, attnotnull)", attrs)
-        _insert(cur, "pg_index", "(indexrelid, indrelid, indnatts, indkey)", indexes)
+        _insert(cur, "pg_index", "(indexrelid, indrelid, indnatts, indnkeyatts, indkey, "
+                "indcollation, indclass, indoption)", indexes)
         _insert(cur, "pg_constraint",
                 "(oid, conname, connamespace, conrelid, conindid, conkey)", constraints)
         _insert(cur, "pg_defs", "(oid, def)", defs)
+        _insert(cur, pg_compat.KINDS_TABLE, "(oid, kind)", kinds)
         _insert(cur, "pg_description", "(objoid, classoid, objsubid, description)",
                 descriptions)
         _insert(cur, "pg_attrdef", "(oid, adrelid, adnum, adbin)", attrdefs)

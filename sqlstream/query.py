@@ -14,7 +14,7 @@ from planner import types as T
 from planner.batch import translate
 from planner.errors import (DataError, Error, NotSupportedError, OperationalError,
                             ProgrammingError)
-from sqlstream.result import Column, StatementResult
+from sqlstream.result import Column, RowSource, StatementResult
 
 if TYPE_CHECKING:
     from sqlstream.session import Session
@@ -37,8 +37,17 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
     if batch.system_tables:
         from sqlstream.system_tables import refresh
         refresh(db, batch.system_tables)
+    arrays = not catalog or not pg_compat.looks_up_types(tree)
     try:
-        cols, rows = run_duckdb(db, batch.sql, session=session, arrays=not catalog)
+        if getattr(session, "stream_results", False):
+            cols, source = open_duckdb(db, batch.sql, session=session, arrays=arrays)
+            if not _needs_whole_result(cols):
+                return StatementResult("SELECT", cols, source=source)
+            rows = source.drain()
+            _list_columns(cols, rows, [i for i, c in enumerate(cols)
+                                       if c.type.duckdb.endswith("[][]")])
+        else:
+            cols, rows = run_duckdb(db, batch.sql, session=session, arrays=arrays)
     except Error as e:
         if e.position is None and text:
             e.position = _locate(str(e), text)
@@ -60,44 +69,129 @@ def _locate(message: str, text: str) -> int | None:
 def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = None,
                arrays: bool = True) -> tuple[list[Column], list[tuple]]:
     """Columns and rows of a DuckDB query. Lists are arrays unless `arrays` is false:
-    catalog queries of drivers keep them as text, since their array columns have
-    PostgreSQL types we do not model (oid[], name[], int2vector) and a driver that met
-    an array type it has to look up would look it up with such a query again."""
+    drivers' type lookups (catalog queries over pg_type) keep them as text, since a
+    driver that met an array type it has to look up would look it up with such a
+    query again. Other catalog queries (reflection of keys and indexes) get arrays."""
+    cols, source = open_duckdb(db, sql, params, session, arrays)
+    rows = source.drain()
+    nested = [i for i, c in enumerate(cols) if c.type.duckdb.endswith("[][]")]
+    if nested and rows:
+        _list_columns(cols, rows, nested)
+    return cols, rows
+
+
+def open_duckdb(db: Any, sql: str, params: list | None = None, session: Any = None,
+                arrays: bool = True) -> tuple[list[Column], DuckRows]:
+    """Start a DuckDB query; its rows are then read in batches from the source."""
     cur = db.duck.cursor()
     if session is not None:
         session.running_cursor = cur  # Session.cancel() interrupts it
     try:
         cur.execute(sql, params) if params else cur.execute(sql)
         desc = cur.description or []
-        rows = cur.fetchall() if desc else []
     except duckdb.Error as e:
-        raise translate_error(e) from None
+        cur.close()
+        raise _duck_error(e, session) from None
     finally:
         if session is not None:
             session.running_cursor = None
-        cur.close()
     cols = [Column(d[0], duck_type(str(d[1])) if arrays or not _LIST.match(str(d[1]))
                    else T.VARCHAR) for d in desc]
     loose = [i for i, d in enumerate(desc) if str(d[1]) == T.DECIMAL.duckdb]
-    if loose and rows:
-        rows = _trim_numeric(rows, loose)
-    lists = [i for i, d in enumerate(desc) if arrays and _LIST.match(str(d[1]))]
-    if lists and rows:
-        rows = _list_columns(cols, rows, lists)
-    return cols, rows
+    lists = [i for i, c in enumerate(cols)
+             if arrays and c.type.duckdb.startswith(T.DECIMAL.duckdb + "[")]
+    if not desc:
+        cur.close()
+        cur = None
+    return cols, DuckRows(cur, session, loose, lists)
 
 
-def _list_columns(cols: list[Column], rows: list[tuple], positions: list[int]) -> list[tuple]:
-    """Lists of unconstrained numeric lose their padding zeros as single values do; a
-    column of nested lists that are not all rectangular cannot be a PostgreSQL array
+def _needs_whole_result(cols: list[Column]) -> bool:
+    """Whether a column's type depends on every row (nested lists that are not all
+    rectangular are text): such a result is read whole before it is described."""
+    return any(c.type.duckdb.endswith("[][]") for c in cols)
+
+
+def _duck_error(e: Exception, session: Any) -> Error:
+    if isinstance(e, duckdb.InterruptException) and session is not None:
+        return session.cancel_error()
+    return translate_error(e)
+
+
+class DuckRows(RowSource):
+    """The rows of an open DuckDB query, fetched as they are asked for, with unconstrained
+    numeric (and lists of it) printed without padding zeros."""
+
+    def __init__(self, cur: Any, session: Any, loose: list[int], lists: list[int]) -> None:
+        self.cur = cur
+        self.session = session
+        self.loose = loose
+        self.lists = lists
+        self.ahead: list[tuple] = []
+
+    def fetch(self, n: int) -> list[tuple]:
+        if self.ahead:
+            out, self.ahead = self.ahead[:n], self.ahead[n:]
+            if len(out) == n or self.cur is None:
+                return out
+            return out + self._read(n - len(out))
+        return self._read(n)
+
+    def at_end(self) -> bool:
+        if not self.ahead and self.cur is not None:
+            self.ahead = self._read(_READ_AHEAD)
+        return not self.ahead
+
+    def drain(self, batch: int = 0) -> list[tuple]:
+        """Every remaining row (one fetchall: faster than batches)."""
+        out, self.ahead = self.ahead, []
+        if self.cur is not None:
+            out.extend(self._read(-1))
+        self.close()
+        return out
+
+    def close(self) -> None:
+        cur, self.cur = self.cur, None
+        self.ahead = []
+        if cur is not None:
+            cur.close()
+
+    def _read(self, n: int) -> list[tuple]:
+        cur, session = self.cur, self.session
+        if cur is None or n == 0:
+            return []
+        if session is not None:
+            if session.cancelled:
+                self.close()
+                raise session.cancel_error()
+            session.running_cursor = cur
+        try:
+            rows = cur.fetchmany(n) if n > 0 else cur.fetchall()
+        except duckdb.Error as e:
+            self.close()
+            raise _duck_error(e, session) from None
+        finally:
+            if session is not None:
+                session.running_cursor = None
+        if not rows:
+            self.close()
+            return rows
+        if self.loose:
+            rows = _trim_numeric(rows, self.loose)
+        for i in self.lists:
+            rows = [r[:i] + (_trim_list(r[i]),) + r[i + 1:] for r in rows]
+        return rows
+
+
+_READ_AHEAD = 256
+
+
+def _list_columns(cols: list[Column], rows: list[tuple], positions: list[int]) -> None:
+    """A column of nested lists that are not all rectangular cannot be a PostgreSQL array
     (whose sub-arrays all have one length) and becomes text."""
     for i in positions:
-        if cols[i].type.duckdb.startswith(T.DECIMAL.duckdb + "["):
-            rows = [r[:i] + (_trim_list(r[i]),) + r[i + 1:] for r in rows]
-        if cols[i].type.duckdb.endswith("[][]") and not all(
-                is_rectangular(r[i]) for r in rows):
+        if not all(is_rectangular(r[i]) for r in rows):
             cols[i] = Column(cols[i].name, T.VARCHAR)
-    return rows
 
 
 def _trim_list(v: Any) -> Any:

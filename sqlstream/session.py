@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 from sqlglot import exp
 
@@ -19,9 +20,11 @@ from planner.parse import Statement, bind_parameters, parse, split_statements
 from planner.expressions.udf import user_functions
 from sqlstream import comments, ddl, dml, query, show_create, udf
 from sqlstream.database import Database
+from sqlstream.deadline import WATCHDOG, Deadline
 from sqlstream.result import Column, StatementResult
 from sqlstream.settings import DATABASE_SETTINGS, SETTINGS, parse_value, show_value
 from sqlstream.settings import apply as apply_setting
+from sqlstream.setting_names import canonical, database_wide, is_pg_parameter, unrecognized
 
 try:  # PostgreSQL catalog compatibility, from the wire-protocol layer
     from planner import pg_compat
@@ -40,6 +43,13 @@ _TXN_TAGS = {"BEGIN": "BEGIN", "START": "START TRANSACTION", "COMMIT": "COMMIT",
 _SET = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?([\w.]+)\s*(?:=|\bTO\b)\s*(.+?)\s*$",
                   re.I | re.S)
 _SET_TZ = re.compile(r"^SET\s+(?:SESSION\s+|LOCAL\s+)?TIME\s+ZONE\s+(.+?)\s*$", re.I | re.S)
+# SET forms that name no parameter: transaction characteristics, NAMES, SCHEMA, ROLE.
+_SET_OTHER = re.compile(r"^SET\s+(?:(?:SESSION|LOCAL)\s+)?(?:TRANSACTION|SESSION\s+CHARACTERISTICS"
+                        r"|NAMES|SCHEMA|ROLE|SESSION\s+AUTHORIZATION)\b\s*(.*?)\s*$",
+                        re.I | re.S)
+_RESET = re.compile(r"^RESET\s+([\w.]+)\s*$", re.I)
+_ALTER_SYSTEM = re.compile(r"^ALTER\s+SYSTEM\s+(?:SET\s+([\w.]+)\s*(?:=|\bTO\b)\s*(.+?)"
+                           r"|RESET\s+([\w.]+))\s*$", re.I | re.S)
 _SHOW = re.compile(r"^SHOW\s+(.+?)\s*$", re.I | re.S)
 _FLUSH = re.compile(r"^FLUSH\s*$", re.I)
 _EXPLAIN = re.compile(r"^EXPLAIN\s+(.*)$", re.I | re.S)
@@ -71,24 +81,71 @@ class Session:
         # the roots it was started with (--allow-fs-root), none by default.
         self.fs_roots: tuple[str, ...] | None = None
         self.running_cursor: Any = None
+        # The wire server sends a SELECT's rows as DuckDB produces them; embedded use
+        # gets them as a list.
+        self.stream_results = False
+        self._clock: Deadline | None = None
+        self._timed_out = False
 
     # ------------------------------------------------------------ public API
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[StatementResult]:
         if self.closed:
             raise OperationalError("the session is closed", "08003")
-        self._cancel.clear()
-        results = []
-        for stmt in split_statements(sql):
-            if self._cancel.is_set():
-                raise OperationalError("canceling statement due to user request", "57014")
+        if self._clock is not None:  # the caller runs the statement clock
+            return self._execute_all(sql, params)
+        with self.statement_clock():
+            results = self._execute_all(sql, params)
+            return results if self.stream_results else [r.materialize() for r in results]
+
+    def _execute_all(self, sql: str, params: Sequence[Any] | None) -> list[StatementResult]:
+        results: list[StatementResult] = []
+        stmts = split_statements(sql)
+        for stmt in stmts:
+            self.check_cancel()
+            for r in results:  # only the last statement's rows may stay unread
+                r.materialize()
             try:
                 with user_functions(udf.lookup(self.db)):
                     results.append(self._execute_one(stmt, params))
             except Error as e:
+                for r in results:
+                    r.close()
                 if e.position is not None:
                     e.position += stmt.offset
                 raise
         return results
+
+    @contextmanager
+    def statement_clock(self) -> Iterator[None]:
+        """One statement's run: a cancel request from before it is forgotten, and it
+        is cancelled when it runs longer than `statement_timeout`. Everything inside,
+        reading a streamed result's rows too, counts; nested clocks are the outer one."""
+        if self._clock is not None:
+            yield
+            return
+        self._cancel.clear()
+        self._timed_out = False
+        ms = int(self.settings.get("statement_timeout") or 0)
+        self._clock = WATCHDOG.arm(ms / 1000, self._time_out) if ms > 0 else Deadline(0, _no_op)
+        try:
+            yield
+        finally:
+            self._clock.disarm()
+            self._clock = None
+
+    def _time_out(self) -> None:
+        self._timed_out = True
+        self.cancel()
+
+    def cancel_error(self) -> OperationalError:
+        """The error of a statement cancelled by cancel() or by its timeout."""
+        if self._timed_out:
+            return OperationalError("canceling statement due to statement timeout", "57014")
+        return OperationalError("canceling statement due to user request", "57014")
+
+    def check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise self.cancel_error()
 
     def cancel(self) -> None:
         """Interrupt the running statement (thread-safe): a query running in DuckDB is
@@ -98,7 +155,7 @@ class Session:
         if cur is not None:
             try:
                 cur.interrupt()
-            except Exception:
+            except Exception:  # noqa: BLE001 - the cursor may have just closed
                 pass
 
     @property
@@ -107,13 +164,20 @@ class Session:
 
     def close(self) -> None:
         self.closed = True
+        self.cancel()
 
     # ------------------------------------------------------------ dispatch
     def _execute_one(self, stmt: Statement, params: Sequence[Any] | None) -> StatementResult:
         text = stmt.text
         if _FLUSH.match(text):
-            self.db.flush(self._cancel)
+            self._flush()
             return StatementResult("FLUSH")
+        if m := _RESET.match(text):
+            if m.group(1).upper() == "ALL":  # every session value back to the database's
+                self.settings = dict(self.db.settings)
+                self.client_settings = dict(_CLIENT_DEFAULTS)
+                return StatementResult("RESET")
+            return self._set(m.group(1).lower(), "DEFAULT", "RESET")
         if m := _TXN.match(text):
             return StatementResult(_TXN_TAGS[m.group(1).split()[0].upper()])
         if m := _SET_TZ.match(text):
@@ -121,6 +185,12 @@ class Session:
             return StatementResult("SET")
         if m := _SET.match(text):
             return self._set(m.group(1).lower(), m.group(2))
+        if m := _SET_OTHER.match(text):
+            return StatementResult("SET")
+        if m := _ALTER_SYSTEM.match(text):
+            if m.group(3):
+                return self._alter_system(m.group(3), "DEFAULT")
+            return self._alter_system(m.group(1), m.group(2))
         if m := _SHOW.match(text):
             return self._show(m.group(1))
         if m := _DESCRIBE.match(text):
@@ -151,26 +221,52 @@ class Session:
     def _dml(self, fn: Any, tree: exp.Expression) -> StatementResult:
         result = fn(self, tree)
         if self.settings.get("implicit_flush"):
-            self.db.flush(self._cancel)
+            self._flush()
         return result
 
+    def _flush(self) -> None:
+        try:
+            self.db.flush(self._cancel)
+        except OperationalError:
+            if self._cancel.is_set():
+                raise self.cancel_error() from None
+            raise
+
     # ------------------------------------------------------------ SET / SHOW
-    def _set(self, name: str, value: str) -> StatementResult:
+    def _set(self, name: str, value: str, tag: str = "SET") -> StatementResult:
+        name = canonical(name)
         if name in SETTINGS:
-            if value.strip().upper() == "DEFAULT":
-                v = SETTINGS[name][0]
-            else:
-                try:
-                    v = parse_value(name, value)
-                except ValueError as e:
-                    raise ProgrammingError(str(e), "22023") from None
-            self.settings[name] = v
             if name in DATABASE_SETTINGS:
-                self.db.settings[name] = v
-                apply_setting(self.db, name, v)
-            return StatementResult("SET")
+                raise database_wide(name)
+            default = value.strip().upper() == "DEFAULT"  # the database's value
+            self.settings[name] = self.db.settings[name] if default else _setting_value(
+                name, value)
+            return StatementResult(tag)
+        if not is_pg_parameter(name):
+            raise unrecognized(name)
+        if value.strip().upper() == "DEFAULT":
+            if name in _CLIENT_DEFAULTS:
+                self.client_settings[name] = _CLIENT_DEFAULTS[name]
+            else:
+                self.client_settings.pop(name, None)
+            return StatementResult(tag)
         self.client_settings[name] = value.strip().strip("'\"")
-        return StatementResult("SET")
+        return StatementResult(tag)
+
+    def _alter_system(self, name: str, value: str) -> StatementResult:
+        """Change a setting for the whole database: a database-wide setting takes effect
+        at once for every session; a session setting becomes the default of sessions
+        opened from now on. It lasts until the database is closed."""
+        name = canonical(name)
+        if name not in SETTINGS:
+            if is_pg_parameter(name):
+                raise not_supported(f'ALTER SYSTEM of PostgreSQL parameter "{name}"')
+            raise unrecognized(name)
+        v = _setting_value(name, value)
+        self.db.settings[name] = v
+        if name in DATABASE_SETTINGS:
+            apply_setting(self.db, name, v)
+        return StatementResult("ALTER SYSTEM")
 
     def _show(self, what: str) -> StatementResult:
         key = re.sub(r"\s+", " ", what.strip().lower())
@@ -179,13 +275,13 @@ class Session:
         if key in ("tables", "materialized views", "sources", "views", "functions"):
             return ddl.show_relations(self, key)
         if key == "all":
-            rows = [(k, show_value(self.settings[k]), d) for k, (_v, d) in SETTINGS.items()]
+            rows = [(k, show_value(self._effective(k), k), d) for k, (_v, d) in SETTINGS.items()]
             return StatementResult(f"SHOW {len(rows)}", [Column("name", T.VARCHAR),
                                                          Column("setting", T.VARCHAR),
                                                          Column("description", T.VARCHAR)], rows)
-        if key in SETTINGS:
+        if canonical(key) in SETTINGS:
             return StatementResult("SHOW", [Column(key, T.VARCHAR)],
-                                   [(show_value(self.settings[key]),)])
+                                   [(show_value(self._effective(canonical(key)), canonical(key)),)])
         name = key.replace(" ", "_")
         # PostgreSQL's SQL-standard spellings of two settings
         name = {"time_zone": "timezone",
@@ -193,7 +289,27 @@ class Session:
         if name in self.client_settings:
             return StatementResult("SHOW", [Column(name, T.VARCHAR)],
                                    [(self.client_settings[name],)])
-        raise ProgrammingError(f'unrecognized configuration parameter "{what.strip()}"', "42704")
+        raise unrecognized(what.strip())
+
+    def _effective(self, name: str) -> Any:
+        """The value in force: the database's for a database-wide setting, else the
+        session's own."""
+        if name in DATABASE_SETTINGS:
+            return self.db.settings[name]
+        return self.settings[name]
+
+
+def _setting_value(name: str, value: str) -> Any:
+    if value.strip().upper() == "DEFAULT":
+        return SETTINGS[name][0]
+    try:
+        return parse_value(name, value)
+    except ValueError as e:
+        raise ProgrammingError(str(e), "22023") from None
+
+
+def _no_op() -> None:
+    pass
 
 
 __all__ += ["InternalError"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # name -> (default, description)
@@ -21,6 +22,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
                             "created from now on)"),
     "state_size_limit_mb": (64, "state of one actor above this size is diagnosed as "
                                 "'state too large' in sys.bottlenecks"),
+    "statement_timeout": (0, "milliseconds a statement may run before it is cancelled "
+                             "(0: no limit)"),
 }
 
 # Settings that belong to the whole database rather than to a session.
@@ -37,6 +40,8 @@ def parse_value(name: str, text: str) -> Any:
     """A SET value as the setting's type; ValueError when it does not fit."""
     default = SETTINGS[name][0] if name in SETTINGS else None
     t = text.strip().strip("'\"")
+    if name in DURATION_SETTINGS:
+        return parse_duration_ms(name, t)
     if isinstance(default, bool):
         low = t.lower()
         if low in ("true", "on", "1", "yes", "t"):
@@ -87,7 +92,36 @@ def apply(db: Any, name: str, value: Any) -> None:
         db.run(resize())
 
 
-def show_value(value: Any) -> str:
+def show_value(value: Any, name: str = "") -> str:
+    if name in DURATION_SETTINGS:
+        return show_duration_ms(int(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+# Settings holding a duration in milliseconds, written as PostgreSQL writes them.
+DURATION_SETTINGS = ("statement_timeout",)
+_UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000,
+             "d": 86_400_000}
+
+
+def parse_duration_ms(name: str, text: str) -> int:
+    """'100ms', '1.5s', '2min' or a plain number of milliseconds, as PostgreSQL reads
+    a time setting; 0 turns it off."""
+    m = re.fullmatch(r"\s*(-?\d+(?:\.\d*)?)\s*([a-z]*)\s*", text.lower())
+    if m is None or m.group(2) not in ("", *_UNITS_MS):
+        raise ValueError(f'invalid value for parameter "{name}": "{text}"')
+    ms = round(float(m.group(1)) * _UNITS_MS.get(m.group(2), 1))
+    if not 0 <= ms <= 2**31 - 1:
+        raise ValueError(f'{ms} ms is outside the valid range for parameter "{name}" '
+                         f'(0 .. 2147483647)')
+    return ms
+
+
+def show_duration_ms(ms: int) -> str:
+    for unit in ("d", "h", "min", "s"):
+        size = int(_UNITS_MS[unit])
+        if ms and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms" if ms else "0"

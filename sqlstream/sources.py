@@ -39,7 +39,9 @@ def create(session: "Session", text: str) -> StatementResult:
         raise not_supported("AS PROCTIME() columns in a table (only in a source)")
     read = [c for c in columns if c[0] not in d.proctime]  # the connector fills these
     _confine_folder(session, conn, options)
-    conn.validate(SourceSpec(options, read, d.encode, d.encode_options))
+    spec = SourceSpec(options, read, d.encode, d.encode_options)
+    conn.validate(spec)
+    warnings = conn.warnings(spec) if conn.warnings is not None else []
     limit = options.get("source_rate_limit")
     if limit is not None:
         try:
@@ -75,7 +77,7 @@ def create(session: "Session", text: str) -> StatementResult:
                            options=rel_options)
             db.catalog.add(rel)
             db.run(db.persist_catalog())
-            return StatementResult(tag)
+            return StatementResult(tag, notices=warnings)
         pk: list[int] = []
         for name in d.primary_key:
             idx = next((i for i, c in enumerate(cols) if c.name == name), None)
@@ -92,7 +94,7 @@ def create(session: "Session", text: str) -> StatementResult:
                        parallelism=_parallelism(session), options=rel_options)
         db.catalog.add(rel)
         db.run(_deploy_and_persist(db, rel))
-    return StatementResult(tag)
+    return StatementResult(tag, notices=warnings)
 
 
 def _confine_folder(session: "Session", conn: Connector, options: dict[str, str]) -> None:

@@ -62,6 +62,18 @@ def refresh(db: "Database", names: list[str]) -> None:
                 cur.close()
 
 
+def live_rows(db: "Database", name: str) -> tuple[list[str], list[tuple]]:
+    """A system table's column names and its rows computed from live figures, without
+    touching the serving store. Call it on the engine loop, where the figures are written."""
+    cols, fn = _TABLES[name]
+    return [c for c, _t in cols], fn(db)
+
+
+def names() -> list[str]:
+    """The system tables' names (schema `sys`), in the order they are registered."""
+    return list(_TABLES)
+
+
 async def _collect(db: "Database", fn: Rows) -> list[tuple]:
     # Read runtime figures on the engine loop, where they are written.
     return fn(db)
@@ -223,14 +235,17 @@ def _state_operator(a: "Actor", table_id: str) -> str:
                           ("rows_read", T.INT64), ("rows_per_second", T.FLOAT64),
                           ("lag", T.INT64), ("parse_errors", T.INT64),
                           ("last_error", T.VARCHAR), ("relation", T.VARCHAR),
-                          ("reader", T.VARCHAR)])
+                          ("reader", T.VARCHAR), ("late_rows", T.INT64),
+                          ("matched_files", T.INT64)])
 def _sources(db: "Database") -> list[tuple]:
     """One row per reader: a table's own (its DML input, with the reader of its
     connector if it has one), and each reader of a source inside a view (a view
     reading a source gets its own, one per actor of the fragment). Lag is what
     can be known: rows written but not yet read by a table's source actor, a
     bounded generator's rest, unread lines of files, rows a rate limit asked for
-    and not produced yet."""
+    and not produced yet (rows dropped as late count as produced). late_rows: rows
+    dropped for being older than the watermark; matched_files: the files a file
+    connector's reader found (NULL for other connectors)."""
     out = []
     runtime = _runtime(db)
     readers_by_name: dict[str, list[Any]] = getattr(runtime, "sources", {})
@@ -248,7 +263,8 @@ def _sources(db: "Database") -> list[tuple]:
         out.append((rt.relation.name, str(with_opts.get("connector", "table")),
                     src.source.rows_read, rate, lag, sum(r.parse_errors for r in own),
                     next((r.last_error for r in own if r.last_error), None),
-                    rt.relation.name, "table"))
+                    rt.relation.name, "table", sum(r.late_rows for r in own),
+                    _files(own)))
     views = {rt.relation.id: rt.relation.name for rt in runtime.relations.values()}
     window = float(db.settings.get("metrics_window_s", 10))  # as the actors' rates
     for name, readers in readers_by_name.items():
@@ -262,8 +278,14 @@ def _sources(db: "Database") -> list[tuple]:
             head, _, where = r.key.removeprefix("source:r").partition("/")
             view = views.get(int(head)) if head.isdigit() else None
             out.append((name, connector, r.rows_read, _reader_rate(runtime, r, window), r.lag,
-                        r.parse_errors, r.last_error, view, where))
+                        r.parse_errors, r.last_error, view, where, r.late_rows,
+                        r.matched_files))
     return out
+
+
+def _files(readers: list[Any]) -> int | None:
+    counts = [r.matched_files for r in readers if r.matched_files is not None]
+    return sum(counts) if counts else None
 
 
 def _reader_rate(runtime: "Runtime", reader: Any, window: float) -> float:

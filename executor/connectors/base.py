@@ -23,6 +23,9 @@ class SourceMetrics:
     rows_read: int = 0
     parse_errors: int = 0
     last_error: str | None = None
+    # Rows older than the source's watermark when read, dropped (Flink's
+    # numLateRecordsDropped).
+    late_rows: int = 0
 
     def bad_record(self, message: str) -> None:
         self.parse_errors += 1
@@ -96,6 +99,8 @@ class Connector:
     # limited to some folders (network clients) may name only folders below them.
     folder_option: str | None = None
     confine_option: str | None = None
+    # Warnings for the client at CREATE about options that are valid but likely wrong.
+    warnings: Callable[[SourceSpec], list[str]] | None = None
 
 
 CONNECTORS: dict[str, Connector] = {}

@@ -1,11 +1,17 @@
 """The `datagen` connector: generated rows, deterministic for the given options.
 
 `fields.<col>.kind` = `sequence` (`start`, `end`) or `random` (`min`, `max`,
-`seed`, `length` for strings, `max_past` for timestamps). Split i of
-`datagen.split.num` produces global rows i, i + k, i + 2k, ...; row g's
+`seed`, `length` for strings, `max_past` and `max_past_mode` for timestamps). Split
+i of `datagen.split.num` produces global rows i, i + k, i + 2k, ...; row g's
 sequence value is start + g and its random values are a hash of (seed, column,
 g), so a split's position is just how many rows it has produced. With an `end`
 the source finishes after the last sequence value.
+
+A random timestamp is a base time minus a random amount up to `max_past`. With
+`max_past_mode = 'absolute'` (the default) the base is the time of CREATE, fixed in
+the catalog, so regenerated rows are identical; with `'relative'` (as in RisingWave)
+it is the time the row is generated, so event time moves on with the wall clock and
+windows over it close; a row regenerated after a restart then gets a new time.
 """
 
 from __future__ import annotations
@@ -28,8 +34,20 @@ def _field_opts(options: dict[str, str], col: str) -> dict[str, str]:
     return {k[len(prefix):]: v for k, v in options.items() if k.startswith(prefix)}
 
 
-def _column_gen(options: dict[str, str], col: str, ctype: T.DataType, col_index: int
-                ) -> tuple[Callable[[int], Any], int | None]:
+class _Clock:
+    """The wall clock as of the chunk being generated (read once per chunk)."""
+
+    __slots__ = ("now_us",)
+
+    def __init__(self) -> None:
+        self.now_us = int(time.time() * 1_000_000)
+
+    def tick(self) -> None:
+        self.now_us = int(time.time() * 1_000_000)
+
+
+def _column_gen(options: dict[str, str], col: str, ctype: T.DataType, col_index: int,
+                clock: _Clock | None = None) -> tuple[Callable[[int], Any], int | None]:
     """(value of global row g, number of rows or None when unbounded)."""
     f = _field_opts(options, col)
     kind = f.get("kind", "random").lower()
@@ -87,12 +105,18 @@ def _column_gen(options: dict[str, str], col: str, ctype: T.DataType, col_index:
             past = T.parse_interval(past_text).total_micros()
         except ValueError:
             raise bad_option(f"{name}.max_past", f"not an interval: '{past_text}'") from None
-        now_us = int(options.get("datagen.base.time.us") or time.time() * 1_000_000)
+        mode = f.get("max_past_mode", "absolute").lower()
+        if mode not in ("absolute", "relative"):
+            raise bad_option(f"{name}.max_past_mode",
+                             f"expected 'absolute' or 'relative', got '{mode}'")
+        fixed_us = int(options.get("datagen.base.time.us") or time.time() * 1_000_000)
+        now = clock if mode == "relative" and clock is not None else None
         span_us = max(1, past)
         tz = dt.timezone.utc if tname == "timestamptz" else None
 
         def stamp(g: int) -> Any:
-            v = _EPOCH + dt.timedelta(microseconds=now_us - mix64(base ^ g) % span_us)
+            base_us = fixed_us if now is None else now.now_us
+            v = _EPOCH + dt.timedelta(microseconds=base_us - mix64(base ^ g) % span_us)
             if tname == "date":
                 return v.date()
             return v.replace(tzinfo=tz) if tz else v
@@ -119,7 +143,9 @@ class DatagenReader(ConnectorReader):
         opts = spec.options
         self.total_splits = int_option(opts, "datagen.split.num", 1, minimum=1) or 1
         self.splits = my_splits(self.total_splits, spec.actor_index, spec.parallelism)
-        gens = [_column_gen(opts, c, t, i) for i, (c, t) in enumerate(spec.columns)]
+        self.clock = _Clock()
+        gens = [_column_gen(opts, c, t, i, self.clock)
+                for i, (c, t) in enumerate(spec.columns)]
         # Values only of the columns read; a sequence's end still bounds the rows
         # whether or not its column is read.
         self.gens = [gens[i][0] for i in spec.output_columns]
@@ -163,6 +189,7 @@ class DatagenReader(ConnectorReader):
             stop = min(stop, self.count)
         gs = range(first, stop, k)
         self.done[split] += len(gs)
+        self.clock.tick()
         cols = [[gen(g) for g in gs] for gen in self.gens]
         return list(zip(*cols)) if cols else [() for _ in gs]
 

@@ -8,10 +8,12 @@ resumes after the last committed line. A line still being written (no newline
 yet) is taken only once the file has stopped changing.
 
 A malformed line or a value that does not fit its column is skipped and counted
-in the reader's metrics with its file and line number. Only the columns the view
-reads (`SourceSpec.output`) are converted: a bad value in a column no view reads
-goes unnoticed, as with projection pushdown in RisingWave or DuckDB (a line with
-the wrong number of fields, or not valid JSON, is still rejected).
+in the reader's metrics with its file and line number. A source is one stream, so
+every view over it must see the same rows: every field of a record is checked,
+whether or not the view reads it. Only the columns the view reads
+(`SourceSpec.output`) become Python values; the others are only checked (with
+pyarrow's casts for numbers on the block path), and a varchar column not read
+costs nothing, since any text fits it.
 
 CSV is parsed a block of whole lines at a time by pyarrow when the block is
 plain (see `_parse_block`); the rows are handed out a slice at a time, each
@@ -207,6 +209,11 @@ class PosixFsReader(ConnectorReader):
         self.actor_index = spec.actor_index
         self.parallelism = spec.parallelism
         self._out_types = [self.types[i] for i in self.output]
+        # Columns not read whose text may not fit: checked, never kept.
+        self._check = [i for i, t in enumerate(self.types)
+                       if i not in self.output and t.name != "varchar"]
+        self._check_converters = [_converter(self.types[i]) for i in self._check]
+        self._json_check = [_json_converter(self.types[i]) for i in self._check]
         self._converters = [_converter(t) for t in self._out_types]
         self._json_converters = [_json_converter(t) for t in self._out_types]
         self._json_layouts: dict[tuple[str, ...], list[str | None]] = {}
@@ -349,8 +356,9 @@ class PosixFsReader(ConnectorReader):
             for j, i in enumerate(mapping):
                 if i is not None:
                     source[i] = j  # a repeated header name: the last field wins, as below
-        source = [source[i] for i in self.output]  # only the columns read are parsed
-        used = sorted({j for j in source if j is not None}) or [0]  # [] would mean all
+        checked = [source[i] for i in self._check]  # not read, but must fit
+        source = [source[i] for i in self.output]  # only these become values
+        used = sorted({j for j in source + checked if j is not None}) or [0]  # [] is all
         # A line after the block's last one: a quote left open on the last line would
         # take it in, so the row count shows that as it shows a quote spanning lines.
         sentinel = (self.delimiter * (width - 1) + "\n").encode()
@@ -382,9 +390,23 @@ class PosixFsReader(ConnectorReader):
                 if pa.types.is_floating(arrow) and pc.any(pc.is_nan(values)).as_py():
                     out = list(map(canonical_float, out))  # SQL's NaN, as `T.coerce` gives
                 columns.append(out)
+            for j, i, conv in zip(checked, self._check, self._check_converters):
+                if j is not None and not self._fits(table.column(f"f{j}").slice(0, n),
+                                                    self.types[i], conv):
+                    return None
         except (pa.ArrowException, ValueError, OverflowError, TypeError):
             return None
         return _Ahead(list(zip(*columns)), newlines + (pos[0] + 1), pos[0], pos[1])
+
+    @staticmethod
+    def _fits(text: Any, t: T.DataType, conv: Callable[[str], Any]) -> bool:
+        """Whether every value of a column of CSV text fits its type (raises when one
+        does not); numbers are checked by pyarrow's cast, others converted and dropped."""
+        arrow = _ARROW_TYPES.get(t.name)
+        if arrow is None:
+            _convert_column(text.to_pylist(), t, conv)
+            return True
+        return _cast_numbers(text, arrow) is not None
 
     def _parse_csv(self, name: str, texts: list[tuple[int, str]]) -> list[tuple]:
         """All lines of a read through one csv reader and per-column converters
@@ -421,6 +443,9 @@ class PosixFsReader(ConnectorReader):
                         if i is not None:
                             values[i] = f
                     fields = values
+                for i, c in zip(self._check, self._check_converters):
+                    if fields[i] is not None and fields[i] != "":
+                        c(fields[i])  # not read, but must fit its column
                 rows.append(tuple(None if v is None or v == "" else c(v)
                                   for v, c in zip([fields[i] for i in out], convs)))
             except (ValueError, OverflowError, TypeError) as e:
@@ -443,9 +468,13 @@ class PosixFsReader(ConnectorReader):
             for j, i in enumerate(mapping):
                 if i is not None:
                     by_column[i] = fields[j]
+        checked = [by_column[i] for i in self._check]
         by_column = [by_column[i] for i in self.output]
         columns: list[Any] = []
         try:
+            for col, i, conv in zip(checked, self._check, self._check_converters):
+                if col is not None:
+                    _convert_column(col, self.types[i], conv)
             for col, t, conv in zip(by_column, self._out_types, self._converters):
                 if col is None:
                     columns.append(itertools.repeat(None, n))
@@ -479,15 +508,19 @@ class PosixFsReader(ConnectorReader):
                     if len(layouts) >= 256:
                         layouts.clear()
                     pick = layouts[keys] = self._json_layout(keys)
-                rows.append(tuple(map(call, convs, map(obj.get, pick))))
+                row = tuple(map(call, convs, map(obj.get, pick[:len(convs)])))
+                for check, key in zip(self._json_check, pick[len(convs):]):
+                    check(obj.get(key))  # a column not read, but it must fit
+                rows.append(row)
             except (ValueError, OverflowError, TypeError) as e:
                 self.metrics.bad_record(f"{name}:{n}: {e}")
         return rows
 
     def _json_layout(self, keys: tuple[str, ...]) -> list[str | None]:
-        """The key of each column read among an object's keys (None: not there)."""
+        """The key of each column read, then of each column checked, among an object's
+        keys (None: not there)."""
         lowered = {k.lower(): k for k in keys}
-        return [lowered.get(self.names[i]) for i in self.output]
+        return [lowered.get(self.names[i]) for i in [*self.output, *self._check]]
 
     def position(self) -> Any:
         return {"files": self.files, "headers": self.headers}
@@ -499,5 +532,21 @@ class PosixFsReader(ConnectorReader):
         self._lines_until.clear()
 
 
+def _warnings(spec: SourceSpec) -> list[str]:
+    """A pattern that matches no file yet is valid (files may come later) but is more
+    often a typo: say so at CREATE."""
+    root = spec.options["posix_fs.root"]
+    pattern = spec.options.get("match_pattern", "*")
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    if any(fnmatch.fnmatch(n, pattern) and os.path.isfile(os.path.join(root, n))
+           for n in names):
+        return []
+    return [f"no file in '{root}' matches match_pattern '{pattern}' yet: the source has "
+            f"no rows until one appears (sys.sources.matched_files counts the files read)"]
+
+
 register(Connector("posix_fs", _validate, PosixFsReader, folder_option="posix_fs.root",
-                   confine_option=CONFINE))
+                   confine_option=CONFINE, warnings=_warnings))

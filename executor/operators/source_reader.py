@@ -113,6 +113,16 @@ class SourceReader:
         return self.metrics.last_error
 
     @property
+    def late_rows(self) -> int:
+        return self.metrics.late_rows
+
+    @property
+    def matched_files(self) -> int | None:
+        """Files this reader found to read (a file connector), None for others."""
+        files = getattr(self.reader, "files", None)
+        return len(files) if isinstance(files, dict) else None
+
+    @property
     def rows_per_second(self) -> float:
         return self.rate_over(RATE_WINDOW_S)
 
@@ -144,7 +154,9 @@ class SourceReader:
         rate = self._rate()
         if not rate or self.reader.idle:
             return None
-        return max(0, int(rate * (time.time() - self.started)) - self.emitted)
+        # Rows dropped as late were produced all the same: they are no lag.
+        produced = self.emitted + self.metrics.late_rows
+        return max(0, int(rate * (time.time() - self.started)) - produced)
 
     @property
     def rate_limit(self) -> int | None:
@@ -172,11 +184,13 @@ class SourceReader:
             self.reader.restore(saved["position"])
             self.emitted = int(saved.get("rows", 0))
             self.metrics.rows_read = self.emitted
+            self.metrics.late_rows = int(saved.get("late", 0))
 
     def _stage(self, epoch: int) -> None:
         if self.store is not None:
             self.store.stage_offset(epoch, self.key, json.dumps(
-                {"position": self.reader.position(), "rows": self.emitted}))
+                {"position": self.reader.position(), "rows": self.emitted,
+                 "late": self.metrics.late_rows}))
 
     async def execute(self) -> AsyncIterator[Message]:
         await self._restore()
@@ -251,7 +265,9 @@ class SourceReader:
         assert col is not None and self.watermark_delay is not None
         cur = self.current_watermark
         if cur is not None:
+            n = len(rows)
             rows = [r for r in rows if r[col] is not None and r[col] >= cur]
+            self.metrics.late_rows += n - len(rows)
         values = [r[col] for r in rows if r[col] is not None]
         if not values:
             return rows, None

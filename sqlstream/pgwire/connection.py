@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import select
 from typing import TYPE_CHECKING, Any, Callable
 
 from planner.errors import Error
@@ -21,6 +22,8 @@ log = logging.getLogger("sqlstream.pgwire")
 
 # A backstop only: startup() ends a connection after the server's authentication_timeout.
 STARTUP_TIMEOUT = 700.0
+# The peer closed its end (POLLRDHUP, Linux) or the connection broke.
+_PEER_GONE_EVENTS = getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR
 SERVER_VERSION = "15.0.0"
 
 
@@ -60,7 +63,10 @@ class Connection:
             self.server.active -= 1
         if self.session is not None:
             session, self.session = self.session, None
+            session.cancel()
             try:
+                if self.runner is not None:
+                    await self.server.run_blocking(self.runner.close_all)
                 await self.server.run_blocking(session.close)
             except Exception:  # noqa: BLE001
                 log.exception("closing session failed")
@@ -80,6 +86,21 @@ class Connection:
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
         await self.writer.drain()
+
+    def peer_gone(self) -> bool:
+        """Whether the client has closed its end of the connection (or it broke),
+        asked without reading anything from it."""
+        if self.writer.transport.is_closing() or self.reader.at_eof():
+            return True
+        sock = self.writer.get_extra_info("socket")
+        if sock is None:
+            return False
+        poller = select.poll()
+        poller.register(sock.fileno(), _PEER_GONE_EVENTS)
+        try:
+            return bool(poller.poll(0))
+        except OSError:
+            return True
 
     # ------------------------------------------------------------ startup
 
@@ -207,6 +228,7 @@ class Connection:
     async def message_loop(self) -> None:
         assert self.runner is not None
         runner = self.runner
+        runner.peer_gone = self.peer_gone
         handlers: dict[bytes, Callable[[Payload], Any]] = {
             b"Q": runner.simple_query, b"P": runner.parse, b"B": runner.bind,
             b"D": runner.describe, b"E": runner.execute, b"C": runner.close,

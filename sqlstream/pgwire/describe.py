@@ -58,4 +58,6 @@ def describe_columns(server: Server, session: Any, sql: str, nparams: int) -> li
         results = server.execute_blocking(session, probe, [None] * nparams)
     except Error:
         results = server.execute_blocking(session, sql, [None] * nparams)
+    for r in results:
+        r.close()  # only the columns are wanted
     return results[-1].columns if results else None

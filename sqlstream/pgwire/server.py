@@ -54,6 +54,7 @@ class Server:
         self.max_pending = max_pending
         self.pending = 0
         self.metrics_port: int | None = None  # bound port of /metrics, when served
+        self.dashboard_port: int | None = None  # bound port of the dashboard, when served
         self.verifier = Verifier.from_password(password) if password else None
         self.executor = ThreadPoolExecutor(max_workers=max_connections + 4,
                                            thread_name_prefix="pgwire")
@@ -87,14 +88,22 @@ class Server:
             self._tasks.remove(task)
 
     async def stop(self) -> None:
-        """Stop accepting, end the open connections, release the threads."""
+        """Stop accepting, cancel the running statements, end the open connections,
+        release the threads."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+        for conn in list(self.connections.values()):
+            if conn.session is not None:
+                conn.session.cancel()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+        if self._server is not None:
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+            except asyncio.TimeoutError:
+                log.warning("connections still open at shutdown")
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     def register(self, conn: Connection) -> int:
@@ -155,6 +164,11 @@ def _parser() -> argparse.ArgumentParser:
                    "--max-connections (default %(default)s)")
     p.add_argument("--metrics-port", type=int, default=None,
                    help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics")
+    p.add_argument("--dashboard-port", type=int, default=None,
+                   help="serve the live dashboard at http://127.0.0.1:PORT/ (5691 is usual; "
+                        "needs sqlstream[dashboard]; asks for --password when one is set)")
+    p.add_argument("--dashboard-host", default="127.0.0.1",
+                   help="address of the dashboard (a non-loopback one needs --password)")
     p.add_argument("--max-connections", type=int, default=100)
     p.add_argument("--allow-udf-over-network", action="store_true",
                    help="let clients run CREATE FUNCTION (Python code runs in the server)")
@@ -205,13 +219,15 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
                 stop_event: asyncio.Event | None = None) -> int:
     from sqlstream.session import Database
 
+    server_password = password_of(args)
     db = Database.open(None if args.memory else args.data_dir)
-    server = Server(db, password=password_of(args), max_connections=args.max_connections,
+    server = Server(db, password=server_password, max_connections=args.max_connections,
                     allow_udf=bool(args.allow_udf_over_network),
                     fs_roots=args.allow_fs_root,
                     authentication_timeout=args.authentication_timeout,
                     max_pending=args.max_pending_connections)
     metrics: Any = None
+    board: Any = None
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -228,6 +244,12 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
             metrics = metrics_http.start(db, args.metrics_port)
             server.metrics_port = metrics.server_address[1]
             log.info("metrics on http://127.0.0.1:%d/metrics", server.metrics_port)
+        if args.dashboard_port is not None:
+            from sqlstream import dashboard
+            board = await asyncio.to_thread(dashboard.start, db, args.dashboard_port,
+                                            args.dashboard_host, server_password)
+            server.dashboard_port = board.port
+            log.info("dashboard on %s", board.url)
         port = await server.start(args.host, args.port)
         log.info("listening on %s:%d", args.host, port)
         if ready is not None:
@@ -236,6 +258,8 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+        if board is not None:
+            await asyncio.to_thread(board.stop)
         if metrics is not None:
             await asyncio.to_thread(metrics.shutdown)
             metrics.server_close()
@@ -258,6 +282,10 @@ def run_server(argv: list[str]) -> int:
         print("error: refusing to listen on a non-loopback address without a password "
               "(--password-file, SQLSTREAM_PASSWORD or --password)", file=sys.stderr)
         return 2
+    if not _is_loopback(args.dashboard_host) and not args.password:
+        print("error: refusing to serve the dashboard on a non-loopback address without a "
+              "password (--password-file, SQLSTREAM_PASSWORD or --password)", file=sys.stderr)
+        return 2
     problem = _check_options(args)
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
@@ -267,6 +295,6 @@ def run_server(argv: list[str]) -> int:
         return asyncio.run(serve(args))
     except KeyboardInterrupt:
         return 0
-    except OSError as e:
+    except (OSError, ImportError) as e:  # a taken port; the dashboard's extra missing
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -5,61 +5,76 @@ Quotes, dollar quotes and comments are honoured; no parsing happens here."""
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
 _PARAM = re.compile(r"\$(\d+)")
 _WORD = re.compile(r"[A-Za-z_]+")
+# Where a quote, comment or dollar quote may begin; the rest is code.
+_SPECIAL = re.compile(r"['\"$]|--|/\*")
+# The rest of a quoted text after its opening quote, up to and including the closing
+# one (or the end of the text when it is never closed). Possessive repeats keep the
+# matching linear in the text and fast.
+_REST = {
+    "'": re.compile(r"[^']*+(?:''[^']*+)*+(?:'|\Z)"),
+    '"': re.compile(r'[^"]*+(?:""[^"]*+)*+(?:"|\Z)'),
+    "E'": re.compile(r"[^'\\]*+(?:(?:''|\\.)[^'\\]*+)*+(?:'|\\?\Z)", re.DOTALL),
+}
+_COMMENT_MARK = re.compile(r"/\*|\*/")
 
 
-def _scan(sql: str) -> list[tuple[int, int, str]]:
-    """Spans of the text: (start, end, kind) with kind 'code', 'quote' or 'comment'."""
-    spans: list[tuple[int, int, str]] = []
-    i, n, start = 0, len(sql), 0
+def _quote_end(sql: str, i: int) -> int:
+    """The end of the quoted span that starts at sql[i] (a quote or a dollar sign),
+    or -1 when sql[i] begins no quote."""
+    c = sql[i]
+    if c == "$":
+        if i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_"):
+            return -1
+        m = _DOLLAR_TAG.match(sql, i)
+        if m is None:
+            return -1
+        close = sql.find(m.group(0), m.end())
+        return len(sql) if close < 0 else close + len(m.group(0))
+    key = "E'" if c == "'" and i > 0 and sql[i - 1] in "eE" else c
+    m = _REST[key].match(sql, i + 1)
+    assert m is not None  # every pattern matches the empty rest at the end
+    return m.end()
+
+
+def _comment_end(sql: str, i: int) -> int:
+    if sql.startswith("--", i):
+        j = sql.find("\n", i)
+        return len(sql) if j < 0 else j + 1
+    depth = 0
+    for m in _COMMENT_MARK.finditer(sql, i):
+        depth += 1 if m.group(0) == "/*" else -1
+        if depth == 0:
+            return m.end()
+    return len(sql)
+
+
+def _scan(sql: str) -> Iterator[tuple[int, int, str]]:
+    """Spans of the text, in order: (start, end, kind) with kind 'code', 'quote' or
+    'comment'. Lazy, and linear in the length of the text."""
+    n, start, i = len(sql), 0, 0
     while i < n:
-        c = sql[i]
-        end = -1
-        kind = ""
-        if c in "'\"":
-            j = i + 1
-            while j < n:
-                if sql[j] == c:
-                    if j + 1 < n and sql[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                if c == "'" and sql[j] == "\\" and i > 0 and sql[i - 1] in "eE":
-                    j += 2
-                    continue
-                j += 1
-            end, kind = min(j + 1, n), "quote"
-        elif c == "-" and sql.startswith("--", i):
-            j = sql.find("\n", i)
-            end, kind = (n if j < 0 else j + 1), "comment"
-        elif c == "/" and sql.startswith("/*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if sql.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif sql.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            end, kind = j, "comment"
-        elif c == "$" and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-            m = _DOLLAR_TAG.match(sql, i)
-            if m:
-                close = sql.find(m.group(0), m.end())
-                end, kind = (n if close < 0 else close + len(m.group(0))), "quote"
-        if kind:
-            if start < i:
-                spans.append((start, i, "code"))
-            spans.append((i, end, kind))
-            i = start = end
+        m = _SPECIAL.search(sql, i)
+        if m is None:
+            break
+        i = m.start()
+        if m.group(0) in ("--", "/*"):
+            end, kind = _comment_end(sql, i), "comment"
         else:
-            i += 1
+            end, kind = _quote_end(sql, i), "quote"
+            if end < 0:
+                i += 1
+                continue
+        if start < i:
+            yield start, i, "code"
+        yield i, end, kind
+        i = start = end
     if start < n:
-        spans.append((start, n, "code"))
-    return spans
+        yield start, n, "code"
 
 
 def split_statements(sql: str) -> list[tuple[int, str]]:

@@ -86,7 +86,7 @@ def test_skewed_partitions(s) -> None:  # type: ignore[no-untyped-def]
 def test_state_too_large(s) -> None:  # type: ignore[no-untyped-def]
     _source(s, "ev", rate=0)
     _dimension(s)
-    s.execute("SET state_size_limit_mb = 1")
+    s.execute("ALTER SYSTEM SET state_size_limit_mb = 1")
     s.execute("CREATE MATERIALIZED VIEW v AS " + JOIN)
     [(relation, operator, cause, evidence, suggestion)] = _diagnosis(s)
     assert (relation, cause) == ("v", "state too large"), evidence

@@ -39,10 +39,12 @@ def test_settings_from_connect_and_set() -> None:
         assert rows(cur, "SHOW udf_concurrency") == [("2",)]
         assert rows(cur, "SHOW metrics_enabled") == [("false",)]
         assert rows(cur, "SHOW state_size_limit_mb") == [("5",)]
-        cur.execute("SET metrics_window_s = 2.5")
+        cur.execute("ALTER SYSTEM SET metrics_window_s = 2.5")
         assert rows(cur, "SHOW metrics_window_s") == [("2.5",)]
-        for bad in ("SET metrics_window_s = 0", "SET metrics_window_s = 'x'",
-                    "SET udf_concurrency = 0", "SET metrics_enabled = maybe"):
+        for bad in ("ALTER SYSTEM SET metrics_window_s = 0",
+                    "ALTER SYSTEM SET metrics_window_s = 'x'",
+                    "ALTER SYSTEM SET udf_concurrency = 0",
+                    "ALTER SYSTEM SET metrics_enabled = maybe"):
             with pytest.raises(Error) as e:
                 cur.execute(bad)
             assert e.value.sqlstate == "22023"
@@ -58,7 +60,7 @@ def test_metrics_enabled_switches_the_accounting() -> None:
     try:
         cur = conn.cursor()
         cur.execute("CREATE TABLE a (k INT)")
-        cur.execute("SET metrics_enabled = true")
+        cur.execute("ALTER SYSTEM SET metrics_enabled = true")
         cur.execute("CREATE TABLE b (k INT)")
         cur.execute("INSERT INTO a VALUES (1)")
         cur.execute("INSERT INTO b VALUES (1)")
@@ -99,7 +101,7 @@ def test_metrics_window_s_bounds_what_the_rates_remember() -> None:
         assert rows(cur, rate)[0][0] > 0
         time.sleep(3.5)
         assert rows(cur, rate) == [(0.0,)]
-        cur.execute("SET metrics_window_s = 10")  # running actors follow at once
+        cur.execute("ALTER SYSTEM SET metrics_window_s = 10")  # running actors follow at once
         cur.execute("INSERT INTO t VALUES " + ",".join(f"({i})" for i in range(1000)))
         cur.execute("FLUSH")
         time.sleep(3.5)

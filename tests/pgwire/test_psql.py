@@ -106,3 +106,27 @@ def test_error_caret(tables: RunningServer) -> None:
     i = next(i for i, line in enumerate(lines) if line.startswith("LINE 1:"))
     caret = lines[i + 1].index("^")
     assert lines[i][caret:] == "= 1"
+
+
+def _listing(out: str) -> set[tuple[str, ...]]:
+    return {tuple(c.strip() for c in line.split("|")) for line in out.splitlines()}
+
+
+def test_d_shows_sources_and_hides_system_relations(tables: RunningServer) -> None:
+    r = psql(tables, "-c", "CREATE SOURCE psql_src (k BIGINT) WITH (connector = 'datagen', "
+                           "fields.k.kind = 'sequence', datagen.rows.per.second = '1')")
+    assert r.returncode == 0, r.stderr
+    try:
+        d = psql(tables, "-c", "\\d")
+        assert d.returncode == 0, d.stderr
+        rows = _listing(d.stdout)
+        assert ("public", "psql_src", "source", "root") in rows
+        assert ("public", "psql_t", "table", "root") in rows
+        assert not any(row[0] == "sys" for row in rows), d.stdout
+        ds = psql(tables, "-c", "\\dS")
+        assert ds.returncode == 0, ds.stderr
+        system = {row[1] for row in _listing(ds.stdout) if row[0] == "sys"}
+        assert {"actors", "sources", "relations"} <= system
+        assert ("public", "psql_src", "source", "root") in _listing(ds.stdout)
+    finally:
+        psql(tables, "-c", "DROP SOURCE psql_src")

@@ -88,3 +88,29 @@ def test_highlighting_tokens() -> None:
     assert "string" in styles["hi"].lower() or "string" in styles["'"].lower()
     assert "number" in styles["42"].lower()
     assert "comment" in styles["-- note"].lower()
+
+
+def requested(completer: SqlCompleter, text: str) -> list[str]:
+    """Completions on Tab (the menu opened on purpose)."""
+    doc = Document(text, cursor_position=len(text))
+    event = CompleteEvent(completion_requested=True)
+    return [c.text for c in completer.get_completions(doc, event)]
+
+
+def test_no_keyword_menu_before_a_word_is_started(completer: SqlCompleter) -> None:
+    # a blank line, an empty continuation line, a space after a value: nothing opens
+    assert complete(completer, "") == []
+    assert complete(completer, "SELECT *\n") == []
+    assert complete(completer, "SELECT 1 \n  ") == []
+    assert complete(completer, "SELECT * FROM orders WHERE amount > 1\n") == []
+    # in an expression before a word: the columns only, no keywords or functions
+    assert complete(completer, "SELECT * FROM orders WHERE ") == [
+        "order_id", "amount", "customer_id"]
+    # after a relation in FROM, the clauses that can follow it
+    after = complete(completer, "SELECT * FROM orders\n")
+    assert after[:3] == ["WHERE", "JOIN", "LEFT"] and "SELECT" not in after
+    assert complete(completer, "SELECT * FROM orders o ")[:1] == ["WHERE"]
+    # once a word is started, keywords complete as before; Tab lists everything
+    assert complete(completer, "SELECT *\nFR") == ["FROM"]
+    assert "SELECT" in requested(completer, "") and "CREATE" in requested(completer, "")
+    assert "count" in requested(completer, "SELECT * FROM orders WHERE ")

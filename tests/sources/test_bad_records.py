@@ -27,3 +27,27 @@ def test_bad_rows_are_skipped_and_counted(sql: Sql, tmp_path: Path) -> None:
     (tmp_path / "c.csv").write_text("id,amount\n8,{bad\n9,1000\n")
     assert sql.until("SELECT * FROM v", lambda r: r == [(5, 1150)]) == [(5, 1150)]
     assert sum(r.parse_errors for r in readers) == 4
+
+
+def test_every_view_over_a_source_sees_the_same_rows(sql: Sql, tmp_path: Path) -> None:
+    """A bad value makes the whole record bad, also for a view that does not read its
+    column: a table, a count and views reading other columns agree."""
+    (tmp_path / "a.csv").write_text(
+        "id,amount,at\n1,10,2024-01-01 00:00:01\n2,oops,2024-01-01 00:00:02\n"
+        "3,30,not a time\n4,40,2024-01-01 00:00:04\n")
+    with_opts = f"""WITH (connector = 'posix_fs', posix_fs.root = '{tmp_path}',
+                    match_pattern = '*.csv') FORMAT PLAIN ENCODE CSV (without_header = 'false')"""
+    sql(f"CREATE SOURCE s (id INT, amount INT, at TIMESTAMP) {with_opts}")
+    sql(f"CREATE TABLE t (id INT, amount INT, at TIMESTAMP) {with_opts}")
+    sql("CREATE MATERIALIZED VIEW n AS SELECT count(*) AS n FROM s")
+    sql("CREATE MATERIALIZED VIEW ids AS SELECT id FROM s")
+    sql("CREATE MATERIALIZED VIEW amounts AS SELECT amount FROM s")
+    sql("CREATE MATERIALIZED VIEW times AS SELECT at FROM s")
+    assert sql.until("SELECT * FROM n", lambda r: r == [(2,)]) == [(2,)]
+    assert sql.until("SELECT count(*) FROM t", lambda r: r == [(2,)]) == [(2,)]
+    assert sorted(sql("SELECT id FROM ids")) == [(1,), (4,)]
+    assert sorted(sql("SELECT amount FROM amounts")) == [(10,), (40,)]
+    assert len(sql("SELECT at FROM times")) == 2
+    errors = sql("SELECT relation, parse_errors FROM sys.sources WHERE source IN ('s', 't') "
+                 "ORDER BY relation")
+    assert errors == [("amounts", 2), ("ids", 2), ("n", 2), ("t", 2), ("times", 2)]
