@@ -49,6 +49,11 @@ def show_create(session: Session, what: str) -> StatementResult:
                            [(f"{rel.schema}.{rel.name}", sql)])
 
 
+_CREATE_HEAD = re.compile(r"^CREATE\s+OR\s+REPLACE\s+(VIEW)\s+|"
+                          r"^(CREATE\s+(?:MATERIALIZED\s+VIEW|VIEW|TABLE|SOURCE))\s+IF\s+NOT\s+"
+                          r"EXISTS\s+", re.I)
+
+
 def _name(text: str) -> str:
     parts = [p.strip() for p in text.split(".")]
     parts = [p[1:-1].replace('""', '"') if p.startswith('"') else p.lower() for p in parts]
@@ -59,7 +64,10 @@ def _name(text: str) -> str:
 
 def create_sql(rel: Relation) -> str:
     if rel.kind != TABLE or rel.definition:
-        return (rel.definition or "").strip().rstrip(";")
+        # the statement that creates it now: without OR REPLACE / IF NOT EXISTS
+        return _CREATE_HEAD.sub(
+            lambda m: f"CREATE {m.group(1)} " if m.group(1) else f"{m.group(2)} ",
+            (rel.definition or "").strip().rstrip(";"), count=1)
     defaults = rel.options.get("defaults") or {}
     items = []
     for c in rel.visible_columns:
