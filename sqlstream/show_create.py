@@ -51,7 +51,7 @@ def show_create(session: Session, what: str) -> StatementResult:
 
 _CREATE_HEAD = re.compile(r"^CREATE\s+OR\s+REPLACE\s+(VIEW)\s+|"
                           r"^(CREATE\s+(?:MATERIALIZED\s+VIEW|VIEW|TABLE|SOURCE))\s+IF\s+NOT\s+"
-                          r"EXISTS\s+", re.I)
+                          r"EXISTS\s+", re.IGNORECASE)
 
 
 def _name(text: str) -> str:
