@@ -272,6 +272,8 @@ class Session:
         key = re.sub(r"\s+", " ", what.strip().lower())
         if show_create.is_show_create(what):
             return show_create.show_create(self, what)
+        if show_create.is_show_columns(what):
+            return show_create.show_columns(self, what)
         if key in ("tables", "materialized views", "sources", "views", "functions"):
             return ddl.show_relations(self, key)
         if key == "all":

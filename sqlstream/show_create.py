@@ -54,6 +54,31 @@ _CREATE_HEAD = re.compile(r"^CREATE\s+OR\s+REPLACE\s+(VIEW)\s+|"
                           r"EXISTS\s+", re.IGNORECASE)
 
 
+_SHOW_COLUMNS = re.compile(r"^COLUMNS\s+(?:FROM|IN)\s+([\w.\"]+)\s*;?$", re.IGNORECASE)
+
+
+def is_show_columns(what: str) -> bool:
+    return bool(re.match(r"^COLUMNS\b", what.strip(), re.IGNORECASE))
+
+
+def show_columns(session: Session, what: str) -> StatementResult:
+    """SHOW COLUMNS FROM name: RisingWave's columns Name, Type, Is Hidden and
+    Description (the column's COMMENT)."""
+    m = _SHOW_COLUMNS.match(what.strip())
+    if m is None:
+        raise ProgrammingError("syntax error: expected SHOW COLUMNS FROM name", SYNTAX_ERROR)
+    name = _name(m.group(1))
+    with session.db.lock:
+        rel = session.db.catalog.get(name)
+        if rel is None or rel.kind == "function":
+            raise ProgrammingError(f'relation "{name}" does not exist', UNDEFINED_TABLE)
+        comments = rel.options.get("column_comments") or {}
+        rows = [(c.name, str(c.type), "true" if c.hidden else "false", comments.get(c.name))
+                for c in rel.columns]
+    cols = [Column(n, T.VARCHAR) for n in ("Name", "Type", "Is Hidden", "Description")]
+    return StatementResult(f"SHOW {len(rows)}", cols, rows)
+
+
 def _name(text: str) -> str:
     parts = [p.strip() for p in text.split(".")]
     parts = [p[1:-1].replace('""', '"') if p.startswith('"') else p.lower() for p in parts]
@@ -98,4 +123,4 @@ def _ident(name: str) -> str:
     return name if re.match(r"^[a-z_][a-z0-9_]*$", name) else '"' + name.replace('"', '""') + '"'
 
 
-__all__ = ["create_sql", "is_show_create", "show_create"]
+__all__ = ["create_sql", "is_show_columns", "is_show_create", "show_columns", "show_create"]
