@@ -9,6 +9,7 @@ drop) are made between two awaits, so no actor sees a half-made change.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import logging
 import time
@@ -23,7 +24,7 @@ from executor.message import Barrier, Chunk, Message
 from executor.metrics import ActorMetrics, ProcessCpu, count_rows, idle_while
 from executor.operators.materialize import Materialize, RowIds
 from executor.operators.source_reader import SourceReader, open_reader
-from executor.operators.table_source import TableSource
+from executor.operators.table_source import TableSource, parse_watermark, watermark_key
 from planner.catalog import Relation
 from planner.stream_plan import Fragment, StreamNode, StreamPlan
 from storage.checkpoint_store import CheckpointStore
@@ -140,7 +141,12 @@ class Runtime:
         input_ch = self._channel()
         src_actor = self._new_actor(rel.id, 0, 0, 1, ["TableSource"])
         input_ch.rx = src_actor.metrics
-        source = TableSource(rel.id, self.store, offset, partial)
+        watermark = _table_watermark(rel)
+        current = None
+        if watermark is not None:
+            current = parse_watermark((await self.store.load_offsets()).get(
+                watermark_key(rel.id)))
+        source = TableSource(rel.id, self.store, offset, partial, watermark, current)
         src_actor.source = source
         mats: list[Actor] = []
         chans = [self._channel() for _ in range(parallelism)]
@@ -157,6 +163,8 @@ class Runtime:
             mats.append(actor)
         rt = RelationRuntime(rel, [src_actor] + mats, mats, None, input_ch)
         self.relations[rel.id] = rt
+        # An APPEND ONLY table takes INSERT only: views over it see inserts only.
+        self.append_only[rel.id] = bool(rel.options.get("append_only"))
         self._start(src_actor, source.execute(input_ch.__aiter__()))
         for actor, ch in zip(mats, chans):
             assert actor.materialize is not None
@@ -461,10 +469,21 @@ _INSERTS_STAY_INSERTS = ("source", "values", "project", "filter", "hop_window", 
                          "materialize")
 
 
+def _table_watermark(rel: Relation) -> tuple[int, dt.timedelta] | None:
+    """An APPEND ONLY table's WATERMARK for its DML (a table with a connector gets its
+    watermarks from the connector's reader)."""
+    wm = rel.options.get("watermark")
+    if not wm or rel.options.get("with"):
+        return None
+    col = rel.column_index(wm[0])
+    assert col is not None
+    return col, dt.timedelta(microseconds=int(wm[1]))
+
+
 def append_only(plan: StreamPlan, upstream: dict[int, bool]) -> bool:
     """Whether only inserts can reach a view's materialize: every operator keeps
     inserts as inserts and every relation it scans is an append-only view
-    (`upstream`; tables take DML, so they never are). Aggregates, top-N, distinct,
+    or table (`upstream`; only APPEND ONLY tables are). Aggregates, top-N, distinct,
     temporal filters, over windows and outer/semi/anti joins can retract rows."""
     return inserts_only([f.root for f in plan.fragments], plan, upstream)
 

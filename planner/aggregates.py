@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from planner.types import DataType
 
-# count_star, count, sum, avg, min, max, bool_and, bool_or, string_agg
+# count_star, count, sum, avg, min, max, bool_and, bool_or, string_agg, array_agg
 AGG_KINDS = ("count_star", "count", "sum", "avg", "min", "max", "bool_and", "bool_or",
-             "string_agg")
+             "string_agg", "array_agg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,8 @@ class AggCall:
     kind: one of AGG_KINDS. arg: input column index (None for count_star).
     distinct: aggregate over distinct non-null values. result_type: output type.
     separator: for string_agg, the input column holding the separator.
-    order_by: for string_agg, (input column, descending) pairs ordering the values;
+    order_by: for string_agg and array_agg, (input column, descending) pairs ordering
+    the values;
     when empty the values are concatenated in ascending value order (deterministic).
     filter_col: input column holding a boolean FILTER (WHERE ...) condition, or None.
     """

@@ -14,6 +14,7 @@ from planner.catalog import SOURCE, Catalog
 from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
                             ProgrammingError)
 from planner.external_access import check_query, check_table_name
+from planner.views import expand_views
 
 # PostgreSQL functions DuckDB knows under another name (same arguments, same result).
 _RENAMED_FUNCTIONS = {"json_build_object": "json_object", "json_build_array": "json_array",
@@ -44,7 +45,7 @@ def _cte_names(tree: exp.Expression) -> set[str]:
 
 
 def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
-    tree = tree.copy()
+    tree = expand_views(tree.copy(), catalog)
     check_query(tree, lambda name: _is_function(catalog, name))
     ctes = _cte_names(tree)
     system: list[str] = []

@@ -10,6 +10,7 @@ from planner.errors import not_supported
 from planner.expressions.binder import position_of
 from planner.expressions.builtins_format import strftime_format
 from planner.expressions.builtins_regex import compiled
+from planner.expressions.functions import TRIG_UNARY
 
 
 def _to_char(call: exp.Anonymous) -> exp.Expression | None:
@@ -46,6 +47,68 @@ def _regexp_match(call: exp.Anonymous) -> exp.Expression | None:
 
 _REWRITES = {"to_char": _to_char, "regexp_match": _regexp_match}
 
+# Functions batch queries call in the engine's own implementation, registered in DuckDB
+# as `pg_<name>` (sqlstream.batch_builtins): DuckDB lacks them or differs from PostgreSQL
+# (asin(2) is NaN there, an error here; to_hex is upper-case there). Name -> (argument
+# types, result type) in DuckDB's names.
+_DOUBLE1 = (("DOUBLE",), "DOUBLE")
+ENGINE_FUNCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    **{name: _DOUBLE1 for name in TRIG_UNARY},
+    "atan2": (("DOUBLE", "DOUBLE"), "DOUBLE"), "atan2d": (("DOUBLE", "DOUBLE"), "DOUBLE"),
+    "to_hex": (("BIGINT",), "VARCHAR"), "quote_ident": (("VARCHAR",), "VARCHAR"),
+    "quote_literal": (("VARCHAR",), "VARCHAR"), "initcap": (("VARCHAR",), "VARCHAR"),
+    "quote_nullable": (("VARCHAR",), "VARCHAR"),
+    "width_bucket": (("DOUBLE", "DOUBLE", "DOUBLE", "BIGINT"), "INTEGER"),
+    "encode": (("BLOB", "VARCHAR"), "VARCHAR"), "decode": (("VARCHAR", "VARCHAR"), "BLOB"),
+    **{f"sha{n}": (("BLOB",), "BLOB") for n in (224, 256, 384, 512)},
+    "regexp_replace": (("VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"), "VARCHAR"),
+    "regexp_count": (("VARCHAR", "VARCHAR"), "INTEGER"),
+    "div": (("DECIMAL(38,10)", "DECIMAL(38,10)"), "DECIMAL(38,0)"),
+}
+# Functions whose NULL arguments the implementation sees (others: NULL in, NULL out).
+ENGINE_NULL_AWARE = ("quote_nullable",)
+# Arguments of sqlglot's own nodes for these functions, in the function's order.
+_NODE_ARGS = {"width_bucket": ("this", "min_value", "max_value", "num_buckets"),
+              "encode": ("this", "charset"), "decode": ("this", "charset"),
+              "regexp_replace": ("this", "expression", "replacement", "position",
+                                 "modifiers")}
+ENGINE_PREFIX = "pg_"
+_NODE_NAMES = {"hex": "to_hex", "lower_hex": "to_hex"}
+
+
+def _format_call(fmt: exp.Expression, args: list[exp.Expression]) -> exp.Expression:
+    """format(fmt, args...) as pg_format(fmt, [args as text]): DuckDB's own format
+    has another syntax, and a registered function takes a fixed number of arguments."""
+    items = exp.Anonymous(this="list_value", expressions=[exp.cast(a, "VARCHAR") for a in args])
+    return exp.Anonymous(this=ENGINE_PREFIX + "format",
+                         expressions=[fmt, exp.cast(items, "VARCHAR[]")])
+
+
+def _engine_call(node: exp.Expression) -> exp.Expression | None:
+    """A call of one of ENGINE_FUNCTIONS as a call of its DuckDB registration."""
+    if isinstance(node, exp.Format):
+        return _format_call(node.this, list(node.expressions))
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "format" \
+            and node.expressions:
+        return _format_call(node.expressions[0], list(node.expressions[1:]))
+    if isinstance(node, exp.Anonymous):
+        name, args = str(node.this).lower(), list(node.expressions)
+    elif isinstance(node, exp.IntDiv):  # div(a, b) as sqlglot reads it
+        name, args = "div", [node.this, node.expression]
+    else:
+        name = node.sql_name().lower()
+        if isinstance(node, exp.SHA2Digest):
+            name = f"sha{node.args['length'].name}"
+        name = _NODE_NAMES.get(name, name)
+        keys = _NODE_ARGS.get(name, ("this", "expression"))
+        args = [node.args[k] for k in keys if isinstance(node.args.get(k), exp.Expression)]
+    if name == "regexp_replace" and len(args) == 3:
+        args.append(exp.Literal.string(""))  # no flags
+    sig = ENGINE_FUNCTIONS.get(name)
+    if sig is None or len(args) != len(sig[0]):
+        return None
+    return exp.Anonymous(this=ENGINE_PREFIX + name, expressions=args)
+
 
 def rewrite_functions(tree: exp.Expression) -> None:
     """Rewrite, in place, the calls DuckDB does not know; `FOR SYSTEM_TIME AS OF
@@ -61,3 +124,11 @@ def rewrite_functions(tree: exp.Expression) -> None:
             new = rewrite(call)
             if new is not None:
                 call.replace(new)
+    # Innermost calls first: a rewritten call takes its (already rewritten) arguments along.
+    for func in reversed(list(tree.find_all(exp.Func, exp.IntDiv, bfs=False))):
+        if (new := _engine_call(func)) is not None:
+            func.replace(new)
+            parent = new.parent
+            if isinstance(func, exp.IntDiv) and isinstance(parent, exp.Cast) \
+                    and parent.to.this == exp.DataType.Type.DECIMAL and not parent.to.expressions:
+                parent.replace(new)  # div's result is numeric already (scale 0)

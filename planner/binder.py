@@ -12,7 +12,7 @@ from sqlglot import exp
 from planner import expressions as X
 from planner import types as T
 from planner.aggregates import AggCall
-from planner.catalog import Catalog, Relation, SYSTEM_TABLE
+from planner.catalog import Catalog, Relation, SYSTEM_TABLE, VIEW
 from planner.inline_ctes import inline_ctes
 from planner.join_keys import plan_join
 from planner.join_using import apply_using
@@ -133,6 +133,7 @@ class Binder:
         self.catalog = catalog
         self.dependencies: list[int] = []
         self.eowc = False  # the view ends with EMIT ON WINDOW CLOSE
+        self._view_depth = 0  # plain views being expanded
 
     # ------------------------------------------------------------- queries
     def bind_query(self, q: exp.Expression) -> tuple[LogicalNode, list[str]]:
@@ -418,6 +419,8 @@ class Binder:
                                        position_of(node))
             if rel.kind == SYSTEM_TABLE:
                 raise not_supported("a streaming view over a system table", position_of(node))
+            if rel.kind == VIEW:
+                return self._bind_plain_view(node, rel)
             check_system_time(node, rel)
             self.dependencies.append(rel.id)
             alias = node.alias_or_name
@@ -428,6 +431,19 @@ class Binder:
             plan = _rename(plan, names)
             return plan, node.alias or None
         raise not_supported(f"{node.key} in FROM", position_of(node))
+
+    def _bind_plain_view(self, node: exp.Table, rel: Relation) -> tuple[LogicalNode, str | None]:
+        """A plain view read in a streaming query: its query planned in place."""
+        from planner.views import subquery_for
+        if self._view_depth > 32:
+            raise ProgrammingError("infinite recursion detected in rules for a view", "42P17")
+        self.dependencies.append(rel.id)
+        self._view_depth += 1
+        try:
+            plan, _ = self.bind_query(subquery_for(rel, node.alias_or_name).this)
+        finally:
+            self._view_depth -= 1
+        return _rename(plan, [c.name for c in rel.visible_columns]), node.alias_or_name
 
     def _temporal_filter(self, c: exp.Expression, plan: LogicalNode,
                          scope: Scope) -> LogicalNode:

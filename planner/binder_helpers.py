@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 AGG_CLASSES: dict[type, str] = {
     exp.Count: "count", exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max",
     exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or", exp.GroupConcat: "string_agg",
+    exp.ArrayAgg: "array_agg",
 }
 
 
@@ -40,6 +41,8 @@ def output_name(node: exp.Expression) -> str:
         return node.alias
     if isinstance(node, exp.Column):
         return node.name
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.IntDiv):
+        return "div"  # div(a, b), which sqlglot reads as CAST(a // b AS DECIMAL)
     if isinstance(node, exp.Cast):
         return output_name(node.this) if isinstance(node.this, exp.Column) else node.to.sql().lower()
     if isinstance(node, exp.Window):

@@ -15,6 +15,7 @@ TABLE = "table"
 MATERIALIZED_VIEW = "materialized view"
 SOURCE = "source"
 SYSTEM_TABLE = "system table"
+VIEW = "view"  # a plain view: a stored query, expanded where it is read
 
 ROW_ID = "_row_id"
 
@@ -73,6 +74,9 @@ class Relation:
         cols = []
         for name, tname, prec, scale, nullable, hidden in d["columns"]:
             t = T.numeric(prec, scale) if tname == "numeric" else T.type_from_name(tname)
+            if t is None and tname.endswith("[]"):  # an array (array_agg's result)
+                base = T.type_from_name(tname[:-2])
+                t = T.array_of(base) if base is not None else None
             if t is None:
                 t = {"double precision": T.FLOAT64, "timestamptz": T.TIMESTAMPTZ}.get(tname, T.VARCHAR)
             cols.append(ColumnDef(name, t, nullable, hidden))
@@ -99,6 +103,25 @@ class RelationInfo:
     columns: list[ColumnInfo]
     primary_key: list[str]
     definition: str | None
+    # COMMENT ON texts: 0 for the relation, the 1-based visible column number for columns
+    comments: dict[int, str] = field(default_factory=dict)
+    # DEFAULT expressions (SQL) by 1-based visible column number
+    defaults: dict[int, str] = field(default_factory=dict)
+
+
+def _comments(rel: Relation) -> dict[int, str]:
+    out = {0: rel.options["comment"]} if rel.options.get("comment") else {}
+    by_col = rel.options.get("column_comments") or {}
+    for num, c in enumerate(rel.visible_columns, start=1):
+        if c.name in by_col:
+            out[num] = by_col[c.name]
+    return out
+
+
+def _defaults(rel: Relation) -> dict[int, str]:
+    by_col = rel.options.get("defaults") or {}
+    return {num: by_col[c.name] for num, c in enumerate(rel.visible_columns, start=1)
+            if c.name in by_col}
 
 
 class Catalog:
@@ -151,7 +174,7 @@ class Catalog:
                 rel.id, rel.schema, rel.name, rel.kind,
                 [ColumnInfo(c.name, c.type, c.nullable) for c in rel.visible_columns],
                 [rel.columns[i].name for i in rel.pk if not rel.columns[i].hidden],
-                rel.definition))
+                rel.definition, _comments(rel), _defaults(rel)))
         return out
 
     def to_json(self) -> str:

@@ -77,6 +77,8 @@ class Database:
         self.writers: dict[int, TableWriter] = {}
         self.serving = ServingStore()
         self.duck = self.serving.duck
+        from sqlstream import batch_builtins
+        batch_builtins.register(self.duck)
         self.store = CheckpointStore(os.path.join(data_dir, "sqlstream.db"))
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="sqlstream-engine",

@@ -10,18 +10,21 @@ from sqlglot import exp
 
 from planner import types as T
 from planner.binder import position_of
-from planner.catalog import (MATERIALIZED_VIEW, ROW_ID, SOURCE, SYSTEM_TABLE, TABLE, ColumnDef,
-                             Relation)
+from planner.catalog import (MATERIALIZED_VIEW, ROW_ID, SOURCE, SYSTEM_TABLE, TABLE, VIEW,
+                             ColumnDef, Relation)
 from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE,
                             UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError, not_supported)
+from planner.column_defaults import default_sql
 from planner.parse import bind_parameters, parse
+from planner.table_clauses import split_table_clauses
+from planner.table_watermark import table_watermark
 from planner.expressions.udf import user_functions
 from planner import plan_shape
 from planner.planner import plan_view, view_query
 from sqlstream import udf
 from planner.source_def import has_connector
 from planner.window import parse_view
-from sqlstream import recovery, rescale, sources
+from sqlstream import recovery, rescale, sources, tables, views
 from sqlstream.result import Column, StatementResult
 
 if TYPE_CHECKING:
@@ -46,18 +49,19 @@ def execute(session: "Session", text: str, params: Sequence[Any] | None) -> Stat
         return alter_parallelism(session, m.group(1), int(m.group(2)))
     if head.startswith("ALTER"):
         raise not_supported("ALTER", 1)
-    tree = parse_view(text)
+    clauses = split_table_clauses(text)
+    tree = parse_view(clauses.text)
     if params:
         tree = bind_parameters(tree, list(params))
     if isinstance(tree, exp.Create):
         kind = (tree.args.get("kind") or "").upper()
         if kind == "TABLE":
             if tree.expression is not None:
-                raise not_supported("CREATE TABLE AS", 1)
-            return create_table(session, tree)
+                return tables.create_table_as(session, tree, clauses)
+            return create_table(session, tree, tables.options_of(clauses))
         if kind == "VIEW":
             if not _CREATE_MV.match(text):
-                raise not_supported("CREATE VIEW (use CREATE MATERIALIZED VIEW)", 1)
+                return views.create(session, tree, text)
             return create_materialized_view(session, tree, text)
         raise not_supported(f"CREATE {kind}", 1)
     if isinstance(tree, exp.Drop):
@@ -79,12 +83,16 @@ def column_type(node: exp.DataType) -> T.DataType:
     return t
 
 
-def create_table(session: "Session", tree: exp.Create) -> StatementResult:
+def create_table(session: "Session", tree: exp.Create,
+                 options: dict[str, Any] | None = None) -> StatementResult:
+    """`options`: the table's catalog options (APPEND ONLY, ON CONFLICT)."""
     db = session.db
+    options = dict(options or {})
     schema = tree.this
     name = schema.this.name
     cols: list[ColumnDef] = []
     pk_names: list[str] = []
+    watermark = None
     for item in schema.expressions:
         if isinstance(item, exp.ColumnDef):
             cname = item.this.name
@@ -103,13 +111,16 @@ def create_table(session: "Session", tree: exp.Create) -> StatementResult:
                 elif isinstance(k, exp.NotNullColumnConstraint):
                     col.nullable = bool(k.args.get("allow_null"))
                 elif isinstance(k, exp.DefaultColumnConstraint):
-                    raise not_supported("column DEFAULT", position_of(item))
+                    options.setdefault("defaults", {})[cname] = default_sql(k.this, col.type,
+                                                                            cname)
             cols.append(col)
         elif isinstance(item, exp.PrimaryKey):
             if pk_names:
                 raise ProgrammingError(f'multiple primary keys for table "{name}" are not allowed',
                                        "42P16", position_of(item))
             pk_names = [e.name for e in item.expressions]
+        elif isinstance(item, exp.WatermarkColumnConstraint):
+            watermark = item
         else:
             raise not_supported(f"{item.key} in CREATE TABLE", position_of(item))
     with db.lock:
@@ -126,11 +137,14 @@ def create_table(session: "Session", tree: exp.Create) -> StatementResult:
                                        UNDEFINED_COLUMN)
             cols[idx].nullable = False
             pk.append(idx)
+        if watermark is not None:
+            options["watermark"] = list(table_watermark(watermark, cols))
+        tables.check_options(options, bool(pk))
         if not pk:
             cols.append(ColumnDef(ROW_ID, T.INT64, False, hidden=True))
             pk = [len(cols) - 1]
         rel = Relation(db.catalog.allocate_id(), name, TABLE, cols, pk,
-                       parallelism=_parallelism(session))
+                       parallelism=_parallelism(session), options=options)
         db.catalog.add(rel)
         db.run(_deploy_and_persist(db, rel))
     return StatementResult("CREATE TABLE")
@@ -219,13 +233,12 @@ def drop(session: "Session", tree: exp.Drop) -> StatementResult:
     db = session.db
     kind = (tree.args.get("kind") or "").upper()
     materialized = bool(tree.args.get("materialized"))
-    want = {"TABLE": TABLE, "VIEW": MATERIALIZED_VIEW, "SOURCE": SOURCE}.get(kind)
+    want = {"TABLE": TABLE, "VIEW": MATERIALIZED_VIEW if materialized else VIEW,
+            "SOURCE": SOURCE}.get(kind)
     if want is None:
         raise not_supported(f"DROP {kind}", 1)
-    if kind == "VIEW" and not materialized:
-        want = MATERIALIZED_VIEW
     tag = {TABLE: "DROP TABLE", MATERIALIZED_VIEW: "DROP MATERIALIZED VIEW",
-           SOURCE: "DROP SOURCE"}[want]
+           SOURCE: "DROP SOURCE", VIEW: "DROP VIEW"}[want]
     notices = []
     with db.lock:
         targets = []
@@ -269,6 +282,8 @@ def _collect_drop(db: Any, rel: Relation, cascade: bool, order: list[Relation]) 
 
 
 async def _drop_one(db: Any, rel: Relation) -> None:
+    if rel.kind == VIEW:  # a plain view has no actors, rows or state
+        return
     await db.runtime.drop(rel.id)
     db.serving.drop_relation(rel.id, rel.name)
     await db.store.drop_state(f"r{rel.id}/")
@@ -388,7 +403,7 @@ def describe(session: "Session", name: str) -> StatementResult:
 
 
 def show_relations(session: "Session", what: str) -> StatementResult:
-    kind = {"tables": TABLE, "materialized views": MATERIALIZED_VIEW, "views": MATERIALIZED_VIEW,
+    kind = {"tables": TABLE, "materialized views": MATERIALIZED_VIEW, "views": VIEW,
             "sources": SOURCE, "functions": "function"}[what]
     with session.db.lock:
         names = sorted(r.name for r in session.db.catalog.relations.values()

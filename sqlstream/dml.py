@@ -19,7 +19,10 @@ from planner.binder import Ctx, Scope, ScopeColumn, position_of
 from planner.catalog import ROW_ID, TABLE, Relation
 from planner.errors import (NOT_NULL_VIOLATION, UNDEFINED_COLUMN, UNIQUE_VIOLATION, DataError,
                             IntegrityError, ProgrammingError, not_supported)
-from sqlstream.result import StatementResult
+from planner.column_defaults import is_default_keyword
+from planner.returning import Returning, bind_returning
+from sqlstream import tables
+from sqlstream.result import Column, StatementResult
 
 if TYPE_CHECKING:
     from sqlstream.database import TableWriter
@@ -86,10 +89,8 @@ def _duplicate(rel: Relation, key: tuple) -> IntegrityError:
 # ---------------------------------------------------------------- INSERT
 def insert(session: "Session", tree: exp.Insert) -> StatementResult:
     db = session.db
-    if tree.args.get("returning"):
-        raise not_supported("RETURNING", position_of(tree))
     source = tree.expression
-    if not isinstance(source, exp.Values) and any(
+    if source is not None and not isinstance(source, exp.Values) and any(
             t.name and not isinstance(t.this, exp.Func) for t in source.find_all(exp.Table)):
         # The SELECT reads the last committed epoch: commit every earlier write first,
         # so that it sees them, as each statement sees the ones before it in PostgreSQL.
@@ -101,7 +102,10 @@ def insert(session: "Session", tree: exp.Insert) -> StatementResult:
         target = target.this
     with db.lock:
         rel = _table(session, target)
+        returning = bind_returning(rel, target.alias_or_name, tree.args.get("returning"))
         visible = [i for i, c in enumerate(rel.columns) if not c.hidden]
+        if source is None:  # DEFAULT VALUES
+            names, source = [], exp.Values(expressions=[exp.Tuple(expressions=[])])
         if names is None:
             positions = visible
         else:
@@ -129,7 +133,16 @@ def insert(session: "Session", tree: exp.Insert) -> StatementResult:
             _apply(writer, rel, ops, rows)
             db.push_changes(rel, ops, rows)
         n = sum(1 for op in ops if op in (INSERT, UPDATE_INSERT))
+    if returning is not None:
+        written = [r for op, r in zip(ops, rows) if op in (INSERT, UPDATE_INSERT)]
+        return _returned(f"INSERT 0 {n}", returning, written)
     return StatementResult(f"INSERT 0 {n}")
+
+
+def _returned(tag: str, returning: Returning, rows: list[tuple]) -> StatementResult:
+    """A DML result carrying its RETURNING rows."""
+    return StatementResult(tag, [Column(n, t) for n, t in zip(returning.names, returning.types)],
+                           returning.project(rows))
 
 
 def _values_rows(values: exp.Values, cols: list[Any], rel: Relation) -> list[tuple]:
@@ -145,6 +158,9 @@ def _values_rows(values: exp.Values, cols: list[Any], rel: Relation) -> list[tup
                                    position_of(tup))
         row = []
         for node, col in zip(items, cols):
+            if is_default_keyword(node):
+                row.append(_default_value(rel, col))
+                continue
             lit = _literal(node)
             if lit is not None:
                 row.append(_coerce(lit[1], col, rel))
@@ -157,6 +173,13 @@ def _values_rows(values: exp.Values, cols: list[Any], rel: Relation) -> list[tup
             row.append(value)
         out.append(tuple(row))
     return out
+
+
+def _default_value(rel: Relation, col: Any) -> Any:
+    """The value of `DEFAULT` written for column `col`: its default, else NULL."""
+    i = rel.column_index(col.name)
+    f = tables.defaults_of(rel).get(i) if i is not None else None
+    return f() if f is not None else None
 
 
 def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", positions: list[int],
@@ -177,6 +200,7 @@ def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", posit
         updater = _conflict_updater(rel, conflict)
     existing = writer.rows
     coercers = [T.coercer(c.type) for c in rel.columns]
+    defaults = tables.defaults_of(rel)
     for vals in values:
         if full_positions:
             try:
@@ -186,7 +210,7 @@ def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", posit
             except (ValueError, TypeError, decimal.InvalidOperation) as e:
                 raise DataError(str(e), "22P02") from None
         else:
-            r: list[Any] = [None] * width
+            r: list[Any] = tables.blank_row(width, defaults)
             for p, v in zip(positions, vals):
                 r[p] = _coerce(v, rel.columns[p], rel)
             if rid_col is not None:
@@ -201,6 +225,9 @@ def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", posit
         old = rows[pending[key]] if key in pending else existing.get(key)
         if old is not None:
             if action == "DO NOTHING":
+                continue
+            if not action and tables.has_conflict_action(rel):
+                _overwrite(rel, key, old, tables.on_conflict(rel, old, row), pending, ops, rows)
                 continue
             if updater is None:
                 raise _duplicate(rel, key)
@@ -224,6 +251,22 @@ def _insert_rows(session: "Session", rel: Relation, writer: "TableWriter", posit
             rows = [r[:rid_col] + (base + i,) + r[rid_col + 1:] for i, r in enumerate(rows)]
         writer.next_row_id = base + len(rows)
     return ops, rows
+
+
+def _overwrite(rel: Relation, key: tuple, old: tuple, new: tuple | None,
+               pending: dict[tuple, int], ops: list[int], rows: list[tuple]) -> None:
+    """A row replacing `old` by the table's ON CONFLICT action (None: keep `old`): the
+    row this statement already wrote for the key is replaced in place, a stored one
+    is updated."""
+    if new is None:
+        return
+    _check_not_null(rel, new)
+    if key in pending:
+        rows[pending[key]] = new
+        return
+    ops += [UPDATE_DELETE, UPDATE_INSERT]
+    rows += [old, new]
+    pending[key] = len(rows) - 1
 
 
 def _check_conflict_target(rel: Relation, conflict: exp.OnConflict, action: str) -> None:
@@ -299,11 +342,13 @@ def _matching(session: "Session", rel: Relation, writer: "TableWriter",
 
 def update(session: "Session", tree: exp.Update) -> StatementResult:
     db = session.db
-    if tree.args.get("from_") or tree.args.get("from") or tree.args.get("returning"):
-        raise not_supported("UPDATE ... FROM / RETURNING", position_of(tree))
+    if tree.args.get("from_") or tree.args.get("from"):
+        raise not_supported("UPDATE ... FROM", position_of(tree))
     with db.lock:
         rel = _table(session, tree.this)
+        tables.refuse_change(rel, "UPDATE")
         alias = tree.this.alias_or_name
+        returning = bind_returning(rel, alias, tree.args.get("returning"))
         writer = db.writers[rel.id]
         targets = _matching(session, rel, writer, tree.args.get("where"), alias)
         scope = _table_scope(rel, alias)
@@ -344,15 +389,19 @@ def update(session: "Session", tree: exp.Update) -> StatementResult:
         if rows:
             _apply(writer, rel, ops, rows)
             db.push_changes(rel, ops, rows)
+    if returning is not None:
+        return _returned(f"UPDATE {len(targets)}", returning, new_rows)
     return StatementResult(f"UPDATE {len(targets)}")
 
 
 def delete(session: "Session", tree: exp.Delete) -> StatementResult:
     db = session.db
-    if tree.args.get("using") or tree.args.get("returning"):
-        raise not_supported("DELETE ... USING / RETURNING", position_of(tree))
+    if tree.args.get("using"):
+        raise not_supported("DELETE ... USING", position_of(tree))
     with db.lock:
         rel = _table(session, tree.this)
+        tables.refuse_change(rel, "DELETE")
+        returning = bind_returning(rel, tree.this.alias_or_name, tree.args.get("returning"))
         writer = db.writers[rel.id]
         targets = _matching(session, rel, writer, tree.args.get("where"),
                             tree.this.alias_or_name)
@@ -360,4 +409,6 @@ def delete(session: "Session", tree: exp.Delete) -> StatementResult:
             ops = [DELETE] * len(targets)
             _apply(writer, rel, ops, targets)
             db.push_changes(rel, ops, targets)
+    if returning is not None:
+        return _returned(f"DELETE {len(targets)}", returning, targets)
     return StatementResult(f"DELETE {len(targets)}")

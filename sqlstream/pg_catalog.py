@@ -4,8 +4,9 @@ catalog. `planner.pg_compat.rewrite` points client queries at them."""
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from planner import pg_compat
@@ -30,6 +31,8 @@ class Rel:
     columns: list[tuple[str, T.DataType, bool]]
     primary_key: list[str]
     definition: str | None
+    comments: dict[int, str] = field(default_factory=dict)
+    defaults: dict[int, str] = field(default_factory=dict)
 
 
 def snapshot(db: Any) -> list[Rel]:
@@ -37,7 +40,9 @@ def snapshot(db: Any) -> list[Rel]:
     if hasattr(db, "catalog_snapshot"):
         return [Rel(r.id, r.schema, r.name, r.kind,
                     [(c.name, c.type, c.nullable) for c in r.columns],
-                    list(r.primary_key), r.definition) for r in db.catalog_snapshot()]
+                    list(r.primary_key), r.definition, dict(getattr(r, "comments", {})),
+                    dict(getattr(r, "defaults", {})))
+                for r in db.catalog_snapshot()]
     cur = db.duck.cursor()
     rels: list[Rel] = []
     tables = cur.execute(
@@ -52,6 +57,17 @@ def snapshot(db: Any) -> list[Rel]:
                         "table" if ttype == "BASE TABLE" else "materialized view",
                         [(c, duck_type(t), bool(n)) for c, t, n in cols], [], None))
     return rels
+
+
+_VIEW_HEAD = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:MATERIALIZED\s+)?VIEW\s+"
+                        r"(?:IF\s+NOT\s+EXISTS\s+)?[\w.\"]+\s*(?:\([^)]*\))?\s*AS\s+", re.I)
+
+
+def _view_query(definition: str) -> str:
+    """The query of a CREATE [MATERIALIZED] VIEW statement, as pg_get_viewdef and
+    pg_views / pg_matviews show a view's definition."""
+    m = _VIEW_HEAD.match(definition)
+    return definition[m.end():].strip().rstrip(";") if m else definition
 
 
 def duck_type(name: str) -> T.DataType:
@@ -118,7 +134,8 @@ class PgCatalog:
 
     def _fill(self, cur: Any, rels: list[Rel]) -> None:
         for table in ("pg_class", "pg_attribute", "pg_index", "pg_constraint", "pg_defs",
-                      "pg_namespace", "pg_type", "type_names", "pg_proc", pg_compat.KINDS_TABLE):
+                      "pg_namespace", "pg_type", "type_names", "pg_proc", pg_compat.KINDS_TABLE,
+                      "pg_description", "pg_attrdef"):
             cur.execute(f"DELETE FROM {SCHEMA}.{table}")
         cur.executemany(f"INSERT INTO {SCHEMA}.pg_namespace VALUES (?, ?, 10, NULL)",
                         [[oid, name] for name, oid in NAMESPACES.items()])
@@ -129,6 +146,7 @@ class PgCatalog:
         cur.executemany(f"INSERT INTO {SCHEMA}.type_names VALUES (?, ?)",
                         [[r[0], r[11]] for r in TYPE_ROWS])
         classes, attrs, indexes, constraints, defs = [], [], [], [], []
+        descriptions, attrdefs = [], []
         procs, kinds = [], []
         for r in rels:
             oid = FIRST_OID + 2 * r.id
@@ -146,7 +164,10 @@ class PgCatalog:
                 attrs.append([oid, name, _type_oid(t), t.pg_len, num,
                               _typmod(t), not nullable or name in r.primary_key])
             if r.definition:
-                defs.append([oid, r.definition])
+                defs.append([oid, _view_query(r.definition) if r.kind in (
+                    "view", "materialized view") else r.definition])
+            descriptions += [[oid, 1259, num, text] for num, text in r.comments.items()]
+            attrdefs += [[oid * 1000 + num, oid, num, sql] for num, sql in r.defaults.items()]
             if has_pk:
                 idx = oid + 1
                 # in the key's own order, as PostgreSQL's indkey and conkey are
@@ -171,6 +192,11 @@ class PgCatalog:
                 "(oid, conname, connamespace, conrelid, conindid, conkey)", constraints)
         _insert(cur, "pg_defs", "(oid, def)", defs)
         _insert(cur, pg_compat.KINDS_TABLE, "(oid, kind)", kinds)
+        _insert(cur, "pg_description", "(objoid, classoid, objsubid, description)",
+                descriptions)
+        _insert(cur, "pg_attrdef", "(oid, adrelid, adnum, adbin)", attrdefs)
+        cur.execute(f"UPDATE {SCHEMA}.pg_attribute SET atthasdef = true WHERE (attrelid, attnum) "
+                    f"IN (SELECT adrelid, adnum FROM {SCHEMA}.pg_attrdef)")
         _insert(cur, "pg_proc", "(oid, proname, pronamespace, proowner, prolang, prokind, "
                 "proretset, prorettype, proargtypes, pronargs)", procs)
 

@@ -312,6 +312,8 @@ def translate_error(e: Exception) -> Error:
         return DataError(msg, "22003", pos)
     if isinstance(e, duckdb.NotImplementedException):
         return NotSupportedError(msg, "0A000", pos)
+    if m := re.search(r"UDF: ValueError: \[([0-9A-Z]{5})\] (.*)$", msg):
+        return DataError(m.group(2), m.group(1), pos)  # raised by sqlstream.batch_builtins
     if isinstance(e, duckdb.InvalidInputException):
         if "division by zero" in msg.lower():
             return DataError("division by zero", "22012", pos)

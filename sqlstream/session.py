@@ -18,7 +18,7 @@ from planner.errors import (Error, InternalError, OperationalError, ProgrammingE
 from planner.external_access import check_statement
 from planner.parse import Statement, bind_parameters, parse, split_statements
 from planner.expressions.udf import user_functions
-from sqlstream import ddl, dml, query, udf
+from sqlstream import comments, ddl, dml, query, show_create, udf
 from sqlstream.database import Database
 from sqlstream.deadline import WATCHDOG, Deadline
 from sqlstream.result import Column, StatementResult
@@ -197,6 +197,8 @@ class Session:
             return ddl.describe(self, m.group(1).strip('"'))
         if m := _EXPLAIN.match(text):
             return ddl.explain(self, m.group(1), params)
+        if comments.is_comment(text):
+            return comments.comment(self, text)
         check_statement(text)
         if re.match(r"^(CREATE|DROP|ALTER)\s", text, re.I):
             return ddl.execute(self, text, params)
@@ -268,6 +270,10 @@ class Session:
 
     def _show(self, what: str) -> StatementResult:
         key = re.sub(r"\s+", " ", what.strip().lower())
+        if show_create.is_show_create(what):
+            return show_create.show_create(self, what)
+        if show_create.is_show_columns(what):
+            return show_create.show_columns(self, what)
         if key in ("tables", "materialized views", "sources", "views", "functions"):
             return ddl.show_relations(self, key)
         if key == "all":

@@ -286,6 +286,23 @@ def _string_agg_result(call: AggCall) -> Callable[[list, int], Any]:
     return result
 
 
+def _array_agg_result(call: AggCall) -> Callable[[list, int], Any]:
+    """The values as a list, NULLs included (as PostgreSQL's array_agg keeps them),
+    in ORDER BY order; ties, and the order without ORDER BY, by value."""
+    k = len(call.order_by)
+    key = sort_key([(i, desc, desc) for i, (_, desc) in enumerate(call.order_by)], k + 1)
+
+    def result(g: list, o: int) -> Any:
+        counts = g[o]
+        if not counts:
+            return None
+        out: list[Any] = []
+        for item in sorted(counts, key=key):
+            out.extend([item[k]] * counts[item])
+        return tuple(out)  # a tuple: rows stay hashable (the serving store makes it a list)
+    return result
+
+
 class _Acc(NamedTuple):
     slots: str  # the initial slot values, as Python source (a literal list's items)
     apply: Callable[[list, int, Any, int], None]
@@ -310,6 +327,8 @@ def _accumulator(call: AggCall) -> _Acc:
                     _bool_and if kind == "bool_and" else _bool_or)
     if kind == "string_agg":
         return _Acc("{}", _apply_multiset, _bulk_multiset, _string_agg_result(call))
+    if kind == "array_agg":
+        return _Acc("{}", _apply_multiset, _bulk_multiset, _array_agg_result(call))
     raise ValueError(f"unknown aggregate kind {kind!r}")
 
 
@@ -320,6 +339,14 @@ def _extractor(call: AggCall) -> Callable[[tuple], Any]:
         if f is None:
             return lambda row: ()
         return lambda row: () if row[f] is True else _SKIP
+    if call.kind == "array_agg":
+        cols = [c for c, _ in call.order_by]
+
+        def value(row: tuple) -> Any:
+            if f is not None and row[f] is not True:
+                return _SKIP
+            return tuple(row[c] for c in cols) + (row[arg],)
+        return value
     if call.kind == "string_agg":
         cols = [c for c, _ in call.order_by]
         sep = call.separator
@@ -338,7 +365,7 @@ def _extractor(call: AggCall) -> Callable[[tuple], Any]:
 def _items_code(call: AggCall, i: int) -> str:
     """Source of the list of items call i accumulates from a group's rows `rs`."""
     f, a = call.filter_col, call.arg
-    if call.kind == "string_agg":
+    if call.kind in ("string_agg", "array_agg"):
         return f"[x for x in map(_x{i}, rs) if x is not _SKIP]"
     if call.kind == "count_star" or a is None:
         return "[() for r in rs]" if f is None else f"[() for r in rs if r[{f}] is True]"

@@ -16,6 +16,13 @@ def agg_result_type(kind: str, arg: DataType | None) -> DataType:
         return BOOLEAN
     if kind == "string_agg":
         return VARCHAR
+    if kind == "array_agg" and arg is not None:
+        from planner.types import array_of
+        out = array_of(arg)
+        if out is None:
+            raise ProgrammingError(f"could not find array type for data type {arg}",
+                                   UNDEFINED_FUNCTION)
+        return out
     if arg is None:
         raise ProgrammingError(f"function {kind}() does not exist", UNDEFINED_FUNCTION)
     if kind in ("min", "max"):

@@ -13,6 +13,7 @@ A signature is a tuple of parameter classes and a result. Parameter classes:
   time     date, timestamp or timestamptz, kept as is
   ts       timestamp or timestamptz (a date becomes timestamptz, as PostgreSQL does)
   datetime date, time, timestamp, timestamptz or interval
+  bytea    bytea (an untyped string literal too)
 A signature ending in "..." repeats its last class.
 """
 
@@ -22,15 +23,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from planner.expressions import builtins_datetime as dtf
 from planner.expressions import builtins_format as fmt
+from planner.expressions import builtins_misc as misc
+from planner.expressions import builtins_trig as trig
 from planner.expressions import builtins_math as m
 from planner.expressions import builtins_regex as rx
 from planner.expressions import builtins_text as s
 from planner.expressions import builtins_time as t
-from planner.types import (BOOLEAN, DECIMAL, FLOAT64, INT32, TIMESTAMPTZ, UNKNOWN, VARCHAR,
+from planner.types import (BOOLEAN, BYTEA, DECIMAL, FLOAT64, INT32, TIMESTAMPTZ, UNKNOWN, VARCHAR,
                            DataType, type_from_name)
 
 Sig = tuple[tuple[str, ...], str]
+
+# One double precision argument, PostgreSQL's trigonometric and hyperbolic functions.
+TRIG_UNARY = ("sin", "cos", "tan", "cot", "asin", "acos", "atan", "sind", "cosd", "tand",
+              "cotd", "asind", "acosd", "atand", "sinh", "cosh", "tanh", "asinh", "acosh",
+              "atanh", "degrees", "radians")
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,43 @@ _TABLE = [
     _f("power", _POWER_SIGS, m.power, fallible=True),
     _f("pow", _POWER_SIGS, m.power, fallible=True),
     _f("pi", [((), "double")], m.pi),
+    *[_f(name, [(("float",), "double")], getattr(trig, name), fallible=True)
+      for name in TRIG_UNARY],
+    _f("atan2", [(("float", "float"), "double")], trig.atan2),
+    _f("atan2d", [(("float", "float"), "double")], trig.atan2d),
+    _f("gcd", [(("int", "int"), "same")], misc.gcd),
+    _f("lcm", [(("int", "int"), "same")], misc.lcm, fallible=True),
+    _f("to_hex", [(("int",), "varchar")], misc.to_hex),
+    _f("ascii", [(("text",), "integer")], misc.ascii),
+    _f("chr", [(("int",), "varchar")], misc.chr_, fallible=True),
+    _f("bit_length", [(("text",), "integer")], misc.bit_length),
+    _f("octet_length", [(("text",), "integer"), (("bytea",), "integer")], misc.octet_length),
+    _f("translate", [(("text", "text", "text"), "varchar")], misc.translate),
+    _f("quote_ident", [(("text",), "varchar")], misc.quote_ident),
+    _f("quote_literal", [(("text",), "varchar")], misc.quote_literal),
+    _f("quote_nullable", [(("text",), "varchar")], misc.quote_nullable, nulls=False),
+    _f("div", [(("numeric", "numeric"), "numeric")], misc.div, fallible=True),
+    _f("format", [(("text", "any", "..."), "varchar"), (("text",), "varchar")], misc.format_,
+       nulls=False, fallible=True),
+    _f("to_timestamp", [(("float",), "timestamptz")], dtf.to_timestamp, fallible=True),
+    _f("make_date", [(("int", "int", "int"), "date")], dtf.make_date, fallible=True),
+    _f("make_time", [(("int", "int", "float"), "time")], dtf.make_time, fallible=True),
+    _f("make_timestamp", [(("int", "int", "int", "int", "int", "float"), "timestamp")],
+       dtf.make_timestamp, fallible=True),
+    _f("overlay", [(("text", "text", "int"), "varchar"), (("text", "text", "int", "int"),
+                                                          "varchar")], dtf.overlay,
+       fallible=True),
+    _f("factorial", [(("int",), "numeric")], misc.factorial, fallible=True),
+    _f("width_bucket", [(("float", "float", "float", "int"), "integer")], misc.width_bucket,
+       fallible=True),
+    _f("encode", [(("bytea", "text"), "varchar")], misc.encode, fallible=True),
+    _f("decode", [(("text", "text"), "bytea")], misc.decode, fallible=True),
+    *[_f(name, [(("bytea",), "bytea")], getattr(misc, name))
+      for name in ("sha224", "sha256", "sha384", "sha512")],
+    _f("regexp_replace", [(("text", "text", "text"), "varchar"),
+                          (("text", "text", "text", "text"), "varchar")],
+       misc.regexp_replace, fallible=True),
+    _f("regexp_count", [(("text", "text"), "integer")], misc.regexp_count, fallible=True),
     # date/time
     _f("extract", [(("unit", "datetime"), "numeric")], t.extract, fallible=True),
     _f("date_part", [(("unit", "datetime"), "double")], None, fallible=True),
@@ -149,6 +195,8 @@ def _accept(cls: str, arg: DataType, untyped: bool) -> DataType | None:
         return DECIMAL if arg.is_integer or n == "numeric" or unknown else None
     if cls == "float":
         return FLOAT64 if arg.is_numeric or unknown else None
+    if cls == "bytea":
+        return arg if n == "bytea" else BYTEA if unknown else None
     if cls == "bool":
         return BOOLEAN if n == "boolean" or unknown else None
     if cls == "time":

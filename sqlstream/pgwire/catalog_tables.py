@@ -194,8 +194,9 @@ _VIEWS = {
                    f"{S}.pg_namespace n ON n.oid = c.relnamespace LEFT JOIN {S}.pg_defs d "
                    f"ON d.oid = c.oid WHERE c.relkind = 'm'",
     "pg_views": f"SELECT n.nspname AS schemaname, c.relname AS viewname, 'root' AS "
-                f"viewowner, NULL::VARCHAR AS definition FROM {S}.pg_class c JOIN "
-                f"{S}.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'v'",
+                f"viewowner, d.def AS definition FROM {S}.pg_class c JOIN "
+                f"{S}.pg_namespace n ON n.oid = c.relnamespace LEFT JOIN {S}.pg_defs d "
+                f"ON d.oid = c.oid WHERE c.relkind = 'v'",
     "pg_indexes": f"SELECT n.nspname AS schemaname, t.relname AS tablename, c.relname AS "
                   f"indexname, NULL AS tablespace, d.def AS indexdef FROM {S}.pg_index i "
                   f"JOIN {S}.pg_class c ON c.oid = i.indexrelid JOIN {S}.pg_class t ON "
@@ -216,7 +217,9 @@ _VIEWS = {
                                 f"WHERE c.relkind IN ('m', 'v')",
     "information_schema_columns": f"SELECT 'dev' AS table_catalog, n.nspname AS table_schema,"
                                   f" c.relname AS table_name, a.attname AS column_name, "
-                                  f"a.attnum AS ordinal_position, NULL AS column_default, "
+                                  f"a.attnum AS ordinal_position, (SELECT adbin FROM {S}.pg_attrdef "
+                                  f"WHERE adrelid = a.attrelid AND adnum = a.attnum) AS "
+                                  f"column_default, "
                                   f"CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS "
                                   f"is_nullable, tn.display AS data_type, t.typname AS "
                                   f"udt_name FROM {S}.pg_attribute a JOIN {S}.pg_class c ON "

@@ -141,6 +141,9 @@ def format_value(value: Any, type_name: str = "") -> str:
         value = _shortest_real(value)
     if isinstance(value, dt.timedelta):
         value = _interval(value)
+    if isinstance(value, list):  # an array, in PostgreSQL's text form: {1,NULL,"a b"}
+        from sqlstream.pgwire.codec import array_text
+        return array_text(value)
     text = to_text(value)
     return text if text != "" else "(empty)"
 
