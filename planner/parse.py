@@ -8,16 +8,43 @@ offset in the original text, so error positions point into what the user sent.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
 
 from planner import dialect
-from planner.errors import SYNTAX_ERROR, ProgrammingError
+from planner.errors import (INVALID_NAME, PROGRAM_LIMIT, STACK_DEPTH, SYNTAX_ERROR, ProgrammingError,
+                            ProgramLimitError)
 
 DIALECT = dialect.NAME
+
+# Deepest nesting of parentheses, brackets and CASE a statement may have, as
+# PostgreSQL's max_stack_depth bounds its recursive parser: checked on the tokens,
+# before the recursive parser and binder run (each level costs them tens of frames).
+MAX_NESTING = 100
+MAX_ARRAY_DIMS = 6  # PostgreSQL's MAXDIM
+_RECURSION_LIMIT = 6000
+
+_OPEN = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.CASE})
+_PREFIX = frozenset({TokenType.NOT, TokenType.DASH, TokenType.PLUS, TokenType.TILDE})
+_CLOSE = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.END})
+# Tokens after which no statement can end: a statement ending in one was cut short.
+_CANNOT_END = frozenset({
+    TokenType.COMMA, TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.DOT, TokenType.ON,
+    TokenType.SET, TokenType.WHERE, TokenType.USING, TokenType.FROM, TokenType.JOIN,
+    TokenType.AND, TokenType.OR, TokenType.NOT, TokenType.EQ, TokenType.NEQ, TokenType.LT,
+    TokenType.LTE, TokenType.GT, TokenType.GTE, TokenType.PLUS, TokenType.DASH,
+    TokenType.SLASH, TokenType.MOD, TokenType.DPIPE, TokenType.DCOLON, TokenType.SELECT,
+    TokenType.INTO, TokenType.VALUES, TokenType.ALIAS, TokenType.IN, TokenType.IS,
+    TokenType.BETWEEN, TokenType.LIKE, TokenType.ILIKE, TokenType.CASE, TokenType.WHEN,
+    TokenType.THEN, TokenType.ELSE, TokenType.DISTINCT, TokenType.UNION, TokenType.EXCEPT,
+    TokenType.INTERSECT, TokenType.LIMIT, TokenType.OFFSET, TokenType.HAVING,
+    TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.WITH, TokenType.PARTITION_BY,
+    TokenType.OVER})
 
 
 @dataclass(frozen=True)
@@ -100,6 +127,13 @@ def space_placeholders(sql: str) -> tuple[str, list[int]]:
 
 
 def split_statements(sql: str) -> list[Statement]:
+    """The statements of `sql`. As PostgreSQL parses the whole text before running any
+    of it, a lexical error, a too deep nesting or a statement cut short anywhere
+    fails the whole text, with the position in it."""
+    _ensure_recursion_limit()
+    if "\x00" in sql:
+        raise ProgrammingError("invalid byte sequence for encoding \"UTF8\": 0x00", "22021",
+                               sql.index("\x00") + 1)
     spaced, orig = space_placeholders(sql)
     try:
         tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(spaced)
@@ -107,17 +141,62 @@ def split_statements(sql: str) -> list[Statement]:
         raise ProgrammingError(f"syntax error: {e}", SYNTAX_ERROR, None) from None
     out: list[Statement] = []
     start = None
-    for tok in tokens:
-        if tok.token_type == sqlglot.TokenType.SEMICOLON:
+    first = 0
+    for i, tok in enumerate(tokens):
+        if tok.token_type == TokenType.SEMICOLON:
             if start is not None:
+                check_tokens(tokens[first:i], orig, orig[tok.start], ";")
                 out.append(Statement(sql[start:orig[tok.start]].strip(), start))
             start = None
             continue
         if start is None:
-            start = orig[tok.start]
+            start, first = orig[tok.start], i
     if start is not None:
+        check_tokens(tokens[first:], orig, len(sql.rstrip()))
         out.append(Statement(sql[start:].strip(), start))
     return [s for s in out if s.text]
+
+
+def check_tokens(tokens: list[Token], orig: list[int], end: int, ender: str = "") -> None:
+    """Refuse, from one statement's tokens: a zero-length quoted name (42602, as
+    PostgreSQL's lexer does), nesting deeper than MAX_NESTING (54001) and a last token
+    no statement can end with (42601 at end of input; `end` is the 0-based offset just
+    after the statement, `ender` what follows it: a semicolon or nothing)."""
+    depth = brackets = unary = 0
+    for tok in tokens:
+        kind = tok.token_type
+        # A run of prefix operators (`NOT NOT ...`, `- - ...`) nests as deep as parentheses.
+        unary = unary + 1 if kind in _PREFIX else 0
+        if kind in _OPEN:
+            depth += 1
+            if kind == TokenType.L_BRACKET:
+                brackets += 1
+                if brackets > MAX_ARRAY_DIMS:  # sqlglot's time grows ~5x per level
+                    raise ProgramLimitError(
+                        f"number of array dimensions ({brackets}) exceeds the maximum "
+                        f"allowed ({MAX_ARRAY_DIMS})", PROGRAM_LIMIT, orig[tok.start] + 1)
+        if depth > MAX_NESTING or unary > MAX_NESTING:
+            raise ProgramLimitError(
+                "stack depth limit exceeded", STACK_DEPTH, orig[tok.start] + 1,
+                hint=f"Expressions may nest at most {MAX_NESTING} levels deep.")
+        if kind in _OPEN:
+            continue
+        if kind in _CLOSE:
+            depth -= 1
+            brackets -= kind == TokenType.R_BRACKET
+        elif kind == TokenType.IDENTIFIER and tok.text == "":
+            raise ProgrammingError("zero-length delimited identifier", INVALID_NAME,
+                                   orig[tok.start] + 1)
+    if len(tokens) > 1 and tokens[-1].token_type in _CANNOT_END:
+        near = f'at or near "{ender}"' if ender else "at end of input"
+        raise ProgrammingError(f"syntax error {near}", SYNTAX_ERROR, end + 1)
+
+
+def _ensure_recursion_limit() -> None:
+    """Enough Python frames for MAX_NESTING levels in sqlglot's recursive parser and
+    generator and in the binder (Python's default of 1000 is used up by ~60)."""
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
 
 
 def line_col_to_offset(text: str, line: int, col: int) -> int:

@@ -13,7 +13,7 @@ from sqlglot import exp
 from planner import types as T
 from planner.batch import translate
 from planner.errors import (DataError, Error, NotSupportedError, OperationalError,
-                            ProgrammingError)
+                            ProgrammingError, ProgramLimitError)
 from sqlstream.result import Column, StatementResult
 
 if TYPE_CHECKING:
@@ -210,6 +210,8 @@ def translate_error(e: Exception) -> Error:
         code = "42703" if "column" in msg.lower() else "42883" if "function" in msg.lower() \
             else "42804"
         return ProgrammingError(msg, code, pos)
+    if "expression depth limit" in msg:
+        return ProgramLimitError("stack depth limit exceeded", "54001", pos, detail=msg)
     if isinstance(e, duckdb.ParserException):
         return ProgrammingError(msg, "42601", pos)
     if isinstance(e, duckdb.ConversionException):

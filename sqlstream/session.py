@@ -12,8 +12,8 @@ from typing import Any, Sequence
 from sqlglot import exp
 
 from planner import types as T
-from planner.errors import (Error, InternalError, OperationalError, ProgrammingError,
-                            not_supported)
+from planner.errors import (Error, InternalError, OperationalError, ProgramLimitError,
+                            ProgrammingError, not_supported)
 from planner.parse import Statement, bind_parameters, parse, split_statements
 from planner.expressions.udf import user_functions
 from sqlstream import ddl, dml, query, udf
@@ -84,6 +84,12 @@ class Session:
                 if e.position is not None:
                     e.position += stmt.offset
                 raise
+            except RecursionError:
+                # A shape the token checks do not bound: PostgreSQL's answer to any too
+                # deep recursion.
+                raise ProgramLimitError("stack depth limit exceeded", "54001") from None
+            except MemoryError:
+                raise OperationalError("out of memory", "53200") from None
         return results
 
     def cancel(self) -> None:
