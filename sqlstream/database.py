@@ -75,6 +75,9 @@ class Database:
         self.lock = threading.RLock()  # serializes DDL and DML
         self.catalog = Catalog()
         self.writers: dict[int, TableWriter] = {}
+        # Relations start-up could not serve (id -> why): kept in the catalog, refused
+        # when used, listed in sys.relations; the rest of the database runs.
+        self.broken: dict[int, str] = {}
         self.serving = ServingStore()
         self.duck = self.serving.duck
         self.store = CheckpointStore(os.path.join(data_dir, "sqlstream.db"))
@@ -123,6 +126,15 @@ class Database:
     def catalog_snapshot(self) -> list[RelationInfo]:
         with self.lock:
             return self.catalog.snapshot()
+
+    def check_usable(self, rel: Relation, position: int | None = None) -> None:
+        """Refuse a relation start-up could not bring back (see `broken`)."""
+        why = self.broken.get(rel.id)
+        if why is not None:
+            raise OperationalError(
+                f'relation "{rel.name}" is broken and cannot be used', "55000", position,
+                detail=why, hint="DROP it (with CASCADE for the views over it) and "
+                                 "create it again.")
 
     # ------------------------------------------------------------ loop plumbing
     def _run_loop(self) -> None:

@@ -33,6 +33,8 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
             db.pg_catalog.refresh()
         tree = pg_compat.rewrite(tree)
     with db.lock:
+        if db.broken:
+            _check_usable(db, tree)
         batch = translate(tree, db.catalog)
     if batch.system_tables:
         from sqlstream.system_tables import refresh
@@ -44,6 +46,14 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
             e.position = _locate(str(e), text)
         raise
     return StatementResult(f"SELECT {len(rows)}", cols, rows)
+
+
+def _check_usable(db: Any, tree: exp.Expression) -> None:
+    from planner.binder import position_of
+    for node in tree.find_all(exp.Table):
+        rel = db.catalog.get(node.name) if not node.db else None
+        if rel is not None:
+            db.check_usable(rel, position_of(node))
 
 
 def _locate(message: str, text: str) -> int | None:
