@@ -126,6 +126,50 @@ def space_placeholders(sql: str) -> tuple[str, list[int]]:
     return "".join(out), orig
 
 
+def lexical_error(sql: str, error: Exception) -> ProgrammingError:
+    """The error PostgreSQL's lexer gives for text sqlglot's tokenizer refused: an
+    unterminated string, name, comment or dollar-quoted string, at its start."""
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in "'\"":
+            escapes = c == "'" and i > 0 and sql[i - 1] in "eE"
+            j = i + 1
+            while j < n:
+                if escapes and sql[j] == "\\":
+                    j += 2
+                    continue
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            if j >= n:
+                what = "quoted string" if c == "'" else "quoted identifier"
+                return ProgrammingError(f'unterminated {what} at or near "{sql[i:i + 40]}"',
+                                        SYNTAX_ERROR, i + 1)
+            i = j + 1
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            i = n if j < 0 else j
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            if j < 0:
+                return ProgrammingError("unterminated /* comment", SYNTAX_ERROR, i + 1)
+            i = j + 2
+        elif c == "$" and (m := _DOLLAR_TAG.match(sql, i)) and \
+                not (i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_")):
+            j = sql.find(m.group(0), m.end())
+            if j < 0:
+                return ProgrammingError("unterminated dollar-quoted string", SYNTAX_ERROR,
+                                        i + 1)
+            i = j + len(m.group(0))
+        else:
+            i += 1
+    return ProgrammingError(f"syntax error: {error}", SYNTAX_ERROR, 1)
+
+
 def split_statements(sql: str) -> list[Statement]:
     """The statements of `sql`. As PostgreSQL parses the whole text before running any
     of it, a lexical error, a too deep nesting or a statement cut short anywhere
@@ -138,7 +182,7 @@ def split_statements(sql: str) -> list[Statement]:
     try:
         tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(spaced)
     except TokenError as e:
-        raise ProgrammingError(f"syntax error: {e}", SYNTAX_ERROR, None) from None
+        raise lexical_error(sql, e) from None
     out: list[Statement] = []
     start = None
     first = 0
@@ -235,14 +279,21 @@ def parse(text: str) -> exp.Expression:
             pos = orig[min(max(pos, 1), len(orig)) - 1] + 1
         near = err.get("highlight")
         msg = f'syntax error at or near "{near}"' if near else "syntax error at end of input"
+        if pos is None:
+            pos = text.find(near) + 1 if near and near in text else len(text.rstrip()) + 1
         raise ProgrammingError(msg, SYNTAX_ERROR, pos) from None
     except TokenError as e:
-        raise ProgrammingError(f"syntax error: {e}", SYNTAX_ERROR, None) from None
+        raise lexical_error(text, e) from None
+    except UnicodeError:  # a U&'...' escape naming half a surrogate pair
+        at = text.upper().find("U&")
+        raise ProgrammingError("invalid Unicode surrogate pair", SYNTAX_ERROR,
+                               at + 1 if at >= 0 else None) from None
     if tree is None:
         raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, len(text) + 1)
     if isinstance(tree, exp.Command):
         word = str(tree.this).upper()
         raise ProgrammingError(f'syntax error at or near "{word}"', SYNTAX_ERROR, 1)
+    _check_complete(tree, text)
     if len(spaced) != len(text):  # node positions back into the user's text
         for node in tree.walk():
             meta = node._meta
@@ -251,6 +302,47 @@ def parse(text: str) -> exp.Expression:
                     if isinstance(meta.get(k), int) and 0 <= meta[k] < len(orig):
                         meta[k] = orig[meta[k]]
     return tree
+
+
+def _check_complete(tree: exp.Expression, text: str) -> None:
+    """Refuse what sqlglot's lenient parser accepts although the statement is cut
+    short or not PostgreSQL's: `INSERT INTO t`, `UPDATE t SET c`, `DELETE t`,
+    `CREATE MATERIALIZED VIEW v`."""
+    end = len(text.rstrip().rstrip(";").rstrip()) + 1
+    if isinstance(tree, exp.Insert) and tree.expression is None and not tree.args.get("default"):
+        raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, end)
+    if isinstance(tree, exp.Update) and not all(isinstance(e, exp.EQ) for e in tree.expressions):
+        raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, end)
+    if isinstance(tree, exp.Update) and not tree.expressions:
+        raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, end)
+    if isinstance(tree, exp.Delete) and (tree.args.get("tables")
+                                         or not isinstance(tree.this, exp.Table)):
+        word = re.compile(r'\s*("(?:[^"]|"")*"|[^\s;]+)').match(
+            text, len(_FIRST_WORD.match(text).group(0)))  # type: ignore[union-attr]
+        near = word.group(1) if word else ""
+        raise ProgrammingError(f'syntax error at or near "{near}"' if near else
+                               "syntax error at end of input", SYNTAX_ERROR,
+                               word.start(1) + 1 if word else end)
+    if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "VIEW" \
+            and tree.expression is None:
+        raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, end)
+    for join in tree.find_all(exp.Join):
+        # An explicit JOIN (sqlglot records `pivots` for those, not for a comma) needs
+        # ON or USING unless CROSS or NATURAL; sqlglot would make it a cross join.
+        if "pivots" in join.args and not (join.args.get("on") or join.args.get("using")) \
+                and join.args.get("kind") != "CROSS" and join.args.get("method") != "NATURAL":
+            ends = [n.meta["end"] for n in join.this.walk() if isinstance(n.meta.get("end"), int)]
+            after = max(ends) + 1 if ends else end - 1
+            word = re.compile(r"\s*([^\s;]+)").match(text, after)
+            raise ProgrammingError(f'syntax error at or near "{word.group(1)}"' if word else
+                                   "syntax error at end of input", SYNTAX_ERROR,
+                                   word.start(1) + 1 if word else end)
+    for node in tree.find_all(exp.UnicodeString):
+        try:  # escapes are decoded when the string is written out: half a pair fails there
+            node.sql(dialect="duckdb")
+        except UnicodeError:
+            raise ProgrammingError("invalid Unicode surrogate pair", SYNTAX_ERROR,
+                                   (node.meta.get("start") or 0) + 1) from None
 
 
 def bind_parameters(tree: exp.Expression, params: list | tuple | None) -> exp.Expression:

@@ -236,6 +236,27 @@ def translate_error(e: Exception) -> Error:
         return DataError(msg, "22023", pos)
     if isinstance(e, duckdb.InterruptException):
         return OperationalError("canceling statement due to user request", "57014")
+    return _by_class(e, msg, pos)
+
+
+# DuckDB's other error classes and PostgreSQL's nearest SQLSTATE: only DuckDB's own
+# internal and fatal errors stay XX000.
+_CLASS_CODES: list[tuple[type, str]] = [
+    (duckdb.TypeMismatchException, "42804"), (duckdb.InvalidTypeException, "42804"),
+    (duckdb.SyntaxException, "42601"), (duckdb.OutOfMemoryException, "53200"),
+    (duckdb.PermissionException, "42501"), (duckdb.ConstraintException, "23000"),
+    (duckdb.SequenceException, "55000"), (duckdb.DependencyException, "2BP01"),
+    (duckdb.TransactionException, "25000"), (duckdb.SerializationException, "40001"),
+    (duckdb.IOException, "58030"), (duckdb.DataError, "22000"),
+]
+
+
+def _by_class(e: Exception, msg: str, pos: int | None) -> Error:
+    for cls, code in _CLASS_CODES:
+        if isinstance(e, cls):
+            kind = DataError if code.startswith("22") else OperationalError \
+                if code[:2] in ("53", "55", "25", "40", "58") else ProgrammingError
+            return kind(msg, code, pos)
     return ProgrammingError(msg, "XX000", pos)
 
 
