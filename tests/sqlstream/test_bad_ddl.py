@@ -159,3 +159,35 @@ def test_bad_ddl_over_the_wire_then_sigterm_and_restart(tmp_path: Path) -> None:
                                 ).fetchall() == [("keep", "ok"), ("later_t", "ok")]
     finally:
         _stop(proc)
+
+
+def test_sigterm_stops_the_server_while_a_long_statement_runs(tmp_path: Path) -> None:
+    port = free_port()
+    dsn = f"host=127.0.0.1 port={port} user=root dbname=dev connect_timeout=5"
+    proc = _serve(tmp_path, port)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE TABLE keep (k int)")
+            conn.execute("INSERT INTO keep VALUES (1), (2), (3)")
+        long = psycopg.connect(dsn, autocommit=True)
+        long.pgconn.send_query(("SELECT k IN (" + ",".join(["1"] * 300_000) + ") FROM keep"
+                                ).encode())
+        time.sleep(1)
+        with psycopg.connect(dsn, autocommit=True) as conn:  # DDL is not held up
+            started = time.monotonic()
+            conn.execute("CREATE MATERIALIZED VIEW kv AS SELECT count(*) AS n FROM keep")
+            assert time.monotonic() - started < 3
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        assert time.monotonic() - started < 3
+        long.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    proc = _serve(tmp_path, port)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            assert conn.execute("SELECT n FROM kv").fetchall() == [(3,)]
+    finally:
+        _stop(proc)
