@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from typing import Sequence
 
 import sqlglot
 from sqlglot import exp
@@ -56,7 +57,7 @@ class Statement:
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)?\$")
 
 
-def space_placeholders(sql: str) -> tuple[str, list[int]]:
+def space_placeholders(sql: str) -> tuple[str, Sequence[int]]:
     """The text with a space after every `$n` placeholder that touches the next token,
     and for each of its characters the offset in `sql`.
 
@@ -70,7 +71,7 @@ def space_placeholders(sql: str) -> tuple[str, list[int]]:
     "SELECT '$1,$2', $$a$1,$$, $1"
     """
     if "$" not in sql:
-        return sql, list(range(len(sql) + 1))
+        return sql, range(len(sql) + 1)
     out: list[str] = []
     orig: list[int] = []
     i, n = 0, len(sql)
@@ -126,48 +127,64 @@ def space_placeholders(sql: str) -> tuple[str, list[int]]:
     return "".join(out), orig
 
 
-def lexical_error(sql: str, error: Exception) -> ProgrammingError:
-    """The error PostgreSQL's lexer gives for text sqlglot's tokenizer refused: an
-    unterminated string, name, comment or dollar-quoted string, at its start."""
+def lexical_error(sql: str, error: Exception | None = None) -> ProgrammingError | None:
+    """The error PostgreSQL's lexer gives for an unterminated string, name, comment or
+    dollar-quoted string, at its start (None when there is none and no `error`)."""
     i, n = 0, len(sql)
-    while i < n:
-        c = sql[i]
-        if c in "'\"":
+    while True:
+        m = _LEX_START.search(sql, i)
+        if m is None:
+            break
+        i, c = m.start(), m.group(0)
+        if c in ("'", '"'):
             escapes = c == "'" and i > 0 and sql[i - 1] in "eE"
             j = i + 1
-            while j < n:
-                if escapes and sql[j] == "\\":
+            while True:
+                j = sql.find(c, j)
+                if j < 0:
+                    what = "quoted string" if c == "'" else "quoted identifier"
+                    return ProgrammingError(
+                        f'unterminated {what} at or near "{sql[i:i + 40]}"', SYNTAX_ERROR, i + 1)
+                if escapes and _odd_backslashes(sql, i + 1, j):
+                    j += 1
+                elif j + 1 < n and sql[j + 1] == c:
                     j += 2
-                    continue
-                if sql[j] == c:
-                    if j + 1 < n and sql[j + 1] == c:
-                        j += 2
-                        continue
+                else:
                     break
-                j += 1
-            if j >= n:
-                what = "quoted string" if c == "'" else "quoted identifier"
-                return ProgrammingError(f'unterminated {what} at or near "{sql[i:i + 40]}"',
-                                        SYNTAX_ERROR, i + 1)
             i = j + 1
-        elif sql.startswith("--", i):
+        elif c == "--":
             j = sql.find("\n", i)
             i = n if j < 0 else j
-        elif sql.startswith("/*", i):
+        elif c == "/*":
             j = sql.find("*/", i + 2)
             if j < 0:
                 return ProgrammingError("unterminated /* comment", SYNTAX_ERROR, i + 1)
             i = j + 2
-        elif c == "$" and (m := _DOLLAR_TAG.match(sql, i)) and \
-                not (i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-            j = sql.find(m.group(0), m.end())
+        elif i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_"):
+            i += 1  # `a$b$`: part of a name, not a dollar quote
+        else:
+            j = sql.find(c, i + len(c))
             if j < 0:
                 return ProgrammingError("unterminated dollar-quoted string", SYNTAX_ERROR,
                                         i + 1)
-            i = j + len(m.group(0))
-        else:
-            i += 1
-    return ProgrammingError(f"syntax error: {error}", SYNTAX_ERROR, 1)
+            i = j + len(c)
+    return None if error is None else ProgrammingError(f"syntax error: {error}", SYNTAX_ERROR, 1)
+
+
+_LEX_START = re.compile(r"""['"]|--|/\*|\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$""")
+
+
+def _odd_backslashes(sql: str, start: int, j: int) -> bool:
+    """Whether the quote at `j` is escaped by the backslashes before it."""
+    k = j
+    while k > start and sql[k - 1] == "\\":
+        k -= 1
+    return (j - k) % 2 == 1
+
+
+# Above this size a statement is checked for unterminated strings before sqlglot's
+# tokenizer, which takes seconds per 10 MB to find one.
+_PRESCAN_CHARS = 100_000
 
 
 def split_statements(sql: str) -> list[Statement]:
@@ -178,11 +195,13 @@ def split_statements(sql: str) -> list[Statement]:
     if "\x00" in sql:
         raise ProgrammingError("invalid byte sequence for encoding \"UTF8\": 0x00", "22021",
                                sql.index("\x00") + 1)
+    if len(sql) > _PRESCAN_CHARS and (err := lexical_error(sql)) is not None:
+        raise err
     spaced, orig = space_placeholders(sql)
     try:
         tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(spaced)
     except TokenError as e:
-        raise lexical_error(sql, e) from None
+        raise lexical_error(sql, e) from None  # type: ignore[misc]
     out: list[Statement] = []
     start = None
     first = 0
@@ -201,7 +220,7 @@ def split_statements(sql: str) -> list[Statement]:
     return [s for s in out if s.text]
 
 
-def check_tokens(tokens: list[Token], orig: list[int], end: int, ender: str = "") -> None:
+def check_tokens(tokens: list[Token], orig: Sequence[int], end: int, ender: str = "") -> None:
     """Refuse, from one statement's tokens: a zero-length quoted name (42602, as
     PostgreSQL's lexer does), nesting deeper than MAX_NESTING (54001) and a last token
     no statement can end with (42601 at end of input; `end` is the 0-based offset just
@@ -283,7 +302,7 @@ def parse(text: str) -> exp.Expression:
             pos = text.find(near) + 1 if near and near in text else len(text.rstrip()) + 1
         raise ProgrammingError(msg, SYNTAX_ERROR, pos) from None
     except TokenError as e:
-        raise lexical_error(text, e) from None
+        raise lexical_error(text, e) from None  # type: ignore[misc]
     except UnicodeError:  # a U&'...' escape naming half a surrogate pair
         at = text.upper().find("U&")
         raise ProgrammingError("invalid Unicode surrogate pair", SYNTAX_ERROR,

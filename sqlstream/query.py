@@ -63,8 +63,15 @@ def _locate(message: str, text: str) -> int | None:
          or re.search(r"^(?:column|function) ([\w.]+) does not exist", message))
     if m is None:
         return None
-    found = re.search(rf"(?<![\w.]){re.escape(m.group(1))}(?!\w)", text, re.I)
-    return found.start() + 1 if found else None
+    name, lowered = m.group(1).lower(), text.lower()
+    at = lowered.find(name)
+    while at >= 0:  # the name as a whole word (no regex: a name may be megabytes long)
+        before = lowered[at - 1] if at else " "
+        after = lowered[at + len(name):at + len(name) + 1] or " "
+        if not (before.isalnum() or before in "_.") and not (after.isalnum() or after == "_"):
+            return at + 1
+        at = lowered.find(name, at + 1)
+    return None
 
 
 def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = None,

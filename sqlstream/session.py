@@ -5,6 +5,8 @@ A session has its own settings; the engine (`Database`) is shared."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import re
 import threading
 from typing import Any, Sequence
@@ -56,6 +58,26 @@ _CLIENT_DEFAULTS = {
 }
 
 
+# After a statement this long, the heap memory its text, tokens and tree took is given
+# back to the system (the allocator would keep it for the process otherwise).
+_LARGE_STATEMENT = 1 << 20
+
+
+def release_memory() -> None:
+    """Return freed heap memory to the system (glibc's malloc_trim; elsewhere nothing)."""
+    global _trim
+    if _trim is None:
+        try:
+            _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim: Any = None
+
+
 class Session:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -73,6 +95,13 @@ class Session:
         if self.closed:
             raise OperationalError("the session is closed", "08003")
         self._cancel.clear()
+        try:
+            return self._execute_all(sql, params)
+        finally:
+            if len(sql) >= _LARGE_STATEMENT:
+                release_memory()
+
+    def _execute_all(self, sql: str, params: Sequence[Any] | None) -> list[StatementResult]:
         results = []
         for stmt in split_statements(sql):
             if self._cancel.is_set():

@@ -79,7 +79,7 @@ def huge(size: int) -> Iterator[str]:
     yield "SELECT " + "a" * (size // 10) + " FROM s"
     yield 'SELECT "' + "a" * (size // 10) + '" FROM s'
     yield "CREATE TABLE " + "t" * 100_000 + " (k int)"
-    yield "INSERT INTO w VALUES (100, '" + "y" * size + "')"
+    yield "INSERT INTO s VALUES (1, '" + "y" * size + "')"  # a duplicate key
 
 
 def odd_characters() -> Iterator[str]:

@@ -3,6 +3,8 @@ database running with its data intact, also after a restart."""
 
 from __future__ import annotations
 
+import gc
+import os
 import re
 from pathlib import Path
 
@@ -83,3 +85,38 @@ def test_truncated_statements_are_syntax_errors(sql: str, position: int) -> None
 def test_every_truncation_is_refused_or_valid() -> None:
     """A cut statement is a syntax error unless what is left is itself a statement."""
     assert sum(1 for _ in truncations()) > 200
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
+def test_memory_returns_after_failed_huge_statements() -> None:
+    """What a failed statement took (a 50 MB literal, its tokens and tree) is given back."""
+    failing = [
+        "SELECT '" + "x" * 50_000_000,                          # unterminated
+        "INSERT INTO s VALUES (1, '" + "y" * 50_000_000 + "')",  # duplicate key
+        "SELECT " + "a" * 5_000_000 + " FROM s",                 # no such column
+        "SELECT nosuchfn('" + "z" * 20_000_000 + "')",
+    ]
+    with sqlstream.connect() as conn:
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE s (k int PRIMARY KEY, v varchar)")
+        cur.execute("INSERT INTO s VALUES (1, 'one')")
+        cur.execute("FLUSH")
+        with pytest.raises(sqlstream.Error):  # warm-up: the allocator's first growth
+            cur.execute(failing[1])
+        gc.collect()
+        before = _rss_mb()
+        for _ in range(2):
+            for sql in failing:
+                with pytest.raises(sqlstream.Error) as info:
+                    cur.execute(sql)
+                assert not info.value.sqlstate.startswith("XX")
+        del failing
+        gc.collect()
+        assert _rss_mb() - before < 50
+        cur.execute("SELECT k, v FROM s")
+        assert cur.fetchall() == [(1, "one")]
