@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import sqlglot
 from sqlglot import exp
@@ -187,7 +187,32 @@ def _odd_backslashes(sql: str, start: int, j: int) -> bool:
 _PRESCAN_CHARS = 100_000
 
 
+# Statements of at most this many characters keep their split and their tree in a
+# small cache: clients send the same text again and again (with other parameters),
+# and tokenizing and parsing are most of a short DML statement's time.
+_CACHED_CHARS = 4096
+_CACHE_SIZE = 512
+_split_cache: dict[str, list[Statement]] = {}
+_tree_cache: dict[str, exp.Expression] = {}
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.pop(next(iter(cache)))  # the oldest entry
+    cache[key] = value
+
+
 def split_statements(sql: str) -> list[Statement]:
+    if len(sql) <= _CACHED_CHARS:
+        hit = _split_cache.get(sql)
+        if hit is None:
+            hit = _split_statements(sql)
+            _remember(_split_cache, sql, hit)
+        return list(hit)
+    return _split_statements(sql)
+
+
+def _split_statements(sql: str) -> list[Statement]:
     """The statements of `sql`. As PostgreSQL parses the whole text before running any
     of it, a lexical error, a too deep nesting or a statement cut short anywhere
     fails the whole text, with the position in it."""
@@ -280,7 +305,18 @@ _FIRST_WORD = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)")
 
 
 def parse(text: str) -> exp.Expression:
-    """One statement -> AST; a syntax error carries the 1-based position."""
+    """One statement -> AST (the caller's own copy); a syntax error carries the
+    1-based position."""
+    if len(text) > _CACHED_CHARS:
+        return _parse(text)
+    hit = _tree_cache.get(text)
+    if hit is None:
+        hit = _parse(text)
+        _remember(_tree_cache, text, hit)
+    return hit.copy()
+
+
+def _parse(text: str) -> exp.Expression:
     first = _FIRST_WORD.match(text)
     if first and first.group(1).upper() not in _STATEMENT_WORDS:
         # As PostgreSQL: `SELEC 1` is an error at its first word, not somewhere after it.

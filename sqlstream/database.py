@@ -78,6 +78,7 @@ class Database:
         # Relations start-up could not serve (id -> why): kept in the catalog, refused
         # when used, listed in sys.relations; the rest of the database runs.
         self.broken: dict[int, str] = {}
+        self._durable = threading.local()  # per thread: DML log writes not yet waited for
         self.serving = ServingStore()
         self.duck = self.serving.duck
         self.store = CheckpointStore(os.path.join(data_dir, "sqlstream.db"))
@@ -187,18 +188,36 @@ class Database:
 
     # ------------------------------------------------------------ DML entry
     def push_changes(self, rel: Relation, ops: list[int], rows: list[tuple]) -> None:
-        """Durably log a statement's changes, then feed them to the table's source.
-        Caller holds self.lock and has already applied them to the writer."""
+        """Queue a statement's changes for the durable DML log and feed them to the
+        table's source. Caller holds self.lock and has already applied them to the
+        writer; it calls wait_durable() once it has let the lock go, so statements of
+        other sessions log together with it (group commit)."""
         writer = self.writers[rel.id]
         writer.seq += 1
         seq = writer.seq
         rt = self.runtime.relations[rel.id] if self.runtime else None
         if rt is None or rt.input is None:
             raise InternalError(f"table {rel.name} has no running source", "XX000")
-        self.run(self._push(rt, seq, ops, rows))
+        durable = self.run(self._push(rt, seq, ops, rows))
+        pending = getattr(self._durable, "futures", None)
+        if pending is None:
+            pending = self._durable.futures = []
+        pending.append(durable)
 
-    async def _push(self, rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple]) -> None:
-        await self.store.append_dml(rt.relation.id, seq, (ops, rows))
+    def wait_durable(self) -> None:
+        """Wait until the DML log holds every statement this thread pushed."""
+        pending = getattr(self._durable, "futures", None)
+        if not pending:
+            return
+        self._durable.futures = []
+        self.run(_all_done(pending))
+
+    async def _push(self, rt: RelationRuntime, seq: int, ops: list[int],
+                    rows: list[tuple]) -> asyncio.Future[None]:
+        # Staged before it is fed, in the order of seq: a crash before the log write
+        # loses only statements not yet acknowledged (a checkpoint may already hold
+        # them, and then recovery does not replay them).
+        durable = self.store.stage_dml(rt.relation.id, seq, (ops, rows))
         assert self.runtime is not None
         barriers, key = self.runtime.barriers, ("table", rt.relation.id)
         barriers.hold(key)  # the statement lands in one epoch: reads see all of it or none
@@ -206,6 +225,7 @@ class Database:
             await feed(rt, seq, ops, rows, int(self.settings["chunk_size"]))
         finally:
             barriers.release(key)
+        return durable
 
     # ------------------------------------------------------------ catalog
     async def persist_catalog(self) -> None:
@@ -242,6 +262,11 @@ class Database:
     def _shutdown_loop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
+
+
+async def _all_done(futures: list[asyncio.Future[None]]) -> None:
+    for fut in futures:
+        await fut
 
 
 async def feed(rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple],

@@ -177,7 +177,12 @@ class Session:
         raise not_supported(f"{tree.key.upper()} statement", 1)
 
     def _dml(self, fn: Any, tree: exp.Expression) -> StatementResult:
-        result = fn(self, tree)
+        try:
+            result = fn(self, tree)
+        finally:
+            # Acknowledged only once logged; waited for outside the database lock, so
+            # other sessions' statements are logged in the same write.
+            self.db.wait_durable()
         if self.settings.get("implicit_flush"):
             self.db.flush(self._cancel)
         return result
