@@ -5,7 +5,9 @@ in this process."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
+import functools
 import gc
 import logging
 import os
@@ -79,6 +81,9 @@ class Database:
         # when used, listed in sys.relations; the rest of the database runs.
         self.broken: dict[int, str] = {}
         self._durable = threading.local()  # per thread: DML log writes not yet waited for
+        self._dml_queue: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._dml_drain_scheduled = False
+        self._dml_drain_lock = asyncio.Lock()
         self.serving = ServingStore()
         self.duck = self.serving.duck
         self.store = CheckpointStore(os.path.join(data_dir, "sqlstream.db"))
@@ -188,29 +193,55 @@ class Database:
 
     # ------------------------------------------------------------ DML entry
     def push_changes(self, rel: Relation, ops: list[int], rows: list[tuple]) -> None:
-        """Queue a statement's changes for the durable DML log and feed them to the
-        table's source. Caller holds self.lock and has already applied them to the
-        writer; it calls wait_durable() once it has let the lock go, so statements of
-        other sessions log together with it (group commit)."""
+        """Queue a statement's changes to be logged durably and fed to the table's
+        source, in the order of their sequence numbers. Caller holds self.lock and has
+        already applied them to the writer; it calls wait_durable() once it has let
+        the lock go, so that statements of other sessions are fed and logged while it
+        waits, their log records in the same SQLite transaction (group commit)."""
         writer = self.writers[rel.id]
-        writer.seq += 1
-        seq = writer.seq
-        rt = self.runtime.relations[rel.id] if self.runtime else None
+        rt = self.runtime.relations.get(rel.id) if self.runtime else None
         if rt is None or rt.input is None:
             raise InternalError(f"table {rel.name} has no running source", "XX000")
-        durable = self.run(self._push(rt, seq, ops, rows))
+        writer.seq += 1
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._dml_queue.append((rt, writer.seq, ops, rows, done))
+        if not self._dml_drain_scheduled:
+            self._dml_drain_scheduled = True
+            self.loop.call_soon_threadsafe(self._start_dml_drain)
         pending = getattr(self._durable, "futures", None)
         if pending is None:
             pending = self._durable.futures = []
-        pending.append(durable)
+        pending.append(done)
 
     def wait_durable(self) -> None:
-        """Wait until the DML log holds every statement this thread pushed."""
+        """Wait until every statement this thread pushed is fed and in the DML log."""
         pending = getattr(self._durable, "futures", None)
         if not pending:
             return
         self._durable.futures = []
-        self.run(_all_done(pending))
+        for done in pending:
+            done.result()
+
+    def _start_dml_drain(self) -> None:
+        asyncio.ensure_future(self._drain_dml())
+
+    async def _drain_dml(self) -> None:
+        async with self._dml_drain_lock:  # one drain at a time keeps the queue's order
+            while True:
+                while self._dml_queue:
+                    rt, seq, ops, rows, done = self._dml_queue.popleft()
+                    try:
+                        durable = await self._push(rt, seq, ops, rows)
+                    except BaseException as e:
+                        done.set_exception(e)
+                        if not isinstance(e, Exception):
+                            raise
+                        continue
+                    durable.add_done_callback(functools.partial(_settle, done))
+                self._dml_drain_scheduled = False
+                if not self._dml_queue:
+                    return
+                self._dml_drain_scheduled = True
 
     async def _push(self, rt: RelationRuntime, seq: int, ops: list[int],
                     rows: list[tuple]) -> asyncio.Future[None]:
@@ -264,9 +295,13 @@ class Database:
         self._thread.join(timeout=10)
 
 
-async def _all_done(futures: list[asyncio.Future[None]]) -> None:
-    for fut in futures:
-        await fut
+def _settle(done: concurrent.futures.Future[None], durable: asyncio.Future[None]) -> None:
+    if durable.cancelled():
+        done.set_exception(OperationalError("the DML log write was cancelled", "58000"))
+    elif durable.exception() is not None:
+        done.set_exception(durable.exception())  # type: ignore[arg-type]
+    else:
+        done.set_result(None)
 
 
 async def feed(rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple],
