@@ -401,7 +401,8 @@ def _check_complete(tree: exp.Expression, text: str) -> None:
 
 
 def bind_parameters(tree: exp.Expression, params: list | tuple | None) -> exp.Expression:
-    """Replace $n placeholders with literals of the given Python values."""
+    """Replace $n placeholders with literals of the given Python values, in place (the
+    tree is the caller's own, as parse() returns it)."""
     from planner.literals import to_literal
 
     if not params and not tree.find(exp.Parameter, exp.Placeholder):
@@ -425,4 +426,4 @@ def bind_parameters(tree: exp.Expression, params: list | tuple | None) -> exp.Ex
             return to_literal(params[i])
         return node
 
-    return tree.transform(repl)
+    return tree.transform(repl, copy=False)
