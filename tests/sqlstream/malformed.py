@@ -120,3 +120,14 @@ def corpus(size: int = 1_000_000, soup: int = 300) -> Iterator[str]:
     yield from huge(size)
     yield from odd_characters()
     yield from semantic()
+
+
+def wire_corpus() -> Iterator[str]:
+    """A subset small enough for a test over the wire (text a client can send: no NUL,
+    no lone surrogates)."""
+    yield from list(truncations())[::4]
+    yield from soups(60, seed=5)
+    yield from nesting()
+    yield from huge(200_000)
+    yield from (s for s in odd_characters() if not any(c in s for c in "\x00\ud800\udfff"))
+    yield from semantic()

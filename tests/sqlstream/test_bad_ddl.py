@@ -19,6 +19,7 @@ import pytest
 
 import sqlstream
 from tests.netutil import free_port
+from tests.sqlstream.malformed import CONTENTS, SETUP, wire_corpus
 
 BAD = [
     ("CREATE TABLE sc", "42601"),
@@ -148,6 +149,13 @@ def test_bad_ddl_over_the_wire_then_sigterm_and_restart(tmp_path: Path) -> None:
                     conn.execute(stmt)
                 assert info.value.sqlstate == code, stmt
             conn.execute("CREATE TABLE later_t (k int)")
+            for sql in SETUP:
+                conn.execute(sql)
+            for sql in wire_corpus():
+                try:
+                    conn.execute(sql)
+                except psycopg.Error as e:
+                    assert e.sqlstate and e.sqlstate[:2] not in ("XX", "08"), (sql[:100], e)
             conn.execute("FLUSH")
     finally:
         _stop(proc)
@@ -155,8 +163,12 @@ def test_bad_ddl_over_the_wire_then_sigterm_and_restart(tmp_path: Path) -> None:
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             assert conn.execute("SELECT k FROM keep ORDER BY k").fetchall() == [(1,), (2,), (3,)]
+            assert conn.execute("SELECT k, v FROM s WHERE k <= 4 ORDER BY k").fetchall() == CONTENTS
+            assert conn.execute("SELECT sum(n) FROM sv WHERE v IN ('one', 'two', 'three', 'four')"
+                                ).fetchone() == (4,)
             assert conn.execute("SELECT name, status FROM sys.relations ORDER BY id"
-                                ).fetchall() == [("keep", "ok"), ("later_t", "ok")]
+                                ).fetchall()[:5] == [("keep", "ok"), ("later_t", "ok"), ("s", "ok"),
+                                                     ("sv", "ok"), ("w", "ok")]
     finally:
         _stop(proc)
 
