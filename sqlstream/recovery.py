@@ -62,7 +62,7 @@ async def rebuild(db: "Database") -> None:
             continue
         try:
             await deploy(db, rel, backfill=False, offset=seq, partial=partial)
-        except Exception as e:  # one relation must not keep the database from opening
+        except Exception as e:  # noqa: BLE001 - one relation must not keep the database from opening
             await _undeploy(db, rel)
             _mark_broken(db, rel, f"{type(e).__name__}: {e}".split("\n")[0])
     for rel in sorted(catalog.relations.values(), key=lambda r: r.id):

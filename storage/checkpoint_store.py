@@ -233,7 +233,7 @@ class CheckpointStore:
                     except BaseException:
                         await self.db.execute("ROLLBACK")
                         raise
-            except Exception as e:  # every statement of the batch fails with it
+            except Exception as e:  # noqa: BLE001 - every statement of the batch fails with it
                 for _r, fut in batch:
                     if not fut.done():
                         fut.set_exception(e)
