@@ -197,8 +197,13 @@ _tree_cache: dict[str, exp.Expression] = {}
 
 
 def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    """Add an entry, dropping the oldest beyond _CACHE_SIZE. Sessions run on several
+    threads: another may drop the same entry at the same time, which is harmless."""
     if len(cache) >= _CACHE_SIZE:
-        cache.pop(next(iter(cache)))  # the oldest entry
+        try:
+            cache.pop(next(iter(cache)), None)
+        except (RuntimeError, StopIteration):  # changed by another thread meanwhile
+            pass
     cache[key] = value
 
 
