@@ -364,6 +364,7 @@ def alter_parallelism(session: "Session", name: str, n: int) -> StatementResult:
             raise ProgrammingError(f'materialized view "{name}" does not exist', UNDEFINED_TABLE)
         if n < 1:
             raise ProgrammingError("parallelism must be at least 1", "22023")
+        db.check_usable(rel)
         if db.catalog.dependents(rel):
             raise not_supported("rescaling a view that other views read", 1)
         assert rel.definition is not None

@@ -89,7 +89,8 @@ def test_a_relation_that_cannot_start_is_reported_broken(tmp_path: Path) -> None
         assert cur.fetchall() == [("keep", "ok"), ("v", "broken"), ("w", "broken"),
                                   ("ok_v", "ok")]
         for query in ("SELECT * FROM v", "SELECT * FROM w",
-                      "CREATE MATERIALIZED VIEW v2 AS SELECT * FROM v"):
+                      "CREATE MATERIALIZED VIEW v2 AS SELECT * FROM v",
+                      "ALTER MATERIALIZED VIEW w SET PARALLELISM = 2"):
             with pytest.raises(sqlstream.Error) as info:
                 cur.execute(query)
             assert info.value.sqlstate == "55000"
