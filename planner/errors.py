@@ -59,6 +59,12 @@ class ProgrammingError(DatabaseError):
     default_sqlstate = "42000"
 
 
+class ProgramLimitError(OperationalError):
+    """A statement beyond what the engine accepts (nesting, size): class 54."""
+
+    default_sqlstate = "54000"
+
+
 class NotSupportedError(DatabaseError):
     default_sqlstate = "0A000"
 
@@ -85,6 +91,10 @@ FEATURE_NOT_SUPPORTED = "0A000"
 UNDEFINED_OBJECT = "42704"
 CANT_CHANGE_RUNTIME_PARAM = "55P02"
 INSUFFICIENT_PRIVILEGE = "42501"
+INVALID_NAME = "42602"
+STACK_DEPTH = "54001"
+PROGRAM_LIMIT = "54000"
+OBJECT_NOT_IN_PREREQUISITE_STATE = "55000"
 
 
 def not_supported(what: str, position: int | None = None) -> NotSupportedError:

@@ -9,17 +9,44 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
 
 from planner import dialect
-from planner.errors import SYNTAX_ERROR, ProgrammingError
+from planner.errors import (INVALID_NAME, PROGRAM_LIMIT, STACK_DEPTH, SYNTAX_ERROR, ProgrammingError,
+                            ProgramLimitError)
 
 DIALECT = dialect.NAME
+
+# Deepest nesting of parentheses, brackets and CASE a statement may have, as
+# PostgreSQL's max_stack_depth bounds its recursive parser: checked on the tokens,
+# before the recursive parser and binder run (each level costs them tens of frames).
+MAX_NESTING = 100
+MAX_ARRAY_DIMS = 6  # PostgreSQL's MAXDIM
+_RECURSION_LIMIT = 6000
+
+_OPEN = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.CASE})
+_PREFIX = frozenset({TokenType.NOT, TokenType.DASH, TokenType.PLUS, TokenType.TILDE})
+_CLOSE = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.END})
+# Tokens after which no statement can end: a statement ending in one was cut short.
+_CANNOT_END = frozenset({
+    TokenType.COMMA, TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.DOT, TokenType.ON,
+    TokenType.SET, TokenType.WHERE, TokenType.USING, TokenType.FROM, TokenType.JOIN,
+    TokenType.AND, TokenType.OR, TokenType.NOT, TokenType.EQ, TokenType.NEQ, TokenType.LT,
+    TokenType.LTE, TokenType.GT, TokenType.GTE, TokenType.PLUS, TokenType.DASH,
+    TokenType.SLASH, TokenType.MOD, TokenType.DPIPE, TokenType.DCOLON, TokenType.SELECT,
+    TokenType.INTO, TokenType.VALUES, TokenType.ALIAS, TokenType.IN, TokenType.IS,
+    TokenType.BETWEEN, TokenType.LIKE, TokenType.ILIKE, TokenType.CASE, TokenType.WHEN,
+    TokenType.THEN, TokenType.ELSE, TokenType.DISTINCT, TokenType.UNION, TokenType.EXCEPT,
+    TokenType.INTERSECT, TokenType.LIMIT, TokenType.OFFSET, TokenType.HAVING,
+    TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.WITH, TokenType.PARTITION_BY,
+    TokenType.OVER})
 
 
 @dataclass(frozen=True)
@@ -110,25 +137,178 @@ def space_placeholders(sql: str) -> tuple[str, Sequence[int]]:
     return "".join(out), OffsetMap(size + 1, inserted)
 
 
+def lexical_error(sql: str, error: Exception | None = None) -> ProgrammingError | None:
+    """The error PostgreSQL's lexer gives for an unterminated string, name, comment or
+    dollar-quoted string, at its start (None when there is none and no `error`)."""
+    i, n = 0, len(sql)
+    while True:
+        m = _LEX_START.search(sql, i)
+        if m is None:
+            break
+        i, c = m.start(), m.group(0)
+        if c in ("'", '"'):
+            escapes = c == "'" and i > 0 and sql[i - 1] in "eE"
+            j = i + 1
+            while True:
+                j = sql.find(c, j)
+                if j < 0:
+                    what = "quoted string" if c == "'" else "quoted identifier"
+                    return ProgrammingError(
+                        f'unterminated {what} at or near "{sql[i:i + 40]}"', SYNTAX_ERROR, i + 1)
+                if escapes and _odd_backslashes(sql, i + 1, j):
+                    j += 1
+                elif j + 1 < n and sql[j + 1] == c:
+                    j += 2
+                else:
+                    break
+            i = j + 1
+        elif c == "--":
+            j = sql.find("\n", i)
+            i = n if j < 0 else j
+        elif c == "/*":
+            j = sql.find("*/", i + 2)
+            if j < 0:
+                return ProgrammingError("unterminated /* comment", SYNTAX_ERROR, i + 1)
+            i = j + 2
+        elif i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_"):
+            i += 1  # `a$b$`: part of a name, not a dollar quote
+        else:
+            j = sql.find(c, i + len(c))
+            if j < 0:
+                return ProgrammingError("unterminated dollar-quoted string", SYNTAX_ERROR,
+                                        i + 1)
+            i = j + len(c)
+    return None if error is None else ProgrammingError(f"syntax error: {error}", SYNTAX_ERROR, 1)
+
+
+_LEX_START = re.compile(r"""['"]|--|/\*|\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$""")
+
+
+def _odd_backslashes(sql: str, start: int, j: int) -> bool:
+    """Whether the quote at `j` is escaped by the backslashes before it."""
+    k = j
+    while k > start and sql[k - 1] == "\\":
+        k -= 1
+    return (j - k) % 2 == 1
+
+
+# Above this size a statement is checked for unterminated strings before sqlglot's
+# tokenizer, which takes seconds per 10 MB to find one.
+_PRESCAN_CHARS = 100_000
+
+
+# Statements of at most this many characters keep their split and their tree in a
+# small cache: clients send the same text again and again (with other parameters),
+# and tokenizing and parsing are most of a short DML statement's time.
+_CACHED_CHARS = 4096
+_CACHE_SIZE = 512
+_split_cache: dict[str, list[Statement]] = {}
+_tree_cache: dict[str, exp.Expression] = {}
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    """Add an entry, dropping the oldest beyond _CACHE_SIZE. Sessions run on several
+    threads: another may drop the same entry at the same time, which is harmless."""
+    if len(cache) >= _CACHE_SIZE:
+        try:
+            cache.pop(next(iter(cache)), None)
+        except (RuntimeError, StopIteration):  # changed by another thread meanwhile
+            pass
+    cache[key] = value
+
+
 def split_statements(sql: str) -> list[Statement]:
+    if len(sql) <= _CACHED_CHARS:
+        hit = _split_cache.get(sql)
+        if hit is None:
+            hit = _split_statements(sql)
+            _remember(_split_cache, sql, hit)
+        return list(hit)
+    return _split_statements(sql)
+
+
+def _split_statements(sql: str) -> list[Statement]:
+    """The statements of `sql`. As PostgreSQL parses the whole text before running any
+    of it, a lexical error, a too deep nesting or a statement cut short anywhere
+    fails the whole text, with the position in it."""
+    _ensure_recursion_limit()
+    if "\x00" in sql:
+        raise ProgrammingError("invalid byte sequence for encoding \"UTF8\": 0x00", "22021",
+                               sql.index("\x00") + 1)
+    if len(sql) > _PRESCAN_CHARS and (err := lexical_error(sql)) is not None:
+        raise err
     spaced, orig = space_placeholders(sql)
     try:
         tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(spaced)
     except TokenError as e:
-        raise ProgrammingError(f"syntax error: {e}", SYNTAX_ERROR, None) from None
+        raise lexical_error(sql, e) from None  # type: ignore[misc]
     out: list[Statement] = []
     start = None
-    for tok in tokens:
-        if tok.token_type == sqlglot.TokenType.SEMICOLON:
+    first = 0
+    for i, tok in enumerate(tokens):
+        if tok.token_type == TokenType.SEMICOLON:
             if start is not None:
+                check_tokens(tokens[first:i], orig, orig[tok.start], ";")
                 out.append(Statement(sql[start:orig[tok.start]].strip(), start))
             start = None
             continue
         if start is None:
-            start = orig[tok.start]
+            start, first = orig[tok.start], i
     if start is not None:
+        check_tokens(tokens[first:], orig, len(sql.rstrip()))
         out.append(Statement(sql[start:].strip(), start))
     return [s for s in out if s.text]
+
+
+def check_tokens(tokens: list[Token], orig: Sequence[int], end: int, ender: str = "") -> None:
+    """Refuse, from one statement's tokens: a zero-length quoted name (42602, as
+    PostgreSQL's lexer does), nesting deeper than MAX_NESTING (54001) and a last token
+    no statement can end with (42601 at end of input; `end` is the 0-based offset just
+    after the statement, `ender` what follows it: a semicolon or nothing)."""
+    depth = brackets = unary = 0
+    for tok in tokens:
+        kind = tok.token_type
+        # A run of prefix operators (`NOT NOT ...`, `- - ...`) nests as deep as parentheses.
+        unary = unary + 1 if kind in _PREFIX else 0
+        if kind in _OPEN:
+            depth += 1
+            if kind == TokenType.L_BRACKET:
+                brackets += 1
+                if brackets > MAX_ARRAY_DIMS:  # sqlglot's time grows ~5x per level
+                    raise ProgramLimitError(
+                        f"number of array dimensions ({brackets}) exceeds the maximum "
+                        f"allowed ({MAX_ARRAY_DIMS})", PROGRAM_LIMIT, orig[tok.start] + 1)
+        if depth > MAX_NESTING or unary > MAX_NESTING:
+            raise ProgramLimitError(
+                "stack depth limit exceeded", STACK_DEPTH, orig[tok.start] + 1,
+                hint=f"Expressions may nest at most {MAX_NESTING} levels deep.")
+        if kind in _OPEN:
+            continue
+        if kind in _CLOSE:
+            depth -= 1
+            brackets -= kind == TokenType.R_BRACKET
+        elif kind == TokenType.IDENTIFIER and tok.text == "":
+            raise ProgrammingError("zero-length delimited identifier", INVALID_NAME,
+                                   orig[tok.start] + 1)
+    if len(tokens) > 1 and tokens[-1].token_type in _CANNOT_END and not _is_complete(tokens):
+        near = f'at or near "{ender}"' if ender else "at end of input"
+        raise ProgrammingError(f"syntax error {near}", SYNTAX_ERROR, end + 1)
+
+
+def _is_complete(tokens: list[Token]) -> bool:
+    """Endings that look cut short but are whole: `SET name = on` / `SET name TO on`
+    (`on` is the value, not a join's ON) and `INSERT INTO t DEFAULT VALUES`."""
+    last, before = tokens[-1].token_type, tokens[-2]
+    if last == TokenType.ON:
+        return before.token_type == TokenType.EQ or before.text.upper() == "TO"
+    return last == TokenType.VALUES and before.token_type == TokenType.DEFAULT
+
+
+def _ensure_recursion_limit() -> None:
+    """Enough Python frames for MAX_NESTING levels in sqlglot's recursive parser and
+    generator and in the binder (Python's default of 1000 is used up by ~60)."""
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
 
 
 def line_col_to_offset(text: str, line: int, col: int) -> int:
@@ -149,7 +329,18 @@ _FIRST_WORD = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)")
 
 
 def parse(text: str) -> exp.Expression:
-    """One statement -> AST; a syntax error carries the 1-based position."""
+    """One statement -> AST (the caller's own copy); a syntax error carries the
+    1-based position."""
+    if len(text) > _CACHED_CHARS:
+        return _parse(text)
+    hit = _tree_cache.get(text)
+    if hit is None:
+        hit = _parse(text)
+        _remember(_tree_cache, text, hit)
+    return hit.copy()
+
+
+def _parse(text: str) -> exp.Expression:
     first = _FIRST_WORD.match(text)
     if first and first.group(1).upper() not in _STATEMENT_WORDS:
         # As PostgreSQL: `SELEC 1` is an error at its first word, not somewhere after it.
@@ -167,14 +358,21 @@ def parse(text: str) -> exp.Expression:
             pos = orig[min(max(pos, 1), len(orig)) - 1] + 1
         near = err.get("highlight")
         msg = f'syntax error at or near "{near}"' if near else "syntax error at end of input"
+        if pos is None:
+            pos = text.find(near) + 1 if near and near in text else len(text.rstrip()) + 1
         raise ProgrammingError(msg, SYNTAX_ERROR, pos) from None
     except TokenError as e:
-        raise ProgrammingError(f"syntax error: {e}", SYNTAX_ERROR, None) from None
+        raise lexical_error(text, e) from None  # type: ignore[misc]
+    except UnicodeError:  # a U&'...' escape naming half a surrogate pair
+        at = text.upper().find("U&")
+        raise ProgrammingError("invalid Unicode surrogate pair", SYNTAX_ERROR,
+                               at + 1 if at >= 0 else None) from None
     if tree is None:
         raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, len(text) + 1)
     if isinstance(tree, exp.Command):
         word = str(tree.this).upper()
         raise ProgrammingError(f'syntax error at or near "{word}"', SYNTAX_ERROR, 1)
+    _check_complete(tree, text)
     if len(spaced) != len(text):  # node positions back into the user's text
         for node in tree.walk():
             meta = node._meta
@@ -185,8 +383,50 @@ def parse(text: str) -> exp.Expression:
     return tree
 
 
+def _check_complete(tree: exp.Expression, text: str) -> None:
+    """Refuse what sqlglot's lenient parser accepts although the statement is cut
+    short or not PostgreSQL's: `INSERT INTO t`, `UPDATE t SET c`, `DELETE t`,
+    `CREATE MATERIALIZED VIEW v`."""
+    end = len(text.rstrip().rstrip(";").rstrip()) + 1
+    if isinstance(tree, exp.Insert) and tree.expression is None and not tree.args.get("default"):
+        raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, end)
+    if isinstance(tree, exp.Update) and not all(isinstance(e, exp.EQ) for e in tree.expressions):
+        raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, end)
+    if isinstance(tree, exp.Update) and not tree.expressions:
+        raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, end)
+    if isinstance(tree, exp.Delete) and (tree.args.get("tables")
+                                         or not isinstance(tree.this, exp.Table)):
+        word = re.compile(r'\s*("(?:[^"]|"")*"|[^\s;]+)').match(
+            text, len(_FIRST_WORD.match(text).group(0)))  # type: ignore[union-attr]
+        near = word.group(1) if word else ""
+        raise ProgrammingError(f'syntax error at or near "{near}"' if near else
+                               "syntax error at end of input", SYNTAX_ERROR,
+                               word.start(1) + 1 if word else end)
+    if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "VIEW" \
+            and tree.expression is None:
+        raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR, end)
+    for join in tree.find_all(exp.Join):
+        # An explicit JOIN (sqlglot records `pivots` for those, not for a comma) needs
+        # ON or USING unless CROSS or NATURAL; sqlglot would make it a cross join.
+        if "pivots" in join.args and not (join.args.get("on") or join.args.get("using")) \
+                and join.args.get("kind") != "CROSS" and join.args.get("method") != "NATURAL":
+            ends = [n.meta["end"] for n in join.this.walk() if isinstance(n.meta.get("end"), int)]
+            after = max(ends) + 1 if ends else end - 1
+            word = re.compile(r"\s*([^\s;]+)").match(text, after)
+            raise ProgrammingError(f'syntax error at or near "{word.group(1)}"' if word else
+                                   "syntax error at end of input", SYNTAX_ERROR,
+                                   word.start(1) + 1 if word else end)
+    for node in tree.find_all(exp.UnicodeString):
+        try:  # escapes are decoded when the string is written out: half a pair fails there
+            node.sql(dialect="duckdb")
+        except UnicodeError:
+            raise ProgrammingError("invalid Unicode surrogate pair", SYNTAX_ERROR,
+                                   (node.meta.get("start") or 0) + 1) from None
+
+
 def bind_parameters(tree: exp.Expression, params: list | tuple | None) -> exp.Expression:
-    """Replace $n placeholders with literals of the given Python values."""
+    """Replace $n placeholders with literals of the given Python values, in place (the
+    tree is the caller's own, as parse() returns it)."""
     from planner.literals import to_literal
 
     if not params and not tree.find(exp.Parameter, exp.Placeholder):
@@ -210,4 +450,4 @@ def bind_parameters(tree: exp.Expression, params: list | tuple | None) -> exp.Ex
             return to_literal(params[i])
         return node
 
-    return tree.transform(repl)
+    return tree.transform(repl, copy=False)

@@ -5,7 +5,9 @@ in this process."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
+import functools
 import gc
 import logging
 import os
@@ -75,6 +77,13 @@ class Database:
         self.lock = threading.RLock()  # serializes DDL and DML
         self.catalog = Catalog()
         self.writers: dict[int, TableWriter] = {}
+        # Relations start-up could not serve (id -> why): kept in the catalog, refused
+        # when used, listed in sys.relations; the rest of the database runs.
+        self.broken: dict[int, str] = {}
+        self._durable = threading.local()  # per thread: DML log writes not yet waited for
+        self._dml_queue: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._dml_drain_scheduled = False
+        self._dml_drain_lock = asyncio.Lock()
         self.serving = ServingStore()
         self.duck = self.serving.duck
         from sqlstream import batch_builtins
@@ -129,6 +138,15 @@ class Database:
         with self.lock:
             return self.catalog.snapshot()
 
+    def check_usable(self, rel: Relation, position: int | None = None) -> None:
+        """Refuse a relation start-up could not bring back (see `broken`)."""
+        why = self.broken.get(rel.id)
+        if why is not None:
+            raise OperationalError(
+                f'relation "{rel.name}" is broken and cannot be used', "55000", position,
+                detail=why, hint="DROP it (with CASCADE for the views over it) and "
+                                 "create it again.")
+
     # ------------------------------------------------------------ loop plumbing
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -180,18 +198,62 @@ class Database:
 
     # ------------------------------------------------------------ DML entry
     def push_changes(self, rel: Relation, ops: list[int], rows: list[tuple]) -> None:
-        """Durably log a statement's changes, then feed them to the table's source.
-        Caller holds self.lock and has already applied them to the writer."""
+        """Queue a statement's changes to be logged durably and fed to the table's
+        source, in the order of their sequence numbers. Caller holds self.lock and has
+        already applied them to the writer; it calls wait_durable() once it has let
+        the lock go, so that statements of other sessions are fed and logged while it
+        waits, their log records in the same SQLite transaction (group commit)."""
         writer = self.writers[rel.id]
-        writer.seq += 1
-        seq = writer.seq
-        rt = self.runtime.relations[rel.id] if self.runtime else None
+        rt = self.runtime.relations.get(rel.id) if self.runtime else None
         if rt is None or rt.input is None:
             raise InternalError(f"table {rel.name} has no running source", "XX000")
-        self.run(self._push(rt, seq, ops, rows))
+        writer.seq += 1
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._dml_queue.append((rt, writer.seq, ops, rows, done))
+        if not self._dml_drain_scheduled:
+            self._dml_drain_scheduled = True
+            self.loop.call_soon_threadsafe(self._start_dml_drain)
+        pending = getattr(self._durable, "futures", None)
+        if pending is None:
+            pending = self._durable.futures = []
+        pending.append(done)
 
-    async def _push(self, rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple]) -> None:
-        await self.store.append_dml(rt.relation.id, seq, (ops, rows))
+    def wait_durable(self) -> None:
+        """Wait until every statement this thread pushed is fed and in the DML log."""
+        pending = getattr(self._durable, "futures", None)
+        if not pending:
+            return
+        self._durable.futures = []
+        for done in pending:
+            done.result()
+
+    def _start_dml_drain(self) -> None:
+        asyncio.ensure_future(self._drain_dml())
+
+    async def _drain_dml(self) -> None:
+        async with self._dml_drain_lock:  # one drain at a time keeps the queue's order
+            while True:
+                while self._dml_queue:
+                    rt, seq, ops, rows, done = self._dml_queue.popleft()
+                    try:
+                        durable = await self._push(rt, seq, ops, rows)
+                    except BaseException as e:
+                        done.set_exception(e)
+                        if not isinstance(e, Exception):
+                            raise
+                        continue
+                    durable.add_done_callback(functools.partial(_settle, done))
+                self._dml_drain_scheduled = False
+                if not self._dml_queue:
+                    return
+                self._dml_drain_scheduled = True
+
+    async def _push(self, rt: RelationRuntime, seq: int, ops: list[int],
+                    rows: list[tuple]) -> asyncio.Future[None]:
+        # Staged before it is fed, in the order of seq: a crash before the log write
+        # loses only statements not yet acknowledged (a checkpoint may already hold
+        # them, and then recovery does not replay them).
+        durable = self.store.stage_dml(rt.relation.id, seq, (ops, rows))
         assert self.runtime is not None
         barriers, key = self.runtime.barriers, ("table", rt.relation.id)
         barriers.hold(key)  # the statement lands in one epoch: reads see all of it or none
@@ -199,6 +261,7 @@ class Database:
             await feed(rt, seq, ops, rows, int(self.settings["chunk_size"]))
         finally:
             barriers.release(key)
+        return durable
 
     # ------------------------------------------------------------ catalog
     async def persist_catalog(self) -> None:
@@ -235,6 +298,15 @@ class Database:
     def _shutdown_loop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
+
+
+def _settle(done: concurrent.futures.Future[None], durable: asyncio.Future[None]) -> None:
+    if durable.cancelled():
+        done.set_exception(OperationalError("the DML log write was cancelled", "58000"))
+    elif durable.exception() is not None:
+        done.set_exception(durable.exception())  # type: ignore[arg-type]
+    else:
+        done.set_result(None)
 
 
 async def feed(rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple],

@@ -13,7 +13,8 @@ from planner.binder import position_of
 from planner.catalog import (MATERIALIZED_VIEW, ROW_ID, SOURCE, SYSTEM_TABLE, TABLE, VIEW,
                              ColumnDef, Relation)
 from planner.errors import (DEPENDENT_OBJECTS, DUPLICATE_COLUMN, DUPLICATE_TABLE,
-                            UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError, not_supported)
+                            SYNTAX_ERROR, UNDEFINED_COLUMN, UNDEFINED_TABLE, ProgrammingError,
+                            not_supported)
 from planner.column_defaults import default_sql
 from planner.parse import bind_parameters, parse
 from planner.table_clauses import split_table_clauses
@@ -26,6 +27,7 @@ from planner.source_def import has_connector
 from planner.window import parse_view
 from sqlstream import recovery, rescale, sources, tables, views
 from sqlstream.result import Column, StatementResult
+from storage.serving_store import NameClash, ServingError
 
 if TYPE_CHECKING:
     from sqlstream.session import Session
@@ -58,6 +60,9 @@ def execute(session: "Session", text: str, params: Sequence[Any] | None) -> Stat
         if kind == "TABLE":
             if tree.expression is not None:
                 return tables.create_table_as(session, tree, clauses)
+            if not isinstance(tree.this, exp.Schema):  # `CREATE TABLE t`: no column list
+                raise ProgrammingError("syntax error at end of input", SYNTAX_ERROR,
+                                       len(text.rstrip().rstrip(";").rstrip()) + 1)
             return create_table(session, tree, tables.options_of(clauses))
         if kind == "VIEW":
             if not _CREATE_MV.match(text):
@@ -99,6 +104,9 @@ def create_table(session: "Session", tree: exp.Create,
             if any(c.name == cname for c in cols):
                 raise ProgrammingError(f'column "{cname}" specified more than once',
                                        DUPLICATE_COLUMN, position_of(item))
+            if cname == ROW_ID:  # the hidden key of a table without a primary key
+                raise ProgrammingError(f'column name "{cname}" is reserved', "42939",
+                                       position_of(item))
             if item.args.get("kind") is None:
                 raise ProgrammingError(f'column "{cname}" has no type', "42601",
                                        position_of(item))
@@ -123,6 +131,8 @@ def create_table(session: "Session", tree: exp.Create,
             watermark = item
         else:
             raise not_supported(f"{item.key} in CREATE TABLE", position_of(item))
+    if not cols:
+        raise not_supported("a table without columns", position_of(schema))
     with db.lock:
         if db.catalog.get(name) is not None:
             if tree.args.get("exists"):
@@ -151,8 +161,36 @@ def create_table(session: "Session", tree: exp.Create,
 
 
 async def _deploy_and_persist(db: Any, rel: Relation) -> None:
-    await recovery.deploy(db, rel, backfill=False)
+    """Start a new relation (added to the catalog in memory), then record the catalog.
+    A failure before the record takes the relation out again, and the catalog on
+    disk never held it."""
+    try:
+        await recovery.deploy(db, rel, backfill=False)
+    except BaseException as e:
+        await _undo_create(db, rel)
+        if isinstance(e, ServingError):
+            raise serving_error(e) from None
+        raise
     await db.persist_catalog()
+
+
+async def _undo_create(db: Any, rel: Relation) -> None:
+    """Take a relation whose creation failed out of the catalog, the runtime and the
+    serving store (it was never recorded, or recorded as still being created)."""
+    if db.catalog.relations.get(rel.key) is rel:
+        db.catalog.relations.pop(rel.key)
+        db.catalog.version += 1
+    db.writers.pop(rel.id, None)
+    await db.runtime.drop(rel.id)
+    db.serving.drop_relation(rel.id, rel.name)
+    await db.store.drop_state(f"r{rel.id}/")
+
+
+def serving_error(e: ServingError) -> ProgrammingError:
+    """DuckDB refused a relation's table or view: a name it cannot hold."""
+    if isinstance(e, NameClash):
+        return not_supported(f"{e}: relation names differing only in case")
+    return ProgrammingError(f"invalid relation: {e}", "42602")
 
 
 def _parallelism(session: "Session") -> int:
@@ -187,12 +225,17 @@ def create_materialized_view(session: "Session", tree: exp.Create, text: str) ->
                        options={"creating": True, "plan_shape": plan_shape.CURRENT})
         if column_names:
             rel.options["column_names"] = column_names
+        for dep in planned.depends_on:
+            if (used_rel := db.catalog.by_id(dep)) is not None:
+                db.check_usable(used_rel)
         db.catalog.add(rel)
         try:
             db.run(_create_view(db, rel))
-        except BaseException:
-            db.catalog.relations.pop(rel.key, None)
-            db.catalog.version += 1
+        except BaseException as e:
+            db.run(_undo_create(db, rel))
+            db.run(db.persist_catalog())
+            if isinstance(e, ServingError):
+                raise serving_error(e) from None
             raise
         # The backfill snapshot precedes the next barrier on every edge, so once that
         # barrier's checkpoint commits the view holds the full result. Only then is it
@@ -282,6 +325,7 @@ def _collect_drop(db: Any, rel: Relation, cascade: bool, order: list[Relation]) 
 
 
 async def _drop_one(db: Any, rel: Relation) -> None:
+    db.broken.pop(rel.id, None)
     if rel.kind == VIEW:  # a plain view has no actors, rows or state
         return
     await db.runtime.drop(rel.id)
@@ -353,6 +397,7 @@ def alter_parallelism(session: "Session", name: str, n: int) -> StatementResult:
             raise ProgrammingError(f'materialized view "{name}" does not exist', UNDEFINED_TABLE)
         if n < 1:
             raise ProgrammingError("parallelism must be at least 1", "22023")
+        db.check_usable(rel)
         if db.catalog.dependents(rel):
             raise not_supported("rescaling a view that other views read", 1)
         assert rel.definition is not None

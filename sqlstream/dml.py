@@ -37,6 +37,7 @@ def _table(session: "Session", node: exp.Expression) -> Relation:
     if rel.kind != TABLE:
         raise ProgrammingError(f'cannot change {rel.kind} "{rel.name}"', "42809",
                                position_of(node))
+    session.db.check_usable(rel, position_of(node))
     return rel
 
 

@@ -13,7 +13,7 @@ from sqlglot import exp
 from planner import types as T
 from planner.batch import translate
 from planner.errors import (DataError, Error, NotSupportedError, OperationalError,
-                            ProgrammingError)
+                            ProgrammingError, ProgramLimitError)
 from sqlstream.result import Column, RowSource, StatementResult
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
             db.pg_catalog.refresh()
         tree = pg_compat.rewrite(tree)
     with db.lock:
+        if db.broken:
+            _check_usable(db, tree)
         batch = translate(tree, db.catalog)
     if batch.system_tables:
         from sqlstream.system_tables import refresh
@@ -55,6 +57,14 @@ def select(session: "Session", tree: exp.Expression, text: str) -> StatementResu
     return StatementResult(f"SELECT {len(rows)}", cols, rows)
 
 
+def _check_usable(db: Any, tree: exp.Expression) -> None:
+    from planner.binder import position_of
+    for node in tree.find_all(exp.Table):
+        rel = db.catalog.get(node.name) if not node.db else None
+        if rel is not None:
+            db.check_usable(rel, position_of(node))
+
+
 def _locate(message: str, text: str) -> int | None:
     """The position in the user's text of the name an error is about: DuckDB reports
     positions in its own translation of the query, not in what the user wrote."""
@@ -62,8 +72,15 @@ def _locate(message: str, text: str) -> int | None:
          or re.search(r"^(?:column|function) ([\w.]+) does not exist", message))
     if m is None:
         return None
-    found = re.search(rf"(?<![\w.]){re.escape(m.group(1))}(?!\w)", text, re.I)
-    return found.start() + 1 if found else None
+    name, lowered = m.group(1).lower(), text.lower()
+    at = lowered.find(name)
+    while at >= 0:  # the name as a whole word (no regex: a name may be megabytes long)
+        before = lowered[at - 1] if at else " "
+        after = lowered[at + len(name):at + len(name) + 1] or " "
+        if not (before.isalnum() or before in "_.") and not (after.isalnum() or after == "_"):
+            return at + 1
+        at = lowered.find(name, at + 1)
+    return None
 
 
 def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = None,
@@ -304,6 +321,8 @@ def translate_error(e: Exception) -> Error:
         code = "42703" if "column" in msg.lower() else "42883" if "function" in msg.lower() \
             else "42804"
         return ProgrammingError(msg, code, pos)
+    if "expression depth limit" in msg:
+        return ProgramLimitError("stack depth limit exceeded", "54001", pos, detail=msg)
     if isinstance(e, duckdb.ParserException):
         return ProgrammingError(msg, "42601", pos)
     if isinstance(e, duckdb.ConversionException):
@@ -322,6 +341,27 @@ def translate_error(e: Exception) -> Error:
         return ProgrammingError(msg, "42501", pos)
     if isinstance(e, duckdb.InterruptException):
         return OperationalError("canceling statement due to user request", "57014")
+    return _by_class(e, msg, pos)
+
+
+# DuckDB's other error classes and PostgreSQL's nearest SQLSTATE: only DuckDB's own
+# internal and fatal errors stay XX000.
+_CLASS_CODES: list[tuple[type, str]] = [
+    (duckdb.TypeMismatchException, "42804"), (duckdb.InvalidTypeException, "42804"),
+    (duckdb.SyntaxException, "42601"), (duckdb.OutOfMemoryException, "53200"),
+    (duckdb.PermissionException, "42501"), (duckdb.ConstraintException, "23000"),
+    (duckdb.SequenceException, "55000"), (duckdb.DependencyException, "2BP01"),
+    (duckdb.TransactionException, "25000"), (duckdb.SerializationException, "40001"),
+    (duckdb.IOException, "58030"), (duckdb.DataError, "22000"),
+]
+
+
+def _by_class(e: Exception, msg: str, pos: int | None) -> Error:
+    for cls, code in _CLASS_CODES:
+        if isinstance(e, cls):
+            kind = DataError if code.startswith("22") else OperationalError \
+                if code[:2] in ("53", "55", "25", "40", "58") else ProgrammingError
+            return kind(msg, code, pos)
     return ProgrammingError(msg, "XX000", pos)
 
 

@@ -5,6 +5,7 @@ process had never stopped."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from executor.message import SIGN
@@ -17,6 +18,8 @@ from planner.window import parse_view
 
 if TYPE_CHECKING:
     from sqlstream.database import Database
+
+log = logging.getLogger("sqlstream")
 
 
 async def start(db: "Database") -> None:
@@ -51,14 +54,43 @@ async def rebuild(db: "Database") -> None:
     offsets = await db.store.load_offsets()
     positions = {rel.id: parse_offset(offsets.get(f"table:{rel.id}"))
                  for rel in catalog.relations.values()}
+    db.broken.clear()
     for rel in sorted(catalog.relations.values(), key=lambda r: r.id):
         seq, partial = positions[rel.id]
-        await deploy(db, rel, backfill=False, offset=seq, partial=partial)
+        if any(dep in db.broken for dep in rel.depends_on):
+            _mark_broken(db, rel, "a relation it reads is broken")
+            continue
+        try:
+            await deploy(db, rel, backfill=False, offset=seq, partial=partial)
+        except Exception as e:  # noqa: BLE001 - one relation must not keep the database from opening
+            await _undeploy(db, rel)
+            _mark_broken(db, rel, f"{type(e).__name__}: {e}".split("\n")[0])
     for rel in sorted(catalog.relations.values(), key=lambda r: r.id):
-        if rel.kind == TABLE:
+        if rel.kind == TABLE and rel.id not in db.broken:
             await replay_dml(db, rel, skip=positions[rel.id][1])
     await db.persist_catalog()
     runtime.barriers.start()
+
+
+def _mark_broken(db: "Database", rel: Relation, why: str) -> None:
+    db.broken[rel.id] = why
+    log.error("relation %r (id %d) could not be started and is marked broken: %s",
+              rel.name, rel.id, why)
+
+
+async def _undeploy(db: "Database", rel: Relation) -> None:
+    """Remove what a failed deploy left (actors, serving table, writer); its state and
+    logged DML stay on disk, untouched."""
+    db.writers.pop(rel.id, None)
+    if db.runtime is not None:
+        try:
+            await db.runtime.drop(rel.id)
+        except Exception:
+            log.exception("removing the actors of %r", rel.name)
+    try:
+        db.serving.drop_relation(rel.id, rel.name)
+    except Exception:
+        log.exception("removing the serving table of %r", rel.name)
 
 
 def serving_columns(rel: Relation) -> list[tuple[str, str, bool]]:

@@ -5,6 +5,8 @@ A session has its own settings; the engine (`Database`) is shared."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import re
 import threading
 from contextlib import contextmanager
@@ -13,8 +15,8 @@ from typing import Any, Iterator, Sequence
 from sqlglot import exp
 
 from planner import types as T
-from planner.errors import (Error, InternalError, OperationalError, ProgrammingError,
-                            not_supported)
+from planner.errors import (Error, InternalError, OperationalError, ProgramLimitError,
+                            ProgrammingError, not_supported)
 from planner.external_access import check_statement
 from planner.parse import Statement, bind_parameters, parse, split_statements
 from planner.expressions.udf import user_functions
@@ -67,6 +69,26 @@ _CLIENT_DEFAULTS = {
 }
 
 
+# After a statement this long, the heap memory its text, tokens and tree took is given
+# back to the system (the allocator would keep it for the process otherwise).
+_LARGE_STATEMENT = 1 << 20
+
+
+def release_memory() -> None:
+    """Return freed heap memory to the system (glibc's malloc_trim; elsewhere nothing)."""
+    global _trim
+    if _trim is None:
+        try:
+            _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim: Any = None
+
+
 class Session:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -91,16 +113,19 @@ class Session:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[StatementResult]:
         if self.closed:
             raise OperationalError("the session is closed", "08003")
-        if self._clock is not None:  # the caller runs the statement clock
-            return self._execute_all(sql, params)
-        with self.statement_clock():
-            results = self._execute_all(sql, params)
-            return results if self.stream_results else [r.materialize() for r in results]
+        try:
+            if self._clock is not None:  # the caller runs the statement clock
+                return self._execute_all(sql, params)
+            with self.statement_clock():
+                results = self._execute_all(sql, params)
+                return results if self.stream_results else [r.materialize() for r in results]
+        finally:
+            if len(sql) >= _LARGE_STATEMENT:
+                release_memory()
 
     def _execute_all(self, sql: str, params: Sequence[Any] | None) -> list[StatementResult]:
         results: list[StatementResult] = []
-        stmts = split_statements(sql)
-        for stmt in stmts:
+        for stmt in split_statements(sql):
             self.check_cancel()
             for r in results:  # only the last statement's rows may stay unread
                 r.materialize()
@@ -113,6 +138,12 @@ class Session:
                 if e.position is not None:
                     e.position += stmt.offset
                 raise
+            except RecursionError:
+                # A shape the token checks do not bound: PostgreSQL's answer to any too
+                # deep recursion.
+                raise ProgramLimitError("stack depth limit exceeded", "54001") from None
+            except MemoryError:
+                raise OperationalError("out of memory", "53200") from None
         return results
 
     @contextmanager
@@ -219,7 +250,12 @@ class Session:
         raise not_supported(f"{tree.key.upper()} statement", 1)
 
     def _dml(self, fn: Any, tree: exp.Expression) -> StatementResult:
-        result = fn(self, tree)
+        try:
+            result = fn(self, tree)
+        finally:
+            # Acknowledged only once logged; waited for outside the database lock, so
+            # other sessions' statements are logged in the same write.
+            self.db.wait_durable()
         if self.settings.get("implicit_flush"):
             self._flush()
         return result

@@ -84,9 +84,11 @@ def _ts(t: float | None) -> dt.datetime | None:
 
 
 @system_table("relations", [("id", T.INT32), ("name", T.VARCHAR), ("kind", T.VARCHAR),
-                            ("definition", T.VARCHAR)])
+                            ("definition", T.VARCHAR), ("status", T.VARCHAR),
+                            ("error", T.VARCHAR)])
 def _relations(db: "Database") -> list[tuple]:
-    return [(r.id, r.name, r.kind, r.definition) for r in db.catalog.relations.values()
+    return [(r.id, r.name, r.kind, r.definition, "broken" if r.id in db.broken else "ok",
+             db.broken.get(r.id)) for r in db.catalog.relations.values()
             if r.kind != SYSTEM_TABLE]
 
 

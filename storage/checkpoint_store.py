@@ -60,6 +60,10 @@ class CheckpointStore:
         # issued while a checkpoint transaction is open would run inside it, and be
         # acknowledged before that transaction commits.
         self._write = asyncio.Lock()
+        # Group commit of the DML log: records staged while a log write is under way
+        # are written together by the next one, in one transaction.
+        self._dml_pending: list[tuple[tuple[int, int, bytes], asyncio.Future[None]]] = []
+        self._dml_writer: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         self.db = await aiosqlite.connect(self.path, isolation_level=None)
@@ -202,11 +206,41 @@ class CheckpointStore:
     # ------------------------------------------------------------------ DML log
     async def append_dml(self, table_id: int, seq: int, rows: Any) -> None:
         """Durably record one statement's change rows before it is acknowledged."""
+        await self.stage_dml(table_id, seq, rows)
+
+    def stage_dml(self, table_id: int, seq: int, rows: Any) -> asyncio.Future[None]:
+        """Queue one statement's change rows for the DML log (on the store's loop); the
+        future is done once they are committed. Records are written in the order they
+        were staged, so a statement staged later is never durable before an earlier one."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._dml_pending.append(((table_id, seq, dumps(rows)), fut))
+        if self._dml_writer is None or self._dml_writer.done():
+            self._dml_writer = asyncio.ensure_future(self._write_dml())
+        return fut
+
+    async def _write_dml(self) -> None:
         assert self.db is not None
-        payload = dumps(rows)
-        async with self._write:
-            await self.db.execute("INSERT INTO dml_log (table_id, seq, payload) VALUES (?, ?, ?)",
-                                  (table_id, seq, payload))
+        while self._dml_pending:
+            batch, self._dml_pending = self._dml_pending, []
+            try:
+                async with self._write:
+                    await self.db.execute("BEGIN")
+                    try:
+                        await self.db.executemany(
+                            "INSERT INTO dml_log (table_id, seq, payload) "
+                            "VALUES (?, ?, ?)", [record for record, _f in batch])
+                        await self.db.execute("COMMIT")
+                    except BaseException:
+                        await self.db.execute("ROLLBACK")
+                        raise
+            except Exception as e:  # noqa: BLE001 - every statement of the batch fails with it
+                for _r, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(e)
+                continue
+            for _r, fut in batch:
+                if not fut.done():
+                    fut.set_result(None)
 
     async def load_dml(self, table_id: int, after: int) -> list[tuple[int, Any]]:
         assert self.db is not None

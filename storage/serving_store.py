@@ -26,6 +26,14 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class ServingError(Exception):
+    """DuckDB refused a relation's table or view (a name, a type)."""
+
+
+class NameClash(ServingError):
+    """A view name another relation holds in another case (DuckDB ignores case)."""
+
+
 @dataclass
 class Delta:
     """One relation's change for an epoch: rids to delete, rows (rid, n, values...) to
@@ -47,23 +55,46 @@ class ServingStore:
         self.duck.execute("CREATE SCHEMA IF NOT EXISTS _ss")
         self.lock = threading.Lock()
         self._columns: dict[int, list[tuple[str, str, bool]]] = {}
+        self._names: dict[str, tuple[int, str]] = {}  # lower-cased view name -> (rid, name)
 
     def create_relation(self, rid: int, name: str, columns: list[tuple[str, str, bool]],
                         multiset: bool) -> None:
-        """columns: (name, duckdb type, hidden)."""
-        self._columns[rid] = columns
-        cols = ", ".join(f"c{i} {t}" for i, (_, t, _h) in enumerate(columns))
+        """columns: (name, duckdb type, hidden). Both DuckDB objects or neither: a
+        name or type DuckDB refuses leaves nothing behind. DuckDB's names ignore case,
+        so a name another relation holds in another case is refused (NameClash)."""
         visible = ", ".join(f"c{i} AS {_q(n)}" for i, (n, _t, h) in enumerate(columns) if not h)
+        if not visible:
+            raise ServingError("a relation needs at least one visible column")
+        other = self._names.get(name.lower())
+        if other is not None and other[0] != rid:
+            raise NameClash(f'relation "{name}" differs only in case from "{other[1]}"')
+        cols = ", ".join(f"c{i} {t}" for i, (_, t, _h) in enumerate(columns))
         source = f"_ss.r{rid}" + (", range(_n)" if multiset else "")
         with self.lock:
-            self.duck.execute(f"CREATE TABLE IF NOT EXISTS _ss.r{rid} "
-                              f"(_rid BIGINT, _n INTEGER{', ' if cols else ''}{cols})")
-            self.duck.execute(f"CREATE OR REPLACE VIEW main.{_q(name)} AS SELECT {visible} "
-                              f"FROM {source}")
+            cur = self.duck.cursor()
+            try:
+                cur.execute("BEGIN")
+                cur.execute(f"CREATE TABLE IF NOT EXISTS _ss.r{rid} "
+                            f"(_rid BIGINT, _n INTEGER{', ' if cols else ''}{cols})")
+                cur.execute(f"CREATE OR REPLACE VIEW main.{_q(name)} AS SELECT {visible} "
+                            f"FROM {source}")
+                cur.execute("COMMIT")
+            except duckdb.Error as e:
+                cur.execute("ROLLBACK")
+                raise ServingError(str(e).split("\n")[0]) from None
+            finally:
+                cur.close()
+        self._columns[rid] = columns
+        self._names[name.lower()] = (rid, name)
 
     def drop_relation(self, rid: int, name: str) -> None:
         with self.lock:
-            self.duck.execute(f"DROP VIEW IF EXISTS main.{_q(name)}")
+            if self._names.get(name.lower(), (rid,))[0] == rid:
+                try:
+                    self.duck.execute(f"DROP VIEW IF EXISTS main.{_q(name)}")
+                except duckdb.Error:
+                    pass  # a name DuckDB refuses: its view was never created
+                self._names.pop(name.lower(), None)
             self.duck.execute(f"DROP TABLE IF EXISTS _ss.r{rid}")
         self._columns.pop(rid, None)
 

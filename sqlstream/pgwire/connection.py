@@ -65,9 +65,12 @@ class Connection:
             session, self.session = self.session, None
             session.cancel()
             try:
-                if self.runner is not None:
-                    await self.server.run_blocking(self.runner.close_all)
-                await self.server.run_blocking(session.close)
+                if self.server.stopping:  # no thread waits: the database closes them all
+                    session.close()
+                else:
+                    if self.runner is not None:
+                        await self.server.run_blocking(self.runner.close_all)
+                    await self.server.run_blocking(session.close)
             except Exception:  # noqa: BLE001
                 log.exception("closing session failed")
         try:

@@ -9,6 +9,8 @@ import asyncio
 import struct
 from dataclasses import dataclass
 
+from planner.errors import DataError
+
 PROTOCOL_V3 = 196608
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
@@ -30,6 +32,12 @@ class ProtocolViolation(Exception):
 
 class MessageTooLong(ProtocolViolation):
     """A message announced a length over the limit; its body was not read."""
+
+
+class InvalidEncoding(ProtocolViolation, DataError):
+    """A string that is not UTF-8. In a statement it fails that statement (22021, as
+    PostgreSQL does) and the session goes on; before the session starts it is a
+    protocol violation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +85,10 @@ class Payload:
         self.pos = end + 1
         try:
             return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolViolation("invalid UTF-8 in message") from None
+        except UnicodeDecodeError as e:
+            seq = " ".join(f"0x{b:02x}" for b in raw[e.start:e.start + 2])
+            raise InvalidEncoding(f'invalid byte sequence for encoding "UTF8": {seq}',
+                                  "22021") from None
 
     def rest(self) -> bytes:
         out = self.data[self.pos:]

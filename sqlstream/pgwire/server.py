@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -59,6 +60,7 @@ class Server:
         self.executor = ThreadPoolExecutor(max_workers=max_connections + 4,
                                            thread_name_prefix="pgwire")
         self.connections: dict[int, Connection] = {}
+        self.stopping = False  # set by stop(): connections end without closing work
         self.active = 0
         self._next_pid = os.getpid() % 10_000 * 1000
         self._server: asyncio.AbstractServer | None = None
@@ -90,6 +92,7 @@ class Server:
     async def stop(self) -> None:
         """Stop accepting, cancel the running statements, end the open connections,
         release the threads."""
+        self.stopping = True
         if self._server is not None:
             self._server.close()
         for conn in list(self.connections.values()):
@@ -259,6 +262,20 @@ async def serve(args: argparse.Namespace, ready: Callable[[int], None] | None = 
     return 0
 
 
+def _leave_running_statements(code: int) -> None:
+    """Exit now if a statement thread still runs (a long parse cannot be interrupted):
+    the database is closed and its last checkpoint committed, and the interpreter would
+    otherwise wait for that thread before exiting."""
+    busy = [t for t in threading.enumerate()
+            if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if busy:
+        log.warning("stopping with %d statement(s) still running", len(busy))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def run_server(argv: list[str]) -> int:
     """Entry point of `sqlstream serve ...`; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -283,9 +300,11 @@ def run_server(argv: list[str]) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        return asyncio.run(serve(args))
+        code = asyncio.run(serve(args))
     except KeyboardInterrupt:
-        return 0
+        code = 0
     except (OSError, ImportError) as e:  # a taken port; the dashboard's extra missing
         print(f"error: {e}", file=sys.stderr)
         return 1
+    _leave_running_statements(code)
+    return code
