@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from planner.batch_functions import rewrite_functions
+from planner.batch_semantics import TypeScope, apply_pg_semantics
 from planner.binder import output_name, position_of
 from planner.catalog import SOURCE, Catalog
 from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
@@ -46,7 +47,7 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
     tree = tree.copy()
     ctes = _cte_names(tree)
     system: list[str] = []
-    int_cols: set[str] = set()
+    scope = TypeScope()
     for table in tree.find_all(exp.Table):
         name, db = table.name, table.db
         if not name or isinstance(table.this, exp.Func):
@@ -55,6 +56,9 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
             continue
         if not db and name in ctes:
             continue
+        if db == "public" and name in ctes:  # the table, not the CTE of that name
+            db = "main"
+            table.set("db", exp.to_identifier("main"))
         key = f"{db}.{name}" if db and db != "public" else name
         rel = catalog.get(key)
         if rel is None:
@@ -70,9 +74,10 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
             table.set("db", None)
         if rel.schema == "sys" and rel.name not in system:
             system.append(rel.name)
-        int_cols.update(c.name for c in rel.columns if c.type.is_integer)
+        scope.add(table.alias_or_name, {c.name: c.type for c in rel.columns})
     if isinstance(tree, exp.Select):
         _name_outputs(tree)  # before the rewrites below change how outputs would be named
+    tree = apply_pg_semantics(tree, scope)
     for node in list(tree.find_all(*_TIME_KEYWORDS, exp.Localtime)):
         if isinstance(node, exp.Localtime):
             node.replace(exp.cast(exp.Anonymous(this="current_localtimestamp"), "TIME"))
@@ -85,9 +90,6 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         renamed = _RENAMED_FUNCTIONS.get(str(call.this).lower())
         if renamed is not None:
             call.set("this", renamed)
-    for div in list(tree.find_all(exp.Div)):
-        if _is_int(div.this, int_cols) and _is_int(div.expression, int_cols):
-            div.replace(exp.IntDiv(this=div.this, expression=div.expression))
     return BatchQuery(tree.sql(dialect="duckdb"), system)
 
 
@@ -105,28 +107,6 @@ def _bytea_hex_literal(cast: exp.Cast) -> None:
         raise ProgrammingError(f'invalid hexadecimal data in bytea literal "{lit.this}"',
                                "22P02", position_of(lit)) from None
     lit.set("this", "".join(f"\\x{b:02x}" for b in data))
-
-
-def _is_int(node: exp.Expression, int_cols: set[str]) -> bool:
-    """Whether an expression has an integer type, as far as can be told from syntax."""
-    if isinstance(node, exp.Paren):
-        return _is_int(node.this, int_cols)
-    if isinstance(node, exp.Literal):
-        return not node.is_string and node.this.lstrip("-").isdigit()
-    if isinstance(node, exp.Neg):
-        return _is_int(node.this, int_cols)
-    if isinstance(node, exp.Column):
-        return node.name in int_cols
-    if isinstance(node, exp.Cast):
-        return node.to.this in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
-                                exp.DataType.Type.SMALLINT, exp.DataType.Type.TINYINT)
-    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.IntDiv)):
-        return _is_int(node.this, int_cols) and _is_int(node.expression, int_cols)
-    if isinstance(node, exp.Count):
-        return True
-    if isinstance(node, (exp.Sum, exp.Min, exp.Max, exp.Abs)):
-        return _is_int(node.this, int_cols)
-    return False
 
 
 def _name_outputs(sel: exp.Select) -> None:

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from planner import types as T
 from planner.batch import translate
+from planner.batch_functions_pg import ERROR_CODES
 from planner.errors import (DataError, Error, NotSupportedError, OperationalError,
                             ProgrammingError)
 from sqlstream.result import Column, StatementResult
@@ -212,7 +213,11 @@ def translate_error(e: Exception) -> Error:
         return ProgrammingError(msg, code, pos)
     if isinstance(e, duckdb.ParserException):
         return ProgrammingError(msg, "42601", pos)
+    if msg in ERROR_CODES:  # raised by the PostgreSQL semantics of the batch translation
+        return DataError(msg, ERROR_CODES[msg], pos)
     if isinstance(e, duckdb.ConversionException):
+        if msg.startswith("Date out of range"):
+            return DataError("date field value out of range", "22008", pos)
         return DataError(msg, "22P02", pos)
     if isinstance(e, duckdb.OutOfRangeException):
         return DataError(msg, "22003", pos)

@@ -1,0 +1,207 @@
+"""PostgreSQL functions whose DuckDB namesake answers differently, rewritten for batch
+queries (one entry per function in FUNCTION_REWRITES; see batch_semantics.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from sqlglot import exp
+
+from planner.errors import ProgrammingError, not_supported
+from planner.expressions.binder import position_of
+
+if TYPE_CHECKING:
+    from planner.batch_semantics import TypeScope
+
+Plan = Callable[[], exp.Expression]
+
+
+# Errors the rewritten queries raise through DuckDB's error(), with their SQLSTATE.
+ERROR_CODES = {"division by zero": "22012", "date field value out of range": "22008",
+               "negative substring length not allowed": "22011"}
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _error(message: str) -> exp.Expression:
+    return _call("error", exp.Literal.string(message))
+
+
+def _case(*whens: tuple[exp.Expression, exp.Expression],
+          default: exp.Expression | None = None) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in whens], default=default)
+
+
+def _pg_year(year: exp.Expression) -> exp.Expression:
+    """PostgreSQL's year -1 is 1 BC, which DuckDB calls year 0; there is no year 0."""
+    lt = exp.LT(this=year.copy(), expression=exp.Literal.number(0))
+    eq = exp.EQ(this=year.copy(), expression=exp.Literal.number(0))
+    return _case((lt, exp.Add(this=year.copy(), expression=exp.Literal.number(1))),
+                 (eq, _error("date field value out of range")), default=year.copy())
+
+
+def _make_date(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+    args = node.expressions if isinstance(node, exp.Anonymous) else None
+    if not args or len(args) != 3:
+        return None
+
+    def rewrite() -> exp.Expression:
+        node.set("expressions", [_pg_year(args[0]), args[1], args[2]])
+        return node
+    return rewrite
+
+
+def _make_timestamp(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+    """make_timestamp[tz](y, m, d, ...): a day past the month's end is an error (DuckDB
+    rolls it into the next month); the year as in make_date."""
+    args = list(node.expressions) if isinstance(node, exp.Anonymous) else []
+    if len(args) < 6:
+        return None
+
+    def rewrite() -> exp.Expression:
+        year = _pg_year(args[0])
+        checked_day = _call("day", _call("make_date", year.copy(), args[1].copy(),
+                                         args[2].copy()))
+        node.set("expressions", [year, args[1], checked_day, *args[3:]])
+        return node
+    return rewrite
+
+
+def _string_to_array(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+    if not isinstance(node, exp.StringToArray) or node.args.get("null") is not None:
+        return None
+    s, sep = node.this, node.expression
+
+    def rewrite() -> exp.Expression:
+        empty = exp.cast(exp.Array(expressions=[]), "VARCHAR[]")
+        return _case(
+            (exp.Is(this=s.copy(), expression=exp.Null()), exp.cast(exp.Null(), "VARCHAR[]")),
+            (exp.EQ(this=s.copy(), expression=exp.Literal.string("")), empty),
+            (exp.Is(this=sep.copy(), expression=exp.Null()),
+             _call("string_split", s.copy(), exp.Literal.string(""))),
+            (exp.EQ(this=sep.copy(), expression=exp.Literal.string("")),
+             exp.Array(expressions=[s.copy()])),
+            default=_call("string_split", s.copy(), sep.copy()))
+    return rewrite
+
+
+def _text_of(arg: exp.Expression) -> exp.Expression:
+    return exp.cast(arg.copy(), "VARCHAR")
+
+
+def _quote_literal(arg: exp.Expression) -> exp.Expression:
+    quoted = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("'"), expression=_call(
+        "replace", _text_of(arg), exp.Literal.string("'"), exp.Literal.string("''"))),
+        expression=exp.Literal.string("'"))
+    return exp.Coalesce(this=quoted, expressions=[exp.Literal.string("NULL")])
+
+
+def _quote_ident(arg: exp.Expression) -> exp.Expression:
+    text = _text_of(arg)
+    plain = _call("regexp_full_match", text.copy(), exp.Literal.string("[a-z_][a-z0-9_$]*"))
+    quoted = exp.DPipe(this=exp.DPipe(this=exp.Literal.string('"'), expression=_call(
+        "replace", text.copy(), exp.Literal.string('"'), exp.Literal.string('""'))),
+        expression=exp.Literal.string('"'))
+    return _case((plain, text), default=quoted)
+
+
+def _format(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+    """format(fmt, args...) with a constant fmt: %s (NULL as ''), %I, %L, %%, and
+    positions (%2$s), as a concatenation."""
+    fmt = node.this if isinstance(node, exp.Format) else None
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+        return None
+    args = list(node.expressions)
+    spec = _format_spec(str(fmt.this), len(args), node)
+
+    def rewrite() -> exp.Expression:
+        pieces: list[exp.Expression] = []
+        for item in spec:
+            if isinstance(item, str):
+                pieces.append(exp.Literal.string(item))
+                continue
+            kind, index = item
+            arg = args[index]
+            pieces.append(exp.Coalesce(this=_text_of(arg), expressions=[
+                exp.Literal.string("")]) if kind == "s" else _quote_literal(arg)
+                if kind == "L" else _quote_ident(arg))
+        out = pieces[0] if pieces else exp.Literal.string("")
+        for p in pieces[1:]:
+            out = exp.DPipe(this=out, expression=p)
+        return exp.Paren(this=out)
+    return rewrite
+
+
+def _format_spec(text: str, nargs: int, node: exp.Expression) -> list[str | tuple[str, int]]:
+    """A format() string as literal pieces and (conversion, argument index) pairs."""
+    spec: list[str | tuple[str, int]] = []
+    i, nxt, literal = 0, 0, []
+    while i < len(text):
+        ch = text[i]
+        if ch != "%":
+            literal.append(ch)
+            i += 1
+            continue
+        j = i + 1
+        digits = ""
+        while j < len(text) and text[j].isdigit():
+            digits += text[j]
+            j += 1
+        pos = None
+        if digits and j < len(text) and text[j] == "$":
+            pos, j = int(digits) - 1, j + 1
+        elif digits:
+            raise not_supported("format() with a field width", position_of(node))
+        kind = text[j] if j < len(text) else ""
+        if kind == "%" and pos is None:
+            literal.append("%")
+            i = j + 1
+            continue
+        if kind not in ("s", "I", "L"):
+            raise ProgrammingError(f'unrecognized format() type specifier "{kind}"',
+                                   "22023", position_of(node))
+        index = nxt if pos is None else pos
+        if index >= nargs:
+            raise ProgrammingError("too few arguments for format()", "22023",
+                                   position_of(node))
+        nxt = index + 1
+        if literal:
+            spec.append("".join(literal))
+            literal = []
+        spec.append((kind, index))
+        i = j + 1
+    if literal:
+        spec.append("".join(literal))
+    return spec
+
+
+def _substring(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+    """substr(s, start[, count]) counts positions before 1 as PostgreSQL does (they
+    take up `count` without giving characters); DuckDB counts a negative start from the
+    end of the string."""
+    if not isinstance(node, exp.Substring) or node.args.get("start") is None:
+        return None
+
+    def rewrite() -> exp.Expression:
+        start, count = node.args["start"], node.args.get("length")
+        first = exp.Greatest(this=start.copy(), expressions=[exp.Literal.number(1)])
+        if count is None:
+            node.set("start", first)
+            return node
+        end = exp.Greatest(this=exp.Add(this=start.copy(), expression=count.copy()),
+                           expressions=[exp.Literal.number(1)])
+        negative = exp.LT(this=count.copy(), expression=exp.Literal.number(0))
+        node.set("start", first)
+        node.set("length", _case((negative, _error("negative substring length not allowed")),
+                                 default=exp.Sub(this=end, expression=first.copy())))
+        return node
+    return rewrite
+
+
+FUNCTION_REWRITES: dict[str, Callable[["TypeScope", exp.Expression], Plan | None]] = {
+    "make_date": _make_date, "make_timestamp": _make_timestamp,
+    "make_timestamptz": _make_timestamp, "string_to_array": _string_to_array,
+    "format": _format, "substring": _substring,
+}

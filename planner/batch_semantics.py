@@ -1,0 +1,309 @@
+"""PostgreSQL semantics for batch queries handed to DuckDB, decided with the operand
+types known.
+
+The types come from the streaming expression binder run over each operand, with the
+columns of the relations a query reads typed from the catalog (and aggregates typed by
+PostgreSQL's rules). Where a type cannot be told (a column of a derived table, a
+subquery), the node is left as DuckDB reads it.
+
+The rules, each a PostgreSQL behaviour DuckDB does not have by default:
+- `/` on two integers is integer division truncating toward zero; `/` on anything
+  else divided by zero is error 22012 (DuckDB gives Infinity).
+- round(double precision) rounds half to even; so does a cast of a double to an integer.
+- LIKE / ILIKE escape with a backslash unless ESCAPE says otherwise.
+- SIMILAR TO is a whole-string match of a pattern where % and _ are wildcards.
+- an array subscript below 1 is NULL; slice bounds are clamped to the array.
+- `x op ANY/SOME/ALL (array)` over a NULL array is NULL.
+- make_date with a negative year is that year BC (DuckDB counts year 0).
+- format() takes %s / %I / %L / %%; string_to_array splits on '' into one element
+  and on NULL into characters.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Mapping
+
+from sqlglot import exp
+
+from planner import types as T
+from planner.errors import ProgrammingError
+from planner.expressions.binder import bind_expr, position_of
+from planner.expressions.nodes import BoundExpr, InputRef
+
+
+class _Unknown(Exception):
+    """A type the batch translation cannot tell from the query text."""
+
+
+class TypeScope:
+    """Column types of the relations a batch query reads, for the expression binder:
+    `alias.column` by the relation's alias, `column` when one relation has it (or all
+    that have it agree on its type)."""
+
+    def __init__(self) -> None:
+        self.qualified: dict[tuple[str, str], T.DataType] = {}
+        self.bare: dict[str, T.DataType | None] = {}
+
+    def add(self, alias: str, columns: Mapping[str, T.DataType]) -> None:
+        for name, t in columns.items():
+            self.qualified[(alias, name)] = t
+            if name in self.bare and self.bare[name] != t:
+                self.bare[name] = None
+            else:
+                self.bare.setdefault(name, t)
+
+    def column(self, node: exp.Column) -> T.DataType:
+        t = (self.qualified.get((node.table, node.name)) if node.table
+             else self.bare.get(node.name))
+        if t is None:
+            raise _Unknown(node.sql())
+        return t
+
+    def resolve(self, node: exp.Expression) -> BoundExpr | None:
+        if isinstance(node, exp.Column):
+            return InputRef(0, self.column(node), node.name)
+        if isinstance(node, (exp.AggFunc, exp.Window)):
+            return InputRef(0, _aggregate_type(self, node), "")
+        if isinstance(node, (exp.Subquery, exp.Select, exp.Exists, exp.Star, exp.Dot)):
+            raise _Unknown(type(node).__name__)
+        return None
+
+    def type_of(self, node: exp.Expression | None) -> T.DataType | None:
+        """The PostgreSQL type of an expression, or None when it cannot be told."""
+        if node is None:
+            return None
+        try:
+            return bind_expr(node, self).type
+        except Exception:  # noqa: BLE001 - any failure to bind means: type unknown
+            return None
+
+
+def _aggregate_type(scope: TypeScope, node: exp.Expression) -> T.DataType:
+    if isinstance(node, exp.Window):
+        node = node.this
+    if isinstance(node, exp.Count):
+        return T.INT64
+    if isinstance(node, exp.Anonymous) or not isinstance(node, exp.AggFunc):
+        name = node.sql_name().lower() if isinstance(node, exp.Func) else ""
+        if name in ("row_number", "rank", "dense_rank", "ntile"):
+            return T.INT64
+        raise _Unknown(name)
+    arg = scope.type_of(node.this)
+    if arg is None:
+        raise _Unknown(node.sql())
+    if isinstance(node, (exp.Min, exp.Max)):
+        return arg
+    if isinstance(node, exp.Sum):
+        if arg.name in ("smallint", "integer"):
+            return T.INT64
+        return T.DECIMAL if arg.name in ("bigint", "numeric") else arg
+    if isinstance(node, exp.Avg):
+        return T.FLOAT64 if arg.is_float else T.DECIMAL if arg.is_numeric else _fail(node)
+    raise _Unknown(node.sql())
+
+
+def _fail(node: exp.Expression) -> T.DataType:
+    raise _Unknown(node.sql())
+
+
+def _is_int(t: T.DataType | None) -> bool:
+    return t is not None and t.is_integer
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _error_if_zero(divisor: exp.Expression, value: exp.Expression) -> exp.Expression:
+    zero = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0))
+    return exp.Case(ifs=[exp.If(this=zero, true=_call("error", exp.Literal.string(
+        "division by zero")))], default=value)
+
+
+def _division(scope: TypeScope, node: exp.Div) -> Callable[[], exp.Expression] | None:
+    left, right = scope.type_of(node.this), scope.type_of(node.expression)
+    if _is_int(left) and _is_int(right):
+        return lambda: exp.Paren(this=exp.IntDiv(this=node.this, expression=node.expression))
+    if left is not None and right is not None and left.is_numeric and right.is_numeric:
+        return lambda: exp.Paren(this=_error_if_zero(node.expression, exp.Div(
+            this=node.this, expression=node.expression)))
+    return None
+
+
+def _round(scope: TypeScope, node: exp.Round) -> Callable[[], exp.Expression] | None:
+    if node.args.get("decimals") is not None:
+        return None
+    t = scope.type_of(node.this)
+    if t is None or not t.is_float:
+        return None
+    return lambda: _call("round_even", node.this, exp.Literal.number(0))
+
+
+def _cast(scope: TypeScope, node: exp.Cast) -> Callable[[], exp.Expression] | None:
+    if not node.to.is_type(exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
+                           exp.DataType.Type.SMALLINT):
+        return None
+    t = scope.type_of(node.this)
+    if t is None or not t.is_float:
+        return None
+
+    def rewrite() -> exp.Expression:
+        node.set("this", _call("round_even", node.this, exp.Literal.number(0)))
+        return node
+    return rewrite
+
+
+def _like(scope: TypeScope, node: exp.Expression) -> Callable[[], exp.Expression] | None:
+    if isinstance(node.parent, exp.Escape):
+        return None
+    return lambda: exp.Escape(this=node, expression=exp.Literal.string("\\"))
+
+
+def similar_to_regex(pattern: str, escape: str | None = "\\") -> str:
+    """A SIMILAR TO pattern as a regular expression matched against the whole string.
+
+    >>> similar_to_regex("a%(b|c)_")
+    '^(?:a.*(b|c).)$'
+    """
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if escape and ch == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        elif ch in "|*+?{}()[]":
+            out.append(ch)
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return "^(?:" + "".join(out) + ")$"
+
+
+def _similar(scope: TypeScope, node: exp.SimilarTo) -> Callable[[], exp.Expression] | None:
+    pattern = node.expression
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+        return None
+    regex = exp.Literal.string(similar_to_regex(str(pattern.this)))
+    return lambda: _call("regexp_matches", node.this, regex)
+
+
+def _subscript(scope: TypeScope, node: exp.Bracket) -> Callable[[], exp.Expression] | None:
+    if len(node.expressions) != 1:
+        return None
+    index = node.expressions[0]
+    if isinstance(index, exp.Slice):
+        return _slice(scope, node, index)
+    if _int_literal(index) is not None:
+        if _int_literal(index) >= 1:  # type: ignore[operator]
+            return None
+        return lambda: _with_index(node, exp.cast(exp.Null(), "BIGINT"))
+    if not _is_int(scope.type_of(index)):
+        return None
+    positive = exp.Case(ifs=[exp.If(this=exp.GTE(this=index.copy(),
+                                                 expression=exp.Literal.number(1)),
+                                    true=index.copy())])
+    return lambda: _with_index(node, positive)
+
+
+def _slice(scope: TypeScope, node: exp.Bracket,
+           bounds: exp.Slice) -> Callable[[], exp.Expression] | None:
+    lo, hi = bounds.this, bounds.expression
+
+    def rewrite() -> exp.Expression:
+        if lo is not None:
+            bounds.set("this", exp.Greatest(this=lo.copy(), expressions=[
+                exp.Literal.number(1)]))
+        if hi is not None:
+            bounds.set("expression", exp.Greatest(this=hi.copy(), expressions=[
+                exp.Literal.number(0)]))
+        return node
+    return rewrite
+
+
+def _int_literal(node: exp.Expression) -> int | None:
+    if isinstance(node, exp.Neg):
+        inner = _int_literal(node.this)
+        return None if inner is None else -inner
+    if isinstance(node, exp.Literal) and not node.is_string and str(node.this).isdigit():
+        return int(str(node.this))
+    return None
+
+
+def _with_index(node: exp.Bracket, index: exp.Expression) -> exp.Expression:
+    node.set("expressions", [index])
+    return node
+
+
+def _quantified(scope: TypeScope, node: exp.Binary) -> Callable[[], exp.Expression] | None:
+    """`x = ANY(arr)` / `x = SOME(arr)` / `x <> ALL(arr)` over an array (not a subquery)."""
+    right = node.expression
+    if isinstance(right, exp.Anonymous) and str(right.this).lower() == "some" \
+            and len(right.expressions) == 1:
+        right = exp.Any(this=right.expressions[0])
+        node.set("expression", right)
+    if not isinstance(right, (exp.Any, exp.All)):
+        return None
+    array = right.this
+    if isinstance(array, (exp.Subquery, exp.Select)):
+        return None
+
+    def rewrite() -> exp.Expression:
+        is_null = exp.Is(this=array.copy(), expression=exp.Null())
+        return exp.Case(ifs=[exp.If(this=is_null, true=exp.cast(exp.Null(), "BOOLEAN"))],
+                        default=node)
+    return rewrite
+
+
+_REWRITES: list[tuple[type | tuple[type, ...], Callable]] = [
+    (exp.Div, _division), (exp.Round, _round), (exp.Cast, _cast),
+    ((exp.Like, exp.ILike), _like), (exp.SimilarTo, _similar),
+    (exp.Bracket, _subscript),
+    ((exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE), _quantified),
+]
+
+
+def apply_pg_semantics(tree: exp.Expression, scope: TypeScope) -> exp.Expression:
+    """Rewrite `tree` in place so DuckDB answers it as PostgreSQL would. Every decision
+    is taken on the tree as written (types bound before any rewrite), then applied."""
+    from planner.batch_functions_pg import FUNCTION_REWRITES
+
+    plans: list[Callable[[], exp.Expression]] = []
+    targets: list[exp.Expression] = []
+    for node in list(tree.walk()):
+        for cls, rule in _REWRITES:
+            if isinstance(node, cls):
+                plan = rule(scope, node)
+                if plan is not None:
+                    plans.append(plan)
+                    targets.append(node)
+                break
+        if isinstance(node, exp.Func):
+            name = (str(node.this).lower() if isinstance(node, exp.Anonymous)
+                    else node.sql_name().lower())
+            rule = FUNCTION_REWRITES.get(name)
+            if rule is not None:
+                plan = rule(scope, node)
+                if plan is not None:
+                    plans.append(plan)
+                    targets.append(node)
+    # Innermost first: an outer rewrite then wraps its already rewritten operands.
+    for node, plan in reversed(list(zip(targets, plans))):
+        parent, key, index = node.parent, node.arg_key, node.index
+        new = plan()
+        if new is node:
+            continue
+        if parent is None:
+            tree = new
+        else:
+            parent.set(key, new, index)
+    return tree
+
+
+def position_error(message: str, code: str, node: exp.Expression) -> ProgrammingError:
+    return ProgrammingError(message, code, position_of(node))

@@ -1,0 +1,54 @@
+"""Where sqlstream answers differently from PostgreSQL and the differential tests accept
+it: one list, each entry with its reason. `deliberate` entries follow RisingWave on
+purpose; `open` entries are known wrong answers not fixed yet, kept out of the
+generated queries (generate.py does not produce them) or accepted here so the tests
+still catch every other difference.
+
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.postgres.compare import Outcome
+
+
+@dataclass(frozen=True)
+class Difference:
+    name: str
+    kind: str  # "deliberate" (as RisingWave) or "open" (a known wrong answer)
+    reason: str
+
+
+DIFFERENCES = [
+    Difference("error-under-null", "open",
+               "An operator with a NULL constant operand (x + NULL, x <= NULL) is folded to "
+               "NULL by DuckDB without evaluating x, so an error inside x (division by "
+               "zero) is not raised; PostgreSQL evaluates x and raises it."),
+    Difference("numeric-division", "open",
+               "numeric / numeric, avg(numeric) and numeric functions with a non-integer "
+               "result are computed in double precision (DuckDB's DECIMAL division), not "
+               "as PostgreSQL's numeric with its result scale. Not generated."),
+    Difference("numeric-scale", "open",
+               "numeric without a typmod is stored as DECIMAL(38,10) and loses each "
+               "value's own scale (5727.60 -> 5727.6); values compare by value, not by "
+               "scale."),
+    Difference("interval-months", "open",
+               "Intervals carry months as 30 days and years as 365 days when they reach "
+               "the embedded API (datetime.timedelta); generated intervals use days, "
+               "hours, minutes and seconds only."),
+    Difference("float-text", "open",
+               "CAST(double precision AS text) is not generated: DuckDB prints floats in "
+               "its own shortest form (1e10 as 10000000000.0)."),
+    Difference("format-boolean", "open",
+               "format('%s', true) gives 'true' where PostgreSQL gives 't' (DuckDB's text "
+               "of a boolean). Not generated."),
+]
+BY_NAME = {d.name: d for d in DIFFERENCES}
+
+
+def accepted(expr: str, got: Outcome, want: Outcome) -> Difference | None:
+    """The listed difference that explains this disagreement, if any."""
+    if want.error == "22012" and got.error is None and "NULL" in expr:
+        return BY_NAME["error-under-null"]
+    return None
