@@ -14,6 +14,7 @@ The rules, each a PostgreSQL behaviour DuckDB does not have by default:
 - SIMILAR TO is a whole-string match of a pattern where % and _ are wildcards.
 - an array subscript below 1 is NULL; slice bounds are clamped to the array.
 - `x op ANY/SOME/ALL (array)` over a NULL array is NULL.
+- sum(bigint) is numeric; avg of integers or numeric is numeric (16 fractional digits).
 - make_date with a negative year is that year BC (DuckDB counts year 0).
 - format() takes %s / %I / %L / %%; string_to_array splits on '' into one element
   and on NULL into characters.
@@ -34,6 +35,11 @@ from planner.expressions.nodes import BoundExpr, InputRef
 
 class _Unknown(Exception):
     """A type the batch translation cannot tell from the query text."""
+
+
+# Result types of functions the expression binder does not know.
+_RESULT_TYPES = {"make_date": T.DATE, "make_timestamp": T.TIMESTAMP,
+                 "make_timestamptz": T.TIMESTAMPTZ, "round_even": T.FLOAT64}
 
 
 class TypeScope:
@@ -67,6 +73,8 @@ class TypeScope:
             return InputRef(0, _aggregate_type(self, node), "")
         if isinstance(node, (exp.Subquery, exp.Select, exp.Exists, exp.Star, exp.Dot)):
             raise _Unknown(type(node).__name__)
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _RESULT_TYPES:
+            return InputRef(0, _RESULT_TYPES[str(node.this).lower()], "")
         return None
 
     def type_of(self, node: exp.Expression | None) -> T.DataType | None:
@@ -115,8 +123,11 @@ def _call(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _error_if_zero(divisor: exp.Expression, value: exp.Expression) -> exp.Expression:
-    zero = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0))
+def _error_if_zero(dividend: exp.Expression, divisor: exp.Expression,
+                   value: exp.Expression) -> exp.Expression:
+    """Division by zero is an error unless the dividend is NULL (then the result is)."""
+    zero = exp.and_(exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                    exp.Not(this=exp.Is(this=dividend.copy(), expression=exp.Null())))
     return exp.Case(ifs=[exp.If(this=zero, true=_call("error", exp.Literal.string(
         "division by zero")))], default=value)
 
@@ -126,7 +137,7 @@ def _division(scope: TypeScope, node: exp.Div) -> Callable[[], exp.Expression] |
     if _is_int(left) and _is_int(right):
         return lambda: exp.Paren(this=exp.IntDiv(this=node.this, expression=node.expression))
     if left is not None and right is not None and left.is_numeric and right.is_numeric:
-        return lambda: exp.Paren(this=_error_if_zero(node.expression, exp.Div(
+        return lambda: exp.Paren(this=_error_if_zero(node.this, node.expression, exp.Div(
             this=node.this, expression=node.expression)))
     return None
 
@@ -260,10 +271,60 @@ def _quantified(scope: TypeScope, node: exp.Binary) -> Callable[[], exp.Expressi
     return rewrite
 
 
+def _sum(scope: TypeScope, node: exp.Expression) -> Callable[[], exp.Expression] | None:
+    """sum(bigint) is numeric (DuckDB: a 128-bit integer); also as a window function."""
+    agg = node.this if isinstance(node, exp.Window) else node
+    if not isinstance(agg, exp.Sum) or (isinstance(node, exp.Sum)
+                                        and isinstance(node.parent, exp.Window)):
+        return None
+    t = scope.type_of(agg.this)
+    if t is None or t.name != "bigint":
+        return None
+    return lambda: exp.cast(node, "DECIMAL(38,0)")
+
+
+_AVG_SCALE = 16  # fractional digits of avg over integers and numeric, as RisingWave
+
+
+def _avg(scope: TypeScope, node: exp.Expression) -> Callable[[], exp.Expression] | None:
+    """avg over integers or numeric is numeric with 16 fractional digits, computed
+    exactly: the sum scaled to an integer, divided by the count rounding half away
+    from zero (DuckDB's own avg is a double)."""
+    agg = node.this if isinstance(node, exp.Window) else node
+    if not isinstance(agg, exp.Avg) or (isinstance(node, exp.Avg)
+                                        and isinstance(node.parent, exp.Window)):
+        return None
+    t = scope.type_of(agg.this)
+    if t is None or not (t.is_integer or t.name == "numeric") or agg.args.get("distinct"):
+        return None
+
+    def rewrite() -> exp.Expression:
+        def over(f: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Window):
+                w = node.copy()
+                w.set("this", f)
+                return w
+            return f
+        arg = agg.this
+        total = over(exp.Sum(this=arg.copy()))
+        count = over(exp.Count(this=arg.copy()))
+        scaled = exp.cast(exp.Mul(this=total, expression=exp.Literal.number(
+            10 ** _AVG_SCALE)), "HUGEINT")
+        twice = exp.Add(this=exp.Mul(this=exp.Literal.number(2), expression=scaled),
+                        expression=exp.Mul(this=_call("sign", scaled.copy()),
+                                           expression=count))
+        quotient = exp.IntDiv(this=exp.Paren(this=twice), expression=exp.Paren(this=exp.Mul(
+            this=exp.Literal.number(2), expression=count.copy())))
+        unit = exp.cast(exp.Literal.string("1e-%d" % _AVG_SCALE), f"DECIMAL(38,{_AVG_SCALE})")
+        return exp.Paren(this=exp.Mul(this=exp.cast(quotient, "DECIMAL(38,0)"),
+                                      expression=unit))
+    return rewrite
+
+
 _REWRITES: list[tuple[type | tuple[type, ...], Callable]] = [
     (exp.Div, _division), (exp.Round, _round), (exp.Cast, _cast),
     ((exp.Like, exp.ILike), _like), (exp.SimilarTo, _similar),
-    (exp.Bracket, _subscript),
+    (exp.Bracket, _subscript), ((exp.Sum, exp.Window), _sum), ((exp.Avg, exp.Window), _avg),
     ((exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE), _quantified),
 ]
 
@@ -282,7 +343,7 @@ def apply_pg_semantics(tree: exp.Expression, scope: TypeScope) -> exp.Expression
                 if plan is not None:
                     plans.append(plan)
                     targets.append(node)
-                break
+                    break
         if isinstance(node, exp.Func):
             name = (str(node.this).lower() if isinstance(node, exp.Anonymous)
                     else node.sql_name().lower())
