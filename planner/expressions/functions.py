@@ -110,6 +110,7 @@ _TABLE = [
     _f("date_part", [(("unit", "datetime"), "double")], None, fallible=True),
     _f("date_trunc", [(("unit", "ts"), "same1")], t.date_trunc, fallible=True),
     _f("to_char", [(("ts", "text"), "varchar")], fmt.to_char),
+    _f("make_date", [(("int", "int", "int"), "date")], t.make_date, fallible=True),
     # The wall clock; only in a source's `col AS PROCTIME()` (binding refuses calls).
     _f("proctime", [((), "timestamptz")], t.proctime),
 ]
