@@ -211,7 +211,8 @@ def _subscript(scope: TypeScope, node: exp.Bracket) -> Callable[[], exp.Expressi
     if isinstance(index, exp.Slice):
         return _slice(scope, node, index)
     if _int_literal(index) is not None:
-        if _int_literal(index) >= 1:  # type: ignore[operator]
+        # sqlglot keeps a constant subscript 0-based (PostgreSQL's [1] is 0 here).
+        if _int_literal(index) >= 0:  # type: ignore[operator]
             return None
         return lambda: _with_index(node, exp.cast(exp.Null(), "BIGINT"))
     if not _is_int(scope.type_of(index)):
@@ -284,6 +285,8 @@ def _sum(scope: TypeScope, node: exp.Expression) -> Callable[[], exp.Expression]
 
 
 _AVG_SCALE = 16  # fractional digits of avg over integers and numeric, as RisingWave
+# avg's DuckDB type; printed without padding zeros as unconstrained numeric is.
+AVG_DUCKDB_TYPE = f"DECIMAL(38,{_AVG_SCALE})"
 
 
 def _avg(scope: TypeScope, node: exp.Expression) -> Callable[[], exp.Expression] | None:
@@ -315,7 +318,7 @@ def _avg(scope: TypeScope, node: exp.Expression) -> Callable[[], exp.Expression]
                                            expression=count))
         quotient = exp.IntDiv(this=exp.Paren(this=twice), expression=exp.Paren(this=exp.Mul(
             this=exp.Literal.number(2), expression=count.copy())))
-        unit = exp.cast(exp.Literal.string("1e-%d" % _AVG_SCALE), f"DECIMAL(38,{_AVG_SCALE})")
+        unit = exp.cast(exp.Literal.string("1e-%d" % _AVG_SCALE), AVG_DUCKDB_TYPE)
         return exp.Paren(this=exp.Mul(this=exp.cast(quotient, "DECIMAL(38,0)"),
                                       expression=unit))
     return rewrite

@@ -13,6 +13,7 @@ from sqlglot import exp
 from planner import types as T
 from planner.batch import translate
 from planner.batch_functions_pg import ERROR_CODES
+from planner.batch_semantics import AVG_DUCKDB_TYPE
 from planner.errors import (DataError, Error, NotSupportedError, OperationalError,
                             ProgrammingError)
 from sqlstream.result import Column, StatementResult
@@ -79,7 +80,7 @@ def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = Non
         cur.close()
     cols = [Column(d[0], duck_type(str(d[1])) if arrays or not _LIST.match(str(d[1]))
                    else T.VARCHAR) for d in desc]
-    loose = [i for i, d in enumerate(desc) if str(d[1]) == T.DECIMAL.duckdb]
+    loose = [i for i, d in enumerate(desc) if str(d[1]) in (T.DECIMAL.duckdb, AVG_DUCKDB_TYPE)]
     if loose and rows:
         rows = _trim_numeric(rows, loose)
     lists = [i for i, d in enumerate(desc) if arrays and _LIST.match(str(d[1]))]
