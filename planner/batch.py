@@ -56,9 +56,6 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
             continue
         if not db and name in ctes:
             continue
-        if db == "public" and name in ctes:  # the table, not the CTE of that name
-            db = "main"
-            table.set("db", exp.to_identifier("main"))
         key = f"{db}.{name}" if db and db != "public" else name
         rel = catalog.get(key)
         if rel is None:
@@ -70,8 +67,8 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
                 "nothing; create a materialized view over it, or create it as a table "
                 "(CREATE TABLE ... WITH (connector = ...)) to keep its rows",
                 FEATURE_NOT_SUPPORTED, position_of(table))
-        if db == "public":
-            table.set("db", None)
+        if db == "public":  # the table, even beside a CTE of that name
+            table.set("db", exp.to_identifier("main") if name in ctes else None)
         if rel.schema == "sys" and rel.name not in system:
             system.append(rel.name)
         scope.add(table.alias_or_name, {c.name: c.type for c in rel.columns})

@@ -157,6 +157,9 @@ def common_supertype(a: DataType, b: DataType) -> DataType | None:
     return None
 
 
+_I32, _I64 = 1 << 31, 1 << 63
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Interval:
     """A PostgreSQL interval: months, days and microseconds kept apart, as PostgreSQL does,
@@ -167,6 +170,12 @@ class Interval:
     months: int = 0
     days: int = 0
     micros: int = 0
+
+    def __post_init__(self) -> None:
+        # PostgreSQL's (and Arrow's month_day_nano) limits: 32-bit months and days.
+        if not (-_I32 <= self.months < _I32 and -_I32 <= self.days < _I32
+                and -_I64 <= self.micros < _I64):
+            raise OverflowError("interval out of range")
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Interval):

@@ -82,6 +82,11 @@ def column_type(node: exp.DataType) -> T.DataType:
 def create_table(session: "Session", tree: exp.Create) -> StatementResult:
     db = session.db
     schema = tree.this
+    if not isinstance(schema, exp.Schema):  # CREATE TABLE t; (PostgreSQL needs the list)
+        raise ProgrammingError("syntax error: CREATE TABLE needs a column list",
+                               "42601", None)
+    if not schema.expressions:
+        raise not_supported("a table without columns", position_of(schema))
     name = schema.this.name
     cols: list[ColumnDef] = []
     pk_names: list[str] = []

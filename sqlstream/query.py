@@ -74,6 +74,8 @@ def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = Non
         rows = cur.fetchall() if desc else []
     except duckdb.Error as e:
         raise translate_error(e) from None
+    except OverflowError:  # a value Python's types cannot hold (an interval past timedelta)
+        raise DataError("value out of range for the result type", "22008") from None
     finally:
         if session is not None:
             session.running_cursor = None

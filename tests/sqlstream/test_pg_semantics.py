@@ -1,0 +1,139 @@
+"""Answers that follow PostgreSQL where DuckDB alone would differ: batch SELECTs and,
+where the streaming path supports the expression, a materialized view of the same
+expression over a one-row table. tests/postgres/test_known_answers_pg.py checks these
+expected values against a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any, Iterator
+
+import pytest
+
+import sqlstream
+
+D = decimal.Decimal
+
+# (expression, PostgreSQL's value, also in a view)
+ANSWERS: list[tuple[str, Any, bool]] = [
+    ("3 / 2", 1, True),
+    ("-7 / 2", -3, True),
+    ("(3::bigint) / 2", 1, True),
+    ("round(4.5::float8)", 4.0, True),
+    ("round(5.5::float8)", 6.0, True),
+    ("round(-2.5::float8)", -2.0, True),
+    ("round(4.5::numeric)", D("5"), True),
+    ("CAST(2.5::float8 AS int)", 2, True),
+    ("CAST(3.5::float8 AS int)", 4, True),
+    ("'test_table' LIKE 'test\\_table'", True, True),
+    ("'testxtable' LIKE 'test\\_table'", False, True),
+    ("'a%b' LIKE 'a\\%b'", True, True),
+    ("'abc' SIMILAR TO 'a%'", True, False),
+    ("'abc' SIMILAR TO '(a|b)_c'", True, False),
+    ("'abc' SIMILAR TO 'b%'", False, False),
+    ("(ARRAY['foo','bar'])[-1]", None, False),
+    ("(ARRAY['foo','bar'])[0]", None, False),
+    ("(ARRAY['foo','bar'])[2]", "bar", False),
+    ("(ARRAY[1,2,3])[-1:2]", [1, 2], False),
+    ("(ARRAY[1,2,3])[2:-1]", [], False),
+    ("1 = SOME(NULL::int[])", None, False),
+    ("1 = ANY(ARRAY[1, 2])", True, False),
+    ("format('Hello %s', 'World')", "Hello World", False),
+    ("format('%s|%s', 'a', NULL)", "a|", False),
+    ("format('%L and %I %%', 'it''s', 'Ab')", "'it''s' and \"Ab\" %", False),
+    ("format('%2$s %1$s', 'a', 'b')", "b a", False),
+    ("string_to_array('abc', '')", ["abc"], False),
+    ("string_to_array('abc', NULL)", ["a", "b", "c"], False),
+    ("string_to_array('a,b', ',')", ["a", "b"], False),
+    ("string_to_array('', ',')", [], False),
+    ("substr('Hello', -1, 3)", "H", True),
+    ("substr('Hello', 0)", "Hello", True),
+    ("make_date(2024, 1, 26)", dt.date(2024, 1, 26), True),
+]
+
+# (expression, SQLSTATE PostgreSQL raises)
+ERRORS: list[tuple[str, str]] = [
+    ("1 / 0", "22012"),
+    ("1.5::float8 / 0", "22012"),
+    ("1.5 / 0", "22012"),
+    ("make_timestamptz(2024, 6, 31, 0, 0, 0)", "22008"),
+    ("make_date(2024, 2, 30)", "22008"),
+    ("make_date(0, 1, 1)", "22008"),
+    ("substr('abc', 1, -1)", "22011"),
+]
+
+
+@pytest.fixture(scope="module")
+def conn() -> Iterator[sqlstream.Connection]:
+    with sqlstream.connect(barrier_interval_ms=50) as c:
+        c.execute("CREATE TABLE one (k int)")
+        c.execute("INSERT INTO one VALUES (1); FLUSH")
+        yield c
+
+
+def same(got: Any, want: Any) -> bool:
+    return type(got) is type(want) and got == want if want is not None else got is None
+
+
+@pytest.mark.parametrize("expr,want,_view", ANSWERS, ids=[a[0] for a in ANSWERS])
+def test_batch_answer(conn: sqlstream.Connection, expr: str, want: Any, _view: bool) -> None:
+    got = conn.execute(f"SELECT {expr}").fetchone()[0]
+    assert same(got, want), f"SELECT {expr}: {got!r}, PostgreSQL gives {want!r}"
+
+
+@pytest.mark.parametrize("expr,want", [(e, w) for e, w, view in ANSWERS if view],
+                         ids=[a[0] for a in ANSWERS if a[2]])
+def test_view_answer(conn: sqlstream.Connection, expr: str, want: Any) -> None:
+    name = f"v{abs(hash(expr))}"
+    conn.execute(f"CREATE MATERIALIZED VIEW {name} AS SELECT {expr} AS x FROM one")
+    conn.execute("FLUSH")
+    got = conn.execute(f"SELECT x FROM {name}").fetchone()[0]
+    conn.execute(f"DROP MATERIALIZED VIEW {name}")
+    assert same(got, want), f"view of {expr}: {got!r}, PostgreSQL gives {want!r}"
+
+
+@pytest.mark.parametrize("expr,code", ERRORS, ids=[e[0] for e in ERRORS])
+def test_batch_error(conn: sqlstream.Connection, expr: str, code: str) -> None:
+    with pytest.raises(sqlstream.DataError) as info:
+        conn.execute(f"SELECT {expr}")
+    assert info.value.sqlstate == code
+
+
+def test_negative_year_is_bc(conn: sqlstream.Connection) -> None:
+    """make_date(-2024, 1, 26) is 2024 BC (DuckDB on its own says 2025 BC)."""
+    got = conn.execute("SELECT make_date(-2024, 1, 26)").fetchone()[0]
+    assert "2024" in str(got) and "BC" in str(got)
+
+
+def test_public_table_beside_cte(conn: sqlstream.Connection) -> None:
+    """`public.one` is the table even where a CTE is named `one`."""
+    rows = conn.execute("WITH one AS (SELECT 42 AS k) SELECT k FROM public.one").fetchall()
+    assert rows == [(1,)]
+    rows = conn.execute("WITH one AS (SELECT 42 AS k) SELECT k FROM one").fetchall()
+    assert rows == [(42,)]
+
+
+def test_sum_and_avg_types(conn: sqlstream.Connection) -> None:
+    conn.execute("CREATE TABLE nums (i int, b bigint, n numeric(10,2))")
+    conn.execute("INSERT INTO nums VALUES (1, 10, 1.50), (2, 20, 2.25), (4, NULL, NULL)")
+    conn.execute("FLUSH")
+    row = conn.execute("SELECT sum(b), avg(i), avg(n), (SELECT avg(i) FROM nums WHERE i > 5) "
+                       "FROM nums").fetchone()
+    assert row == (D("30"), D("2.3333333333333333"), D("1.875"), None)
+    assert isinstance(row[0], D)
+
+
+def test_internal_errors_are_sqlstate_errors(conn: sqlstream.Connection) -> None:
+    with pytest.raises(sqlstream.ProgrammingError) as info:
+        conn.execute("CREATE TABLE t_no_columns;")
+    assert info.value.sqlstate == "42601"
+    conn.execute("CREATE TABLE ivs (i interval)")
+    with pytest.raises(sqlstream.DataError) as err:
+        conn.execute("INSERT INTO ivs VALUES (interval '1 day' * 1e10)")
+    assert err.value.sqlstate == "22003"
+    conn.execute("INSERT INTO ivs VALUES (interval '1000 years')")
+    conn.execute("CREATE MATERIALIZED VIEW ivs_big AS SELECT i * 10000000 AS big FROM ivs")
+    conn.execute("FLUSH")
+    assert conn.execute("SELECT big FROM ivs_big").fetchall() == [(None,)]
+    assert conn.execute("SELECT count(*) FROM ivs").fetchone()[0] == 1
