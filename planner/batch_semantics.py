@@ -9,6 +9,8 @@ subquery), the node is left as DuckDB reads it.
 The rules, each a PostgreSQL behaviour DuckDB does not have by default:
 - `/` on two integers is integer division truncating toward zero; `/` on anything
   else divided by zero is error 22012 (DuckDB gives Infinity).
+- a cast to numeric without a typmod keeps the value's digits (not DECIMAL(18,3)).
+- real compared with numeric or an integer compares in double precision.
 - round(double precision) rounds half to even; so does a cast of a double to an integer.
 - LIKE / ILIKE escape with a backslash unless ESCAPE says otherwise.
 - SIMILAR TO is a whole-string match of a pattern where % and _ are wildcards.
@@ -22,6 +24,7 @@ The rules, each a PostgreSQL behaviour DuckDB does not have by default:
 
 from __future__ import annotations
 
+import decimal
 import re
 from typing import Callable, Mapping
 
@@ -152,6 +155,8 @@ def _round(scope: TypeScope, node: exp.Round) -> Callable[[], exp.Expression] | 
 
 
 def _cast(scope: TypeScope, node: exp.Cast) -> Callable[[], exp.Expression] | None:
+    if node.to.is_type(exp.DataType.Type.DECIMAL) and not node.to.expressions:
+        return _cast_to_numeric(scope, node)
     if not node.to.is_type(exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
                            exp.DataType.Type.SMALLINT):
         return None
@@ -161,6 +166,41 @@ def _cast(scope: TypeScope, node: exp.Cast) -> Callable[[], exp.Expression] | No
 
     def rewrite() -> exp.Expression:
         node.set("this", _call("round_even", node.this, exp.Literal.number(0)))
+        return node
+    return rewrite
+
+
+def _cast_to_numeric(scope: TypeScope, node: exp.Cast) -> Callable[[], exp.Expression] | None:
+    """A cast to numeric without a typmod keeps the value's digits, where DuckDB's
+    default DECIMAL(18,3) would cut them ('1.23e-3'::numeric is 0.00123): a constant
+    gets the precision and scale it is written with, an integer scale 0, a numeric
+    stays as it is."""
+    inner = node.this
+    if isinstance(inner, exp.Literal):
+        try:
+            value = decimal.Decimal(str(inner.this).strip())
+        except decimal.InvalidOperation:
+            return None
+        if not value.is_finite():
+            return None
+        digits, exponent = len(value.as_tuple().digits), value.as_tuple().exponent
+        scale = max(0, -exponent)
+        width = max(18, digits + max(0, exponent), scale + 1)
+        if width > 38:
+            return None
+        target = f"DECIMAL({width},{scale})"
+    else:
+        t = scope.type_of(inner)
+        if t is None:
+            return None
+        if t.name == "numeric":
+            return lambda: exp.Paren(this=node.this)
+        if not t.is_integer:
+            return None
+        target = "DECIMAL(19,0)" if t.name == "bigint" else "DECIMAL(18,0)"
+
+    def rewrite() -> exp.Expression:
+        node.set("to", exp.DataType.build(target, dialect="duckdb"))
         return node
     return rewrite
 
@@ -252,6 +292,27 @@ def _with_index(node: exp.Bracket, index: exp.Expression) -> exp.Expression:
     return node
 
 
+def _real_comparison(scope: TypeScope,
+                     node: exp.Binary) -> Callable[[], exp.Expression] | None:
+    """real compared with numeric or an integer: both as double precision, as
+    PostgreSQL resolves it ('1.1'::numeric < '1.1'::real is true); DuckDB compares
+    in single precision."""
+    left, right = scope.type_of(node.this), scope.type_of(node.expression)
+    if left is None or right is None or "real" not in (left.name, right.name) \
+            or not (left.is_numeric and right.is_numeric) or left.is_float and right.is_float:
+        return None
+
+    def rewrite() -> exp.Expression:
+        node.set("this", exp.cast(node.this, "DOUBLE"))
+        node.set("expression", exp.cast(node.expression, "DOUBLE"))
+        return node
+    return rewrite
+
+
+def _comparison(scope: TypeScope, node: exp.Binary) -> Callable[[], exp.Expression] | None:
+    return _quantified(scope, node) or _real_comparison(scope, node)
+
+
 def _quantified(scope: TypeScope, node: exp.Binary) -> Callable[[], exp.Expression] | None:
     """`x = ANY(arr)` / `x = SOME(arr)` / `x <> ALL(arr)` over an array (not a subquery)."""
     right = node.expression
@@ -328,7 +389,7 @@ _REWRITES: list[tuple[type | tuple[type, ...], Callable]] = [
     (exp.Div, _division), (exp.Round, _round), (exp.Cast, _cast),
     ((exp.Like, exp.ILike), _like), (exp.SimilarTo, _similar),
     (exp.Bracket, _subscript), ((exp.Sum, exp.Window), _sum), ((exp.Avg, exp.Window), _avg),
-    ((exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE), _quantified),
+    ((exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE), _comparison),
 ]
 
 

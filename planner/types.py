@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -356,6 +357,15 @@ def parse_interval(text: str, unit: str | None = None) -> Interval:
 
 # ---------------------------------------------------------------- value coercion
 
+def to_real(value: float) -> float:
+    """A float rounded to single precision, as a real column holds it; out of range
+    is an overflow."""
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        raise OverflowError("value out of range: overflow") from None
+
+
 def coerce(value: Any, t: DataType) -> Any:
     """Convert a Python value (from DML, a parameter or a source) to the type's
     representation. Raises ValueError/OverflowError with a PostgreSQL-style message."""
@@ -392,6 +402,8 @@ def coerce(value: Any, t: DataType) -> Any:
                 raise ValueError(f"invalid input syntax for type {name}: \"{value}\"") from None
         else:
             value = float(value)
+        if name == "real":
+            value = to_real(value)
         return NAN if value != value else value  # SQL's NaN: see planner/nan.py
     if name == "numeric":
         if isinstance(value, bool):

@@ -50,6 +50,10 @@ ANSWERS: list[tuple[str, Any, bool]] = [
     ("substr('Hello', -1, 3)", "H", True),
     ("substr('Hello', 0)", "Hello", True),
     ("make_date(2024, 1, 26)", dt.date(2024, 1, 26), True),
+    ("'1.23e-3'::decimal", D("0.00123"), True),
+    ("CAST('0.000123' AS numeric)", D("0.000123"), True),
+    ("'1.1'::decimal < '1.1'::float4", True, True),
+    ("1.1::numeric = 1.1::real", False, True),
 ]
 
 # (expression, SQLSTATE PostgreSQL raises)
@@ -137,3 +141,10 @@ def test_internal_errors_are_sqlstate_errors(conn: sqlstream.Connection) -> None
     conn.execute("FLUSH")
     assert conn.execute("SELECT big FROM ivs_big").fetchall() == [(None,)]
     assert conn.execute("SELECT count(*) FROM ivs").fetchone()[0] == 1
+
+
+def test_numeric_cast_keeps_digits_and_scale(conn: sqlstream.Connection) -> None:
+    """A cast to numeric without a typmod keeps the digits and the scale written."""
+    row = conn.execute("SELECT '1.23e-3'::decimal, '5727.60'::numeric, "
+                       "12.345678901234::numeric, CAST(2 AS numeric)").fetchone()
+    assert [str(v) for v in row] == ["0.00123", "5727.60", "12.345678901234", "2"]
