@@ -200,8 +200,74 @@ def _substring(scope: "TypeScope", node: exp.Expression) -> Plan | None:
     return rewrite
 
 
+def _regexp_matches(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+    """regexp_matches(s, pattern[, flags]) returns a set of text arrays, one per match
+    (all matches with flag g, else the first): the capture groups, or the whole match
+    when the pattern has none. A set-returning call, as unnest."""
+    args = list(node.expressions) if isinstance(node, exp.Anonymous) else []
+    if len(args) not in (2, 3) or not all(isinstance(a, exp.Literal) and a.is_string
+                                          for a in args[1:]):
+        return None
+    from planner.expressions.builtins_regex import compiled
+
+    flags = str(args[2].this) if len(args) == 3 else ""
+    if set(flags) - set("gi"):
+        raise not_supported(f"regexp_matches flags {flags!r}", position_of(node))
+    groups = compiled(str(args[1].this)).groups
+    numbers = list(range(1, groups + 1)) or [0]
+    options = [exp.Literal.string("i")] if "i" in flags else []
+
+    def rewrite() -> exp.Expression:
+        s, pattern = args[0], args[1]
+        if "g" in flags:
+            lists = [_call("regexp_extract_all", s.copy(), pattern.copy(),
+                           exp.Literal.number(g), *[o.copy() for o in options])
+                     for g in numbers]
+            index = exp.to_identifier("i")
+            row = exp.Array(expressions=[exp.Bracket(this=lst.copy(), expressions=[
+                exp.column(index)]) for lst in lists])
+            each = exp.Lambda(this=row, expressions=[index])
+            matches = _call("list_transform", _call("generate_series", exp.Literal.number(1),
+                            _call("len", lists[0])), each)
+        else:
+            first = exp.Array(expressions=[_call("regexp_extract", s.copy(), pattern.copy(),
+                                                 exp.Literal.number(g),
+                                                 *[o.copy() for o in options])
+                                           for g in numbers])
+            found = _call("regexp_matches", s.copy(), pattern.copy(),
+                          *[o.copy() for o in options])
+            matches = _case((found, exp.Array(expressions=[first])),
+                            default=exp.cast(exp.Array(expressions=[]), "VARCHAR[][]"))
+        return exp.Unnest(expressions=[matches])
+    return rewrite
+
+
+def _regexp_replace(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+    """regexp_replace(s, pattern, replacement, start, N, flags): N = 0 replaces every
+    match at or after start (as flag g does), N = 1 the first; the start is applied
+    by the DuckDB translation itself."""
+    if not isinstance(node, exp.RegexpReplace) or node.args.get("occurrence") is None:
+        return None
+    n = node.args["occurrence"]
+    if not (isinstance(n, exp.Literal) and not n.is_string and str(n.this) in ("0", "1")):
+        raise not_supported("regexp_replace with N other than 0 or 1", position_of(node))
+    flags = node.args.get("modifiers")
+    if flags is not None and not (isinstance(flags, exp.Literal) and flags.is_string):
+        return None
+
+    def rewrite() -> exp.Expression:
+        text = str(flags.this) if flags is not None else ""
+        if str(n.this) == "0" and "g" not in text:
+            text += "g"
+        node.set("occurrence", None)
+        node.set("modifiers", exp.Literal.string(text) if text else None)
+        return node
+    return rewrite
+
+
 FUNCTION_REWRITES: dict[str, Callable[["TypeScope", exp.Expression], Plan | None]] = {
     "make_date": _make_date, "make_timestamp": _make_timestamp,
     "make_timestamptz": _make_timestamp, "string_to_array": _string_to_array,
-    "format": _format, "substring": _substring,
+    "format": _format, "substring": _substring, "regexp_matches": _regexp_matches,
+    "regexp_replace": _regexp_replace,
 }

@@ -53,6 +53,10 @@ ANSWERS: list[tuple[str, Any, bool]] = [
     ("'1.23e-3'::decimal", D("0.00123"), True),
     ("CAST('0.000123' AS numeric)", D("0.000123"), True),
     ("'1.1'::decimal < '1.1'::float4", True, True),
+    ("regexp_matches('foobarbequebaz', '(bar)(beque)')", ["bar", "beque"], False),
+    ("regexp_matches('foobar', 'o+')", ["oo"], False),
+    ("regexp_replace('foobarbaz', 'b..', 'X', 'g')", "fooXX", False),
+    ("regexp_replace('fooBarbaz', 'b..', 'X', 'gi')", "fooXX", False),
     ("1.1::numeric = 1.1::real", False, True),
 ]
 
@@ -148,3 +152,17 @@ def test_numeric_cast_keeps_digits_and_scale(conn: sqlstream.Connection) -> None
     row = conn.execute("SELECT '1.23e-3'::decimal, '5727.60'::numeric, "
                        "12.345678901234::numeric, CAST(2 AS numeric)").fetchone()
     assert [str(v) for v in row] == ["0.00123", "5727.60", "12.345678901234", "2"]
+
+
+def test_regexp_matches_is_a_set(conn: sqlstream.Connection) -> None:
+    rows = conn.execute("SELECT regexp_matches('foobarbequebazilbarfbonk', "
+                        "'(b[^b]+)(b[^b]+)', 'g')").fetchall()
+    assert rows == [(["bar", "beque"],), (["bazil", "barf"],)]
+    assert conn.execute("SELECT regexp_matches('xyz', 'a')").fetchall() == []
+
+
+def test_regexp_replace_start_and_n(conn: sqlstream.Connection) -> None:
+    """PostgreSQL 16's (and RisingWave's) form regexp_replace(s, p, r, start, N, flags)."""
+    got = conn.execute("SELECT regexp_replace('A PostgreSQL function', 'a|e|i|o|u', 'X', "
+                       "1, 0, 'i'), regexp_replace('abcabc', 'b', 'X', 3, 1)").fetchone()
+    assert got == ("X PXstgrXSQL fXnctXXn", "abcaXc")
