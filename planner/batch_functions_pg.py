@@ -3,7 +3,8 @@ queries (one entry per function in FUNCTION_REWRITES; see batch_semantics.py).""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -42,7 +43,7 @@ def _pg_year(year: exp.Expression) -> exp.Expression:
                  (eq, _error("date field value out of range")), default=year.copy())
 
 
-def _make_date(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+def _make_date(scope: TypeScope, node: exp.Expression) -> Plan | None:
     args = node.expressions if isinstance(node, exp.Anonymous) else None
     if not args or len(args) != 3:
         return None
@@ -53,7 +54,7 @@ def _make_date(scope: "TypeScope", node: exp.Expression) -> Plan | None:
     return rewrite
 
 
-def _make_timestamp(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+def _make_timestamp(scope: TypeScope, node: exp.Expression) -> Plan | None:
     """make_timestamp[tz](y, m, d, ...): a day past the month's end is an error (DuckDB
     rolls it into the next month); the year as in make_date."""
     args = list(node.expressions) if isinstance(node, exp.Anonymous) else []
@@ -69,7 +70,7 @@ def _make_timestamp(scope: "TypeScope", node: exp.Expression) -> Plan | None:
     return rewrite
 
 
-def _string_to_array(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+def _string_to_array(scope: TypeScope, node: exp.Expression) -> Plan | None:
     if not isinstance(node, exp.StringToArray) or node.args.get("null") is not None:
         return None
     s, sep = node.this, node.expression
@@ -107,7 +108,7 @@ def _quote_ident(arg: exp.Expression) -> exp.Expression:
     return _case((plain, text), default=quoted)
 
 
-def _format(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+def _format(scope: TypeScope, node: exp.Expression) -> Plan | None:
     """format(fmt, args...) with a constant fmt: %s (NULL as ''), %I, %L, %%, and
     positions (%2$s), as a concatenation."""
     fmt = node.this if isinstance(node, exp.Format) else None
@@ -177,7 +178,7 @@ def _format_spec(text: str, nargs: int, node: exp.Expression) -> list[str | tupl
     return spec
 
 
-def _substring(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+def _substring(scope: TypeScope, node: exp.Expression) -> Plan | None:
     """substr(s, start[, count]) counts positions before 1 as PostgreSQL does (they
     take up `count` without giving characters); DuckDB counts a negative start from the
     end of the string."""
@@ -200,7 +201,7 @@ def _substring(scope: "TypeScope", node: exp.Expression) -> Plan | None:
     return rewrite
 
 
-def _regexp_matches(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+def _regexp_matches(scope: TypeScope, node: exp.Expression) -> Plan | None:
     """regexp_matches(s, pattern[, flags]) returns a set of text arrays, one per match
     (all matches with flag g, else the first): the capture groups, or the whole match
     when the pattern has none. A set-returning call, as unnest."""
@@ -242,7 +243,7 @@ def _regexp_matches(scope: "TypeScope", node: exp.Expression) -> Plan | None:
     return rewrite
 
 
-def _regexp_replace(scope: "TypeScope", node: exp.Expression) -> Plan | None:
+def _regexp_replace(scope: TypeScope, node: exp.Expression) -> Plan | None:
     """regexp_replace(s, pattern, replacement, start, N, flags): N = 0 replaces every
     match at or after start (as flag g does), N = 1 the first; the start is applied
     by the DuckDB translation itself."""
@@ -265,7 +266,7 @@ def _regexp_replace(scope: "TypeScope", node: exp.Expression) -> Plan | None:
     return rewrite
 
 
-FUNCTION_REWRITES: dict[str, Callable[["TypeScope", exp.Expression], Plan | None]] = {
+FUNCTION_REWRITES: dict[str, Callable[[TypeScope, exp.Expression], Plan | None]] = {
     "make_date": _make_date, "make_timestamp": _make_timestamp,
     "make_timestamptz": _make_timestamp, "string_to_array": _string_to_array,
     "format": _format, "substring": _substring, "regexp_matches": _regexp_matches,

@@ -16,6 +16,7 @@ The rules, each a PostgreSQL behaviour DuckDB does not have by default:
 - SIMILAR TO is a whole-string match of a pattern where % and _ are wildcards.
 - an array subscript below 1 is NULL; slice bounds are clamped to the array.
 - `x op ANY/SOME/ALL (array)` over a NULL array is NULL.
+- greatest/least of intervals compare lengths.
 - sum(bigint) is numeric; avg of integers or numeric is numeric (16 fractional digits).
 - make_date with a negative year is that year BC (DuckDB counts year 0).
 - format() takes %s / %I / %L / %%; string_to_array splits on '' into one element
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
@@ -185,11 +186,16 @@ def _cast_to_numeric(scope: TypeScope, node: exp.Cast) -> Callable[[], exp.Expre
             return None
         digits, exponent = len(value.as_tuple().digits), value.as_tuple().exponent
         scale = max(0, -exponent)
-        width = max(18, digits + max(0, exponent), scale + 1)
+        # As narrow as the constant: DuckDB caps a result at 38 digits and then drops
+        # fractional digits, so wide operands would cost precision in expressions.
+        width = max(digits + max(0, exponent), scale, 1)
         if width > 38:
             return None
         target = f"DECIMAL({width},{scale})"
+        plain = exp.Literal.string(format(value, "f")) if inner.is_string \
+            else exp.Literal.number(format(value, "f"))
     else:
+        plain = inner
         t = scope.type_of(inner)
         if t is None:
             return None
@@ -200,6 +206,8 @@ def _cast_to_numeric(scope: TypeScope, node: exp.Cast) -> Callable[[], exp.Expre
         target = "DECIMAL(19,0)" if t.name == "bigint" else "DECIMAL(18,0)"
 
     def rewrite() -> exp.Expression:
+        if plain is not inner:
+            node.set("this", plain)
         node.set("to", exp.DataType.build(target, dialect="duckdb"))
         return node
     return rewrite
@@ -379,16 +387,27 @@ def _avg(scope: TypeScope, node: exp.Expression) -> Callable[[], exp.Expression]
                                            expression=count))
         quotient = exp.IntDiv(this=exp.Paren(this=twice), expression=exp.Paren(this=exp.Mul(
             this=exp.Literal.number(2), expression=count.copy())))
-        unit = exp.cast(exp.Literal.string("1e-%d" % _AVG_SCALE), AVG_DUCKDB_TYPE)
+        unit = exp.cast(exp.Literal.string(f"1e-{_AVG_SCALE}"), AVG_DUCKDB_TYPE)
         return exp.Paren(this=exp.Mul(this=exp.cast(quotient, "DECIMAL(38,0)"),
                                       expression=unit))
     return rewrite
 
 
+def _interval_extreme(scope: TypeScope,
+                      node: exp.Expression) -> Callable[[], exp.Expression] | None:
+    """greatest/least of intervals compare their lengths ('99 hours' > '4 days'), as
+    min and max do; DuckDB's greatest/least compare field by field."""
+    args = [node.this, *node.expressions]
+    if not any((t := scope.type_of(a)) is not None and t.name == "interval" for a in args):
+        return None
+    name = "list_max" if isinstance(node, exp.Greatest) else "list_min"
+    return lambda: _call(name, exp.Array(expressions=[node.this, *node.expressions]))
+
+
 _REWRITES: list[tuple[type | tuple[type, ...], Callable]] = [
     (exp.Div, _division), (exp.Round, _round), (exp.Cast, _cast),
     ((exp.Like, exp.ILike), _like), (exp.SimilarTo, _similar),
-    (exp.Bracket, _subscript), ((exp.Sum, exp.Window), _sum), ((exp.Avg, exp.Window), _avg),
+    (exp.Bracket, _subscript), ((exp.Greatest, exp.Least), _interval_extreme), ((exp.Sum, exp.Window), _sum), ((exp.Avg, exp.Window), _avg),
     ((exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE), _comparison),
 ]
 

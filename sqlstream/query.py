@@ -221,6 +221,8 @@ def translate_error(e: Exception) -> Error:
     if isinstance(e, duckdb.ConversionException):
         if msg.startswith("Date out of range"):
             return DataError("date field value out of range", "22008", pos)
+        if "out of range for the destination type" in msg:
+            return DataError(msg, "22003", pos)
         return DataError(msg, "22P02", pos)
     if isinstance(e, duckdb.OutOfRangeException):
         return DataError(msg, "22003", pos)

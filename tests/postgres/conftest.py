@@ -6,7 +6,7 @@ CI installs Debian's `postgresql` package (.ci/run)."""
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest

@@ -9,7 +9,7 @@ in tests/postgres/differences.py and never generated."""
 from __future__ import annotations
 
 import random
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 INT, BIGINT, NUMERIC, DOUBLE = "int", "bigint", "numeric", "double precision"
 TEXT, BOOL, DATE, TIMESTAMP, INTERVAL = "text", "boolean", "date", "timestamp", "interval"

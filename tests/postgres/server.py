@@ -72,7 +72,7 @@ class PostgresServer:
                        timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     @classmethod
-    def start(cls, bindir: str) -> "PostgresServer":
+    def start(cls, bindir: str) -> PostgresServer:
         user = _run_as()
         root = tempfile.mkdtemp(prefix="sqlstream-pg-")
         if user:

@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import random
 
-from tests.postgres.generate import (BIGINT, BOOL, DATE, DOUBLE, INT, NUMERIC, TEXT, TIMESTAMP,
-                                     ExprGen, _LITERALS)
+from tests.postgres.generate import (
+    _LITERALS,
+    BIGINT,
+    BOOL,
+    DATE,
+    DOUBLE,
+    INT,
+    NUMERIC,
+    TEXT,
+    TIMESTAMP,
+    ExprGen,
+)
 
 TABLES = {
     "t1": "CREATE TABLE t1 (k int PRIMARY KEY, g int, v int, b bigint, n numeric(10,2), "
@@ -108,8 +118,8 @@ def subquery_query(rng: random.Random) -> str:
         "SELECT k FROM t1 WHERE NOT EXISTS (SELECT 1 FROM t2 WHERE t2.g = t1.g AND t2.w > t1.v)",
         "SELECT k, (SELECT max(w) FROM t2 WHERE t2.g = t1.g) FROM t1",
         "SELECT g, count(*) FROM (SELECT g, s FROM t1 UNION ALL SELECT g, s FROM t2) u GROUP BY g",
-        "WITH c AS (SELECT g, sum(v) AS sv FROM t1 GROUP BY g) SELECT c.g, c.sv, t2.w FROM c "
-        "JOIN t2 ON c.g = t2.g",
+        ("WITH c AS (SELECT g, sum(v) AS sv FROM t1 GROUP BY g) SELECT c.g, c.sv, t2.w "
+         "FROM c JOIN t2 ON c.g = t2.g"),
     ])
 
 

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 import sqlstream
-from tests.postgres.differences import accepted
 from tests.postgres.compare import Outcome, run_pg, run_sqlstream, same_value
+from tests.postgres.differences import accepted
 from tests.postgres.generate import TYPES, ExprGen
 
 PER_SELECT = 40
