@@ -271,22 +271,23 @@ def _days_in_month(year: int, month: int) -> int:
 
 
 def format_interval(iv: Interval) -> str:
-    """PostgreSQL's `postgres` IntervalStyle: '1 year 2 mons 3 days 04:05:06'."""
-    parts = []
-    years, months = divmod(abs(iv.months), 12)
-    sign = "-" if iv.months < 0 else ""
-    if years:
-        parts.append(f"{sign}{years} year{'s' if years != 1 else ''}")
-    if months:
-        parts.append(f"{sign}{months} mon{'s' if months != 1 else ''}")
-    if iv.days:
-        parts.append(f"{iv.days} day{'s' if abs(iv.days) != 1 else ''}")
+    """PostgreSQL's `postgres` IntervalStyle: '1 year 2 mons 3 days 04:05:06'; after a
+    negative field a positive one carries '+' ('-1 years +2 days')."""
+    parts: list[str] = []
+    before = False  # the previous field was negative
+    years = int(iv.months / 12)
+    for value, unit in ((years, "year"), (iv.months - years * 12, "mon"), (iv.days, "day")):
+        if value:
+            plus = "+" if before and value > 0 else ""
+            parts.append(f"{plus}{value} {unit}{'s' if value != 1 else ''}")
+            before = value < 0
     if iv.micros or not parts:
         micros = abs(iv.micros)
         secs, frac = divmod(micros, 1_000_000)
         mins, secs = divmod(secs, 60)
         hours, mins = divmod(mins, 60)
-        text = f"{'-' if iv.micros < 0 else ''}{hours:02d}:{mins:02d}:{secs:02d}"
+        sign = "-" if iv.micros < 0 else "+" if before else ""
+        text = f"{sign}{hours:02d}:{mins:02d}:{secs:02d}"
         if frac:
             text += f".{frac:06d}".rstrip("0")
         parts.append(text)

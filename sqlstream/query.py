@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -71,7 +72,8 @@ def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = Non
     try:
         cur.execute(sql, params) if params else cur.execute(sql)
         desc = cur.description or []
-        rows = cur.fetchall() if desc else []
+        rows = (_fetch_with_intervals(cur, desc) if any(str(d[1]) == "INTERVAL" for d in desc)
+                else cur.fetchall() if desc else [])
     except duckdb.Error as e:
         raise translate_error(e) from None
     except OverflowError:  # a value Python's types cannot hold (an interval past timedelta)
@@ -89,6 +91,23 @@ def run_duckdb(db: Any, sql: str, params: list | None = None, session: Any = Non
     if lists and rows:
         rows = _list_columns(cols, rows, lists)
     return cols, rows
+
+
+def _fetch_with_intervals(cur: Any, desc: list) -> list[tuple]:
+    """Rows of a result with interval columns, read through Arrow so that an interval
+    keeps its months apart from its days (DuckDB's Python rows make it a timedelta of
+    30-day months: '1 year 1 mon 1 day' would read as '391 days')."""
+    with warnings.catch_warnings():  # the copy it warns about is the point here
+        warnings.simplefilter("ignore")
+        table = cur.to_arrow_table()
+    columns = []
+    for d, col in zip(desc, table.columns):
+        values = col.to_pylist()
+        if str(d[1]) == "INTERVAL":
+            values = [None if v is None else T.Interval(v.months, v.days, v.nanoseconds // 1000)
+                      for v in values]
+        columns.append(values)
+    return list(zip(*columns))
 
 
 def _list_columns(cols: list[Column], rows: list[tuple], positions: list[int]) -> list[tuple]:

@@ -10,8 +10,17 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
 
 from tests.postgres.server import PostgresServer, find_bindir
+
+
+class IntervalText(Loader):
+    """Intervals as PostgreSQL's text: a timedelta would fold months into days."""
+
+    def load(self, data: Buffer) -> str:
+        return bytes(data).decode()
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +43,7 @@ def pg_server() -> Iterator[PostgresServer]:
 def pg(pg_server: PostgresServer) -> Iterator[psycopg.Connection]:
     """An autocommit connection in a fresh schema, dropped afterwards."""
     with psycopg.connect(pg_server.conninfo, autocommit=True) as conn:
+        conn.adapters.register_loader("interval", IntervalText)
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
         conn.execute("SET TimeZone = 'UTC'; SET extra_float_digits = 3")
         yield conn

@@ -47,10 +47,6 @@ DIFFERENCES = [
                "numeric without a typmod is stored as DECIMAL(38,10) and loses each "
                "value's own scale (5727.60 -> 5727.6); values compare by value, not by "
                "scale."),
-    Difference("interval-months", "open",
-               "Intervals carry months as 30 days and years as 365 days when they reach "
-               "the embedded API (datetime.timedelta); generated intervals use days, "
-               "hours, minutes and seconds only."),
     Difference("float-text", "open",
                "CAST(double precision AS text) is not generated: DuckDB prints floats in "
                "its own shortest form (1e10 as 10000000000.0)."),

@@ -101,7 +101,7 @@ def _ts_lit(r: random.Random) -> str:
 
 def _interval_lit(r: random.Random) -> str:
     n = r.randint(0, 100)
-    unit = r.choice(["days", "hours", "minutes", "seconds"])
+    unit = r.choice(["days", "hours", "minutes", "seconds", "months", "years"])
     return f"interval '{n} {unit}'"
 
 
