@@ -32,8 +32,7 @@ from collections.abc import Callable, Mapping
 from sqlglot import exp
 
 from planner import types as T
-from planner.errors import ProgrammingError
-from planner.expressions.binder import bind_expr, position_of
+from planner.expressions.binder import bind_expr
 from planner.expressions.nodes import BoundExpr, InputRef
 
 
@@ -447,7 +446,3 @@ def apply_pg_semantics(tree: exp.Expression, scope: TypeScope) -> exp.Expression
         else:
             parent.set(key, new, index)
     return tree
-
-
-def position_error(message: str, code: str, node: exp.Expression) -> ProgrammingError:
-    return ProgrammingError(message, code, position_of(node))

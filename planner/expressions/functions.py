@@ -70,7 +70,7 @@ _TABLE = [
     _f("btrim", [(("text",), "varchar"), (("text", "text"), "varchar")], s.btrim),
     _f("ltrim", [(("text",), "varchar"), (("text", "text"), "varchar")], s.ltrim),
     _f("rtrim", [(("text",), "varchar"), (("text", "text"), "varchar")], s.rtrim),
-    _f("replace", [(("text", "text", "text"), "varchar")], template="{0}.replace({1}, {2})"),
+    _f("replace", [(("text", "text", "text"), "varchar")], s.replace),
     _f("split_part", [(("text", "text", "int"), "varchar")], s.split_part, fallible=True),
     _f("left", [(("text", "int"), "varchar")], s.left),
     _f("right", [(("text", "int"), "varchar")], s.right),

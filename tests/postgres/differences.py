@@ -62,8 +62,9 @@ def accepted(expr: str, got: Outcome, want: Outcome) -> Difference | None:
     if want.error in ("22012", "22003") and got.error is None and (
             "NULL" in expr or "nullif" in expr):
         return BY_NAME["error-under-null"]
-    if got.error in ("22012", "22003") and want.error is None and any(
-            w in expr for w in (" AND ", " OR ", " BETWEEN ", " WHERE ")):
+    either_errs = got.error in ("22012", "22003") and want.error is None or \
+        want.error in ("22012", "22003") and got.error is None
+    if either_errs and any(w in expr for w in (" AND ", " OR ", " BETWEEN ", " WHERE ")):
         return BY_NAME["evaluation-order"]
     if got.error == "22003" and want.error is None and "numeric" in expr and "*" in expr:
         return BY_NAME["numeric-overflow"]

@@ -156,6 +156,7 @@ _RULES: dict[str, list[Rule]] = {
     DOUBLE: [*_arith(DOUBLE, "+ - * /"), *_common(DOUBLE),
              lambda g, d: f"CAST({g.e(INT, d)} AS double precision)",
              lambda g, d: f"CAST({g.e(NUMERIC, d)} AS double precision)",
+             lambda g, d: f"CAST(CAST({g.e(DOUBLE, d)} AS real) AS double precision)",
              lambda g, d: f"abs({g.e(DOUBLE, d)})",
              lambda g, d: f"round({g.e(DOUBLE, d)})",
              lambda g, d: f"floor({g.e(DOUBLE, d)})",
@@ -189,6 +190,10 @@ _RULES: dict[str, list[Rule]] = {
                                f"{g.e(t, d)})" for t in ORDERED],
            lambda g, d: f"({g.e(INT, d)} = {g.e(DOUBLE, d)})",
            lambda g, d: f"({g.e(INT, d)} < {g.e(NUMERIC, d)})",
+          lambda g, d: f"({g.e(NUMERIC, d)} {g.pick('=', '<', '>=')} CAST({g.e(NUMERIC, d)} "
+                       f"AS real))",
+          lambda g, d: f"(CAST({g.e(DOUBLE, d)} AS real) {g.pick('=', '<', '>')} "
+                       f"{g.e(DOUBLE, d)})",
            lambda g, d: f"({g.e(BOOL, d)} AND {g.e(BOOL, d)})",
            lambda g, d: f"({g.e(BOOL, d)} OR {g.e(BOOL, d)})",
            lambda g, d: f"(NOT {g.e(BOOL, d)})",

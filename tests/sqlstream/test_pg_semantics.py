@@ -50,6 +50,7 @@ ANSWERS: list[tuple[str, Any, bool]] = [
     ("string_to_array('', ',')", [], False),
     ("substr('Hello', -1, 3)", "H", True),
     ("substr('Hello', 0)", "Hello", True),
+    ("replace('ab', '', 'x')", "ab", True),
     ("make_date(2024, 1, 26)", dt.date(2024, 1, 26), True),
     ("'1.23e-3'::decimal", D("0.00123"), True),
     ("CAST('0.000123' AS numeric)", D("0.000123"), True),
