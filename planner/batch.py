@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from planner.batch_functions import rewrite_functions
-from planner.batch_semantics import TypeScope, apply_pg_semantics
+from planner.batch_semantics import Scopes, apply_pg_semantics
 from planner.binder import output_name, position_of
 from planner.catalog import SOURCE, Catalog
 from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
@@ -47,7 +47,7 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
     tree = tree.copy()
     ctes = _cte_names(tree)
     system: list[str] = []
-    scope = TypeScope()
+    scopes = Scopes()
     for table in tree.find_all(exp.Table):
         name, db = table.name, table.db
         if not name or isinstance(table.this, exp.Func):
@@ -71,10 +71,10 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
             table.set("db", exp.to_identifier("main") if name in ctes else None)
         if rel.schema == "sys" and rel.name not in system:
             system.append(rel.name)
-        scope.add(table.alias_or_name, {c.name: c.type for c in rel.columns})
+        scopes.add_table(table, {c.name: c.type for c in rel.columns})
     if isinstance(tree, exp.Select):
         _name_outputs(tree)  # before the rewrites below change how outputs would be named
-    tree = apply_pg_semantics(tree, scope)
+    tree = apply_pg_semantics(tree, scopes)
     for node in list(tree.find_all(*_TIME_KEYWORDS, exp.Localtime)):
         if isinstance(node, exp.Localtime):
             node.replace(exp.cast(exp.Anonymous(this="current_localtimestamp"), "TIME"))

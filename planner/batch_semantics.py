@@ -46,15 +46,16 @@ _RESULT_TYPES = {"make_date": T.DATE, "make_timestamp": T.TIMESTAMP,
 
 
 class TypeScope:
-    """Column types of the relations a batch query reads, for the expression binder:
-    `alias.column` by the relation's alias, `column` when one relation has it (or all
-    that have it agree on its type)."""
+    """Column types visible in one SELECT, for the expression binder: `alias.column` by
+    the alias of a FROM item, `column` when one item has it (or all that have it agree
+    on its type), else the enclosing SELECT's (a correlated reference)."""
 
-    def __init__(self) -> None:
-        self.qualified: dict[tuple[str, str], T.DataType] = {}
+    def __init__(self, parent: TypeScope | None = None) -> None:
+        self.parent = parent
+        self.qualified: dict[tuple[str, str], T.DataType | None] = {}
         self.bare: dict[str, T.DataType | None] = {}
 
-    def add(self, alias: str, columns: Mapping[str, T.DataType]) -> None:
+    def add(self, alias: str, columns: Mapping[str, T.DataType | None]) -> None:
         for name, t in columns.items():
             self.qualified[(alias, name)] = t
             if name in self.bare and self.bare[name] != t:
@@ -63,8 +64,13 @@ class TypeScope:
                 self.bare.setdefault(name, t)
 
     def column(self, node: exp.Column) -> T.DataType:
-        t = (self.qualified.get((node.table, node.name)) if node.table
-             else self.bare.get(node.name))
+        key = (node.table, node.name)
+        own = self.qualified if node.table else self.bare
+        name = key if node.table else node.name
+        if name in own:
+            t = own[name]  # type: ignore[index]
+        else:
+            t = self.parent.column(node) if self.parent is not None else None
         if t is None:
             raise _Unknown(node.sql())
         return t
@@ -88,6 +94,82 @@ class TypeScope:
             return bind_expr(node, self).type
         except Exception:  # noqa: BLE001 - any failure to bind means: type unknown
             return None
+
+
+Columns = dict[str, "T.DataType | None"]
+
+
+class Scopes:
+    """The TypeScope of every SELECT of a query, built on demand: FROM items that are
+    catalog tables (registered by the translation), CTEs and derived tables (typed
+    from their own SELECT lists); other FROM items bring columns of unknown type."""
+
+    def __init__(self) -> None:
+        self.tables: dict[int, Columns] = {}
+        self._scopes: dict[int, TypeScope] = {}
+        self._ctes: dict[str, exp.CTE] = {}
+
+    def add_table(self, table: exp.Table, columns: Mapping[str, T.DataType]) -> None:
+        self.tables[id(table)] = dict(columns)
+
+    def prepare(self, tree: exp.Expression) -> None:
+        self._ctes = {c.alias: c for c in tree.find_all(exp.CTE)}
+
+    def scope_for(self, node: exp.Expression) -> TypeScope:
+        select = node if isinstance(node, exp.Select) else node.find_ancestor(exp.Select)
+        if select is None:
+            return TypeScope()
+        scope = self._scopes.get(id(select))
+        if scope is None:
+            outer = select.parent.find_ancestor(exp.Select) if select.parent else None
+            scope = TypeScope(self.scope_for(outer) if outer is not None else None)
+            self._scopes[id(select)] = scope
+            self._fill(scope, select)
+        return scope
+
+    def _fill(self, scope: TypeScope, select: exp.Select) -> None:
+        source = select.args.get("from_")
+        items = [source.this] if source is not None else []
+        items += [j.this for j in select.args.get("joins") or []]
+        for item in items:
+            alias = item.alias_or_name
+            if isinstance(item, exp.Table) and id(item) in self.tables:
+                scope.add(alias, self.tables[id(item)])
+            elif isinstance(item, exp.Table) and not item.db and item.name in self._ctes:
+                scope.add(alias, self.outputs(self._ctes[item.name].this))
+            elif isinstance(item, exp.Subquery):
+                scope.add(alias, self.outputs(item.this))
+            elif isinstance(item, exp.Values) and isinstance(item.args.get("alias"),
+                                                             exp.TableAlias):
+                names = [c.name for c in item.args["alias"].columns]
+                rows = [r.expressions for r in item.expressions if isinstance(r, exp.Tuple)]
+                typed = [{TypeScope().type_of(r[i]) for r in rows if i < len(r)}
+                         for i in range(len(names))]
+                scope.add(alias, {n: t.pop() if len(t) == 1 else None
+                                  for n, t in zip(names, typed)})
+            else:
+                table_alias = item.args.get("alias")
+                for c in table_alias.columns if isinstance(table_alias, exp.TableAlias) else []:
+                    scope.add(alias, {c.name: None})
+
+    def outputs(self, query: exp.Expression) -> Columns:
+        """The output columns of a query and their types (None where unknown)."""
+        if isinstance(query, exp.SetOperation):
+            left, right = self.outputs(query.this), self.outputs(query.expression)
+            return {n: t if list(right.values())[i:i + 1] == [t] else None
+                    for i, (n, t) in enumerate(left.items())}
+        if not isinstance(query, exp.Select):
+            return {}
+        scope = self.scope_for(query)
+        out: Columns = {}
+        for proj in query.expressions:
+            if isinstance(proj, exp.Star) or isinstance(proj, exp.Column) \
+                    and isinstance(proj.this, exp.Star):
+                out.update(scope.bare)
+                continue
+            out[proj.alias_or_name] = scope.type_of(
+                proj.this if isinstance(proj, exp.Alias) else proj)
+        return out
 
 
 def _aggregate_type(scope: TypeScope, node: exp.Expression) -> T.DataType:
@@ -411,30 +493,29 @@ _REWRITES: list[tuple[type | tuple[type, ...], Callable]] = [
 ]
 
 
-def apply_pg_semantics(tree: exp.Expression, scope: TypeScope) -> exp.Expression:
+def apply_pg_semantics(tree: exp.Expression, scopes: Scopes) -> exp.Expression:
     """Rewrite `tree` in place so DuckDB answers it as PostgreSQL would. Every decision
     is taken on the tree as written (types bound before any rewrite), then applied."""
     from planner.batch_functions_pg import FUNCTION_REWRITES
 
+    scopes.prepare(tree)
     plans: list[Callable[[], exp.Expression]] = []
     targets: list[exp.Expression] = []
     for node in list(tree.walk()):
-        for cls, rule in _REWRITES:
-            if isinstance(node, cls):
-                plan = rule(scope, node)
-                if plan is not None:
-                    plans.append(plan)
-                    targets.append(node)
-                    break
+        rules = [rule for cls, rule in _REWRITES if isinstance(node, cls)]
         if isinstance(node, exp.Func):
             name = (str(node.this).lower() if isinstance(node, exp.Anonymous)
                     else node.sql_name().lower())
-            rule = FUNCTION_REWRITES.get(name)
-            if rule is not None:
-                plan = rule(scope, node)
-                if plan is not None:
-                    plans.append(plan)
-                    targets.append(node)
+            rules += [FUNCTION_REWRITES[name]] if name in FUNCTION_REWRITES else []
+        if not rules:
+            continue
+        scope = scopes.scope_for(node)
+        for rule in rules:
+            plan = rule(scope, node)
+            if plan is not None:
+                plans.append(plan)
+                targets.append(node)
+                break
     # Innermost first: an outer rewrite then wraps its already rewritten operands.
     for node, plan in reversed(list(zip(targets, plans))):
         parent, key, index = node.parent, node.arg_key, node.index
