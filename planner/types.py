@@ -359,7 +359,7 @@ def parse_interval(text: str, unit: str | None = None) -> Interval:
 # ---------------------------------------------------------------- value coercion
 
 def to_real(value: float) -> float:
-    """A float rounded to single precision, as a real column holds it; out of range
+    """A float rounded to single precision, as a cast to real gives it; out of range
     is an overflow."""
     try:
         return struct.unpack("f", struct.pack("f", value))[0]
@@ -403,8 +403,6 @@ def coerce(value: Any, t: DataType) -> Any:
                 raise ValueError(f"invalid input syntax for type {name}: \"{value}\"") from None
         else:
             value = float(value)
-        if name == "real":
-            value = to_real(value)
         return NAN if value != value else value  # SQL's NaN: see planner/nan.py
     if name == "numeric":
         if isinstance(value, bool):
