@@ -189,7 +189,7 @@ _LIST = re.compile(r"^(.*)\[\d*\]$")  # DuckDB's LIST (INTEGER[]) and ARRAY (INT
 def duck_type(name: str) -> T.DataType:
     if _LIST.match(name):
         return _list_type(name)
-    if name == T.DECIMAL.duckdb:
+    if name in (T.DECIMAL.duckdb, AVG_DUCKDB_TYPE):  # avg is plain numeric
         return T.DECIMAL
     if name.startswith("DECIMAL"):
         m = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", name)
