@@ -109,6 +109,10 @@ def create_table(session: "Session", tree: exp.Create) -> StatementResult:
                     col.nullable = bool(k.args.get("allow_null"))
                 elif isinstance(k, exp.DefaultColumnConstraint):
                     raise not_supported("column DEFAULT", position_of(item))
+                elif isinstance(k, (exp.ComputedColumnConstraint,
+                                    exp.GeneratedAsIdentityColumnConstraint)):
+                    # Refused rather than kept as an always-NULL column.
+                    raise not_supported("generated column", position_of(item))
             cols.append(col)
         elif isinstance(item, exp.PrimaryKey):
             if pk_names:

@@ -134,6 +134,14 @@ def test_sum_and_avg_types(conn: sqlstream.Connection) -> None:
     assert isinstance(row[0], D)
 
 
+def test_generated_column_is_refused(conn: sqlstream.Connection) -> None:
+    """A generated column is refused, not kept as a column that is always NULL."""
+    with pytest.raises(sqlstream.NotSupportedError):
+        conn.execute("CREATE TABLE gen (v2 int, v1 int AS v2 - 1)")
+    assert conn.execute("SELECT count(*) FROM pg_catalog.pg_tables "
+                        "WHERE tablename = 'gen'").fetchone()[0] == 0
+
+
 def test_internal_errors_are_sqlstate_errors(conn: sqlstream.Connection) -> None:
     with pytest.raises(sqlstream.ProgrammingError) as info:
         conn.execute("CREATE TABLE t_no_columns;")
