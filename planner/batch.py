@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from planner.batch_functions import rewrite_functions
+from planner.batch_semantics import Scopes, apply_pg_semantics
 from planner.binder import output_name, position_of
 from planner.catalog import SOURCE, Catalog
 from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
@@ -49,7 +50,7 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
     check_query(tree, lambda name: _is_function(catalog, name))
     ctes = _cte_names(tree)
     system: list[str] = []
-    int_cols: set[str] = set()
+    scopes = Scopes()
     for table in tree.find_all(exp.Table):
         name, db = table.name, table.db
         if not name or isinstance(table.this, exp.Func):
@@ -70,13 +71,14 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
                 "nothing; create a materialized view over it, or create it as a table "
                 "(CREATE TABLE ... WITH (connector = ...)) to keep its rows",
                 FEATURE_NOT_SUPPORTED, position_of(table))
-        if db == "public":
-            table.set("db", None)
+        if db == "public":  # the table, even beside a CTE of that name
+            table.set("db", exp.to_identifier("main") if name in ctes else None)
         if rel.schema == "sys" and rel.name not in system:
             system.append(rel.name)
-        int_cols.update(c.name for c in rel.columns if c.type.is_integer)
+        scopes.add_table(table, {c.name: c.type for c in rel.columns})
     if isinstance(tree, exp.Select):
         _name_outputs(tree)  # before the rewrites below change how outputs would be named
+    tree = apply_pg_semantics(tree, scopes)
     for node in list(tree.find_all(*_TIME_KEYWORDS, exp.Localtime)):
         if isinstance(node, exp.Localtime):
             node.replace(exp.cast(exp.Anonymous(this="current_localtimestamp"), "TIME"))
@@ -89,9 +91,6 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         renamed = _RENAMED_FUNCTIONS.get(str(call.this).lower())
         if renamed is not None:
             call.set("this", renamed)
-    for div in list(tree.find_all(exp.Div)):
-        if _is_int(div.this, int_cols) and _is_int(div.expression, int_cols):
-            div.replace(exp.IntDiv(this=div.this, expression=div.expression))
     return BatchQuery(tree.sql(dialect="duckdb"), system)
 
 
@@ -115,28 +114,6 @@ def _bytea_hex_literal(cast: exp.Cast) -> None:
         raise ProgrammingError(f'invalid hexadecimal data in bytea literal "{lit.this}"',
                                "22P02", position_of(lit)) from None
     lit.set("this", "".join(f"\\x{b:02x}" for b in data))
-
-
-def _is_int(node: exp.Expression, int_cols: set[str]) -> bool:
-    """Whether an expression has an integer type, as far as can be told from syntax."""
-    if isinstance(node, exp.Paren):
-        return _is_int(node.this, int_cols)
-    if isinstance(node, exp.Literal):
-        return not node.is_string and node.this.lstrip("-").isdigit()
-    if isinstance(node, exp.Neg):
-        return _is_int(node.this, int_cols)
-    if isinstance(node, exp.Column):
-        return node.name in int_cols
-    if isinstance(node, exp.Cast):
-        return node.to.this in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT,
-                                exp.DataType.Type.SMALLINT, exp.DataType.Type.TINYINT)
-    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.IntDiv)):
-        return _is_int(node.this, int_cols) and _is_int(node.expression, int_cols)
-    if isinstance(node, exp.Count):
-        return True
-    if isinstance(node, (exp.Sum, exp.Min, exp.Max, exp.Abs)):
-        return _is_int(node.this, int_cols)
-    return False
 
 
 def _name_outputs(sel: exp.Select) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from planner.batch_semantics import INTEGER_DIVISION
+
 from planner.errors import not_supported
 from planner.expressions.binder import position_of
 from planner.expressions.builtins_format import strftime_format
@@ -61,17 +63,18 @@ ENGINE_FUNCTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "width_bucket": (("DOUBLE", "DOUBLE", "DOUBLE", "BIGINT"), "INTEGER"),
     "encode": (("BLOB", "VARCHAR"), "VARCHAR"), "decode": (("VARCHAR", "VARCHAR"), "BLOB"),
     **{f"sha{n}": (("BLOB",), "BLOB") for n in (224, 256, 384, 512)},
-    "regexp_replace": (("VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR"), "VARCHAR"),
     "regexp_count": (("VARCHAR", "VARCHAR"), "INTEGER"),
     "div": (("DECIMAL(38,10)", "DECIMAL(38,10)"), "DECIMAL(38,0)"),
+    "regexp_replace": (("VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "VARCHAR"),
+                       "VARCHAR"),
 }
 # Functions whose NULL arguments the implementation sees (others: NULL in, NULL out).
 ENGINE_NULL_AWARE = ("quote_nullable",)
 # Arguments of sqlglot's own nodes for these functions, in the function's order.
 _NODE_ARGS = {"width_bucket": ("this", "min_value", "max_value", "num_buckets"),
-              "encode": ("this", "charset"), "decode": ("this", "charset"),
               "regexp_replace": ("this", "expression", "replacement", "position",
-                                 "modifiers")}
+                                 "occurrence", "modifiers"),
+              "encode": ("this", "charset"), "decode": ("this", "charset")}
 ENGINE_PREFIX = "pg_"
 _NODE_NAMES = {"hex": "to_hex", "lower_hex": "to_hex"}
 
@@ -94,6 +97,8 @@ def _engine_call(node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.Anonymous):
         name, args = str(node.this).lower(), list(node.expressions)
     elif isinstance(node, exp.IntDiv):  # div(a, b) as sqlglot reads it
+        if node.args.get(INTEGER_DIVISION):  # `/` of two integers: DuckDB's own `//`
+            return None
         name, args = "div", [node.this, node.expression]
     else:
         name = node.sql_name().lower()
@@ -102,12 +107,25 @@ def _engine_call(node: exp.Expression) -> exp.Expression | None:
         name = _NODE_NAMES.get(name, name)
         keys = _NODE_ARGS.get(name, ("this", "expression"))
         args = [node.args[k] for k in keys if isinstance(node.args.get(k), exp.Expression)]
-    if name == "regexp_replace" and len(args) == 3:
-        args.append(exp.Literal.string(""))  # no flags
+    if name == "regexp_replace":
+        args = _regexp_replace_args(node, args)
     sig = ENGINE_FUNCTIONS.get(name)
     if sig is None or len(args) != len(sig[0]):
         return None
     return exp.Anonymous(this=ENGINE_PREFIX + name, expressions=args)
+
+
+def _regexp_replace_args(node: exp.Expression,
+                         args: list[exp.Expression]) -> list[exp.Expression]:
+    """All six arguments of regexp_replace(s, pattern, replacement [, start [, N]]
+    [, flags]): start 1, N -1 (none given) and flags '' where left out. A fourth
+    argument that is a string literal is the flags."""
+    fixed, rest = args[:3], args[3:]
+    flags = rest.pop() if rest and isinstance(rest[-1], exp.Literal) and rest[-1].is_string \
+        else exp.Literal.string("")
+    start = rest.pop(0) if rest else exp.Literal.number(1)
+    n = rest.pop(0) if rest else exp.Literal.number(-1)
+    return [*fixed, start, n, flags]
 
 
 def rewrite_functions(tree: exp.Expression) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +158,9 @@ def common_supertype(a: DataType, b: DataType) -> DataType | None:
     return None
 
 
+_I32, _I64 = 1 << 31, 1 << 63
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Interval:
     """A PostgreSQL interval: months, days and microseconds kept apart, as PostgreSQL does,
@@ -167,6 +171,12 @@ class Interval:
     months: int = 0
     days: int = 0
     micros: int = 0
+
+    def __post_init__(self) -> None:
+        # PostgreSQL's (and Arrow's month_day_nano) limits: 32-bit months and days.
+        if not (-_I32 <= self.months < _I32 and -_I32 <= self.days < _I32
+                and -_I64 <= self.micros < _I64):
+            raise OverflowError("interval out of range")
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Interval):
@@ -261,22 +271,23 @@ def _days_in_month(year: int, month: int) -> int:
 
 
 def format_interval(iv: Interval) -> str:
-    """PostgreSQL's `postgres` IntervalStyle: '1 year 2 mons 3 days 04:05:06'."""
-    parts = []
-    years, months = divmod(abs(iv.months), 12)
-    sign = "-" if iv.months < 0 else ""
-    if years:
-        parts.append(f"{sign}{years} year{'s' if years != 1 else ''}")
-    if months:
-        parts.append(f"{sign}{months} mon{'s' if months != 1 else ''}")
-    if iv.days:
-        parts.append(f"{iv.days} day{'s' if abs(iv.days) != 1 else ''}")
+    """PostgreSQL's `postgres` IntervalStyle: '1 year 2 mons 3 days 04:05:06'; after a
+    negative field a positive one carries '+' ('-1 years +2 days')."""
+    parts: list[str] = []
+    before = False  # the previous field was negative
+    years = int(iv.months / 12)
+    for value, unit in ((years, "year"), (iv.months - years * 12, "mon"), (iv.days, "day")):
+        if value:
+            plus = "+" if before and value > 0 else ""
+            parts.append(f"{plus}{value} {unit}{'s' if value != 1 else ''}")
+            before = value < 0
     if iv.micros or not parts:
         micros = abs(iv.micros)
         secs, frac = divmod(micros, 1_000_000)
         mins, secs = divmod(secs, 60)
         hours, mins = divmod(mins, 60)
-        text = f"{'-' if iv.micros < 0 else ''}{hours:02d}:{mins:02d}:{secs:02d}"
+        sign = "-" if iv.micros < 0 else "+" if before else ""
+        text = f"{sign}{hours:02d}:{mins:02d}:{secs:02d}"
         if frac:
             text += f".{frac:06d}".rstrip("0")
         parts.append(text)
@@ -346,6 +357,15 @@ def parse_interval(text: str, unit: str | None = None) -> Interval:
 
 
 # ---------------------------------------------------------------- value coercion
+
+def to_real(value: float) -> float:
+    """A float rounded to single precision, as a cast to real gives it; out of range
+    is an overflow."""
+    try:
+        return struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        raise OverflowError("value out of range: overflow") from None
+
 
 def coerce(value: Any, t: DataType) -> Any:
     """Convert a Python value (from DML, a parameter or a source) to the type's

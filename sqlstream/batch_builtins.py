@@ -27,7 +27,20 @@ def _wrap(impl: Callable[..., Any], arity: int) -> Callable[..., Any]:
         return lambda a, b: call(a, b)
     if arity == 4:
         return lambda a, b, c, d: call(a, b, c, d)
+    if arity == 6:
+        return lambda a, b, c, d, e, f: call(a, b, c, d, e, f)
     raise AssertionError(arity)
+
+
+def _regexp_replace(s: str, pattern: str, repl: str, start: int, n: int, flags: str) -> str:
+    """The batch form always passes every argument; N = -1 stands for none given."""
+    from planner.expressions.builtins_misc import regexp_replace
+    if n == -1:
+        return regexp_replace(s, pattern, repl, start, flags)
+    return regexp_replace(s, pattern, repl, start, n, flags)
+
+
+_IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {"regexp_replace": _regexp_replace}
 
 
 def _format(fmt: str, args: list | None) -> str | None:
@@ -39,7 +52,7 @@ def register(duck: Any) -> None:
     duck.create_function(ENGINE_PREFIX + "format", _wrap(_format, 2), ["VARCHAR", "VARCHAR[]"],
                          "VARCHAR", side_effects=False)
     for name, (params, result) in ENGINE_FUNCTIONS.items():
-        impl = FUNCTIONS[name].impl
+        impl = _IMPLEMENTATIONS.get(name) or FUNCTIONS[name].impl
         assert impl is not None, name
         duck.create_function(ENGINE_PREFIX + name, _wrap(impl, len(params)), list(params), result,
                              side_effects=False,

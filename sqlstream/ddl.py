@@ -121,6 +121,10 @@ def create_table(session: "Session", tree: exp.Create,
                 elif isinstance(k, exp.DefaultColumnConstraint):
                     options.setdefault("defaults", {})[cname] = default_sql(k.this, col.type,
                                                                             cname)
+                elif isinstance(k, (exp.ComputedColumnConstraint,
+                                    exp.GeneratedAsIdentityColumnConstraint)):
+                    # Refused rather than kept as an always-NULL column.
+                    raise not_supported("generated column", position_of(item))
             cols.append(col)
         elif isinstance(item, exp.PrimaryKey):
             if pk_names:

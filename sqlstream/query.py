@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -12,6 +13,8 @@ from sqlglot import exp
 
 from planner import types as T
 from planner.batch import translate
+from planner.batch_functions_pg import ERROR_CODES
+from planner.batch_semantics import AVG_DUCKDB_TYPE
 from planner.errors import (DataError, Error, NotSupportedError, OperationalError,
                             ProgrammingError, ProgramLimitError)
 from sqlstream.result import Column, RowSource, StatementResult
@@ -114,13 +117,14 @@ def open_duckdb(db: Any, sql: str, params: list | None = None, session: Any = No
             session.running_cursor = None
     cols = [Column(d[0], duck_type(str(d[1])) if arrays or not _LIST.match(str(d[1]))
                    else T.VARCHAR) for d in desc]
-    loose = [i for i, d in enumerate(desc) if str(d[1]) == T.DECIMAL.duckdb]
+    loose = [i for i, d in enumerate(desc) if str(d[1]) in (T.DECIMAL.duckdb, AVG_DUCKDB_TYPE)]
     lists = [i for i, c in enumerate(cols)
              if arrays and c.type.duckdb.startswith(T.DECIMAL.duckdb + "[")]
     if not desc:
         cur.close()
         cur = None
-    return cols, DuckRows(cur, session, loose, lists)
+    intervals = any(str(d[1]) == "INTERVAL" for d in desc)
+    return cols, DuckRows(cur, session, loose, lists, desc if intervals else None)
 
 
 def _needs_whole_result(cols: list[Column]) -> bool:
@@ -139,8 +143,12 @@ class DuckRows(RowSource):
     """The rows of an open DuckDB query, fetched as they are asked for, with unconstrained
     numeric (and lists of it) printed without padding zeros."""
 
-    def __init__(self, cur: Any, session: Any, loose: list[int], lists: list[int]) -> None:
+    def __init__(self, cur: Any, session: Any, loose: list[int], lists: list[int],
+                 interval_desc: list | None = None) -> None:
         self.cur = cur
+        # A result with interval columns is read whole through Arrow (see
+        # _fetch_with_intervals): its description, else None.
+        self.interval_desc = interval_desc
         self.session = session
         self.loose = loose
         self.lists = lists
@@ -183,10 +191,18 @@ class DuckRows(RowSource):
                 raise session.cancel_error()
             session.running_cursor = cur
         try:
-            rows = cur.fetchmany(n) if n > 0 else cur.fetchall()
+            if self.interval_desc is not None:
+                rows = _fetch_with_intervals(cur, self.interval_desc)
+                self.cur = None
+                cur.close()
+            else:
+                rows = cur.fetchmany(n) if n > 0 else cur.fetchall()
         except duckdb.Error as e:
             self.close()
             raise _duck_error(e, session) from None
+        except OverflowError:  # a value Python's types cannot hold (an interval past timedelta)
+            self.close()
+            raise DataError("value out of range for the result type", "22008") from None
         finally:
             if session is not None:
                 session.running_cursor = None
@@ -197,10 +213,29 @@ class DuckRows(RowSource):
             rows = _trim_numeric(rows, self.loose)
         for i in self.lists:
             rows = [r[:i] + (_trim_list(r[i]),) + r[i + 1:] for r in rows]
+        if self.interval_desc is not None and 0 < n < len(rows):
+            self.ahead, rows = rows[n:], rows[:n]
         return rows
 
 
 _READ_AHEAD = 256
+
+
+def _fetch_with_intervals(cur: Any, desc: list) -> list[tuple]:
+    """Rows of a result with interval columns, read through Arrow so that an interval
+    keeps its months apart from its days (DuckDB's Python rows make it a timedelta of
+    30-day months: '1 year 1 mon 1 day' would read as '391 days')."""
+    with warnings.catch_warnings():  # the copy it warns about is the point here
+        warnings.simplefilter("ignore")
+        table = cur.to_arrow_table()
+    columns = []
+    for d, col in zip(desc, table.columns):
+        values = col.to_pylist()
+        if str(d[1]) == "INTERVAL":
+            values = [None if v is None else T.Interval(v.months, v.days, v.nanoseconds // 1000)
+                      for v in values]
+        columns.append(values)
+    return list(zip(*columns))
 
 
 def _list_columns(cols: list[Column], rows: list[tuple], positions: list[int]) -> None:
@@ -277,7 +312,7 @@ _LIST = re.compile(r"^(.*)\[\d*\]$")  # DuckDB's LIST (INTEGER[]) and ARRAY (INT
 def duck_type(name: str) -> T.DataType:
     if _LIST.match(name):
         return _list_type(name)
-    if name == T.DECIMAL.duckdb:
+    if name in (T.DECIMAL.duckdb, AVG_DUCKDB_TYPE):  # avg is plain numeric
         return T.DECIMAL
     if name.startswith("DECIMAL"):
         m = re.match(r"DECIMAL\((\d+),\s*(\d+)\)", name)
@@ -325,7 +360,13 @@ def translate_error(e: Exception) -> Error:
         return ProgramLimitError("stack depth limit exceeded", "54001", pos, detail=msg)
     if isinstance(e, duckdb.ParserException):
         return ProgrammingError(msg, "42601", pos)
+    if msg in ERROR_CODES:  # raised by the PostgreSQL semantics of the batch translation
+        return DataError(msg, ERROR_CODES[msg], pos)
     if isinstance(e, duckdb.ConversionException):
+        if msg.startswith("Date out of range"):
+            return DataError("date field value out of range", "22008", pos)
+        if "out of range for the destination type" in msg:
+            return DataError(msg, "22003", pos)
         return DataError(msg, "22P02", pos)
     if isinstance(e, duckdb.OutOfRangeException):
         return DataError(msg, "22003", pos)

@@ -100,7 +100,7 @@ _SIMPLE_FUNCS: dict[type, tuple[str, tuple[str, ...]]] = {
     exp.Hex: ("to_hex", ("this",)), exp.LowerHex: ("to_hex", ("this",)),
     exp.Translate: ("translate", ("this", "from_", "to")),
     exp.RegexpReplace: ("regexp_replace", ("this", "expression", "replacement", "position",
-                                           "modifiers")),
+                                           "occurrence", "modifiers")),
     exp.RegexpCount: ("regexp_count", ("this", "expression")),
     exp.Factorial: ("factorial", ("this",)),
     exp.WidthBucket: ("width_bucket", ("this", "min_value", "max_value", "num_buckets")),

@@ -10,6 +10,7 @@ import decimal
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from planner.errors import DataError
@@ -199,14 +200,35 @@ def sha512(data: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------- regular expressions
-def regexp_replace(s: str, pattern: str, repl: str, flags: str = "") -> str:
-    """PostgreSQL's regexp_replace: the first match replaced (every one with flag g;
-    i ignores case); in the replacement \\1..\\9 are groups and \\& the whole match."""
+def regexp_replace(s: str, pattern: str, repl: str, *rest: Any) -> str:
+    """PostgreSQL's regexp_replace(source, pattern, replacement [, start [, N]] [, flags]):
+    from character `start` on, the N-th match replaced (N = 0: every one); without N the
+    first (every one with flag g); flag i ignores case. In the replacement \\1..\\9 are
+    groups and \\& the whole match."""
+    args = list(rest)
+    flags = args.pop() if args and isinstance(args[-1], str) else ""
+    start = args.pop(0) if args else 1
+    n = args.pop(0) if args else None
     bad = set(flags) - set("gi")
     if bad:
         raise DataError(f'invalid regular expression option: "{min(bad)}"', "22023")
+    if start is None or start < 1:
+        raise DataError(f'invalid value for parameter "start": {start}', "22023")
+    if n is not None and n < 0:
+        raise DataError(f'invalid value for parameter "n": {n}', "22023")
     rx = compiled(("(?i)" if "i" in flags else "") + pattern)
+    head, tail = s[:start - 1], s[start - 1:]
+    if n is None:
+        return head + rx.sub(_replacement(rx, repl), tail, count=0 if "g" in flags else 1)
+    if n == 0:
+        return head + rx.sub(_replacement(rx, repl), tail)
+    for i, m in enumerate(rx.finditer(tail), 1):
+        if i == n:
+            return head + tail[:m.start()] + _replacement(rx, repl)(m) + tail[m.end():]
+    return s
 
+
+def _replacement(rx: re.Pattern[str], repl: str) -> Callable[[re.Match[str]], str]:
     def sub(m: re.Match[str]) -> str:
         out, i = [], 0
         while i < len(repl):
@@ -224,7 +246,7 @@ def regexp_replace(s: str, pattern: str, repl: str, flags: str = "") -> str:
             out.append(c)
             i += 1
         return "".join(out)
-    return rx.sub(sub, s, count=0 if "g" in flags else 1)
+    return sub
 
 
 def regexp_count(s: str, pattern: str) -> int:

@@ -22,6 +22,11 @@ def strpos(s: str, sub: str) -> int:
     return s.find(sub) + 1
 
 
+def replace(s: str, old: str, new: str) -> str:
+    """replace(s, old, new); an empty `old` leaves s as it is, as in PostgreSQL."""
+    return s.replace(old, new) if old else s
+
+
 def left(s: str, n: int) -> str:
     return s[:n] if n >= 0 else s[:max(len(s) + n, 0)]
 

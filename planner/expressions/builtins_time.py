@@ -167,3 +167,16 @@ def date_trunc(unit: str, v: Any) -> Any:
 def proctime() -> dt.datetime:
     """Processing time: now, in UTC."""
     return dt.datetime.now(dt.timezone.utc)
+
+
+def make_date(year: int, month: int, day: int) -> dt.date:
+    """make_date(y, m, d); a day past the month's end is an error, as in PostgreSQL.
+    Years BC (negative) are beyond what a streaming date column holds."""
+    if year == 0:
+        raise DataError(f"date field value out of range: {year}-{month:02d}-{day:02d}",
+                        "22008")
+    try:
+        return dt.date(year, month, day)
+    except (ValueError, OverflowError):
+        raise DataError(f"date field value out of range: {year}-{month:02d}-{day:02d}",
+                        "22008") from None

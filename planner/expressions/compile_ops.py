@@ -4,6 +4,7 @@ argument types the binder settled on."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,10 @@ def _kind(t: Any) -> str:
     return t.name
 
 
+_INTERVAL_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul,
+                 "/": operator.truediv, "%": operator.mod}
+
+
 def gen_operator(g: _Gen, e: Call) -> str | None:
     """Source for an operator call, or None when `e` is not an operator."""
     op = e.name
@@ -97,5 +102,7 @@ def gen_operator(g: _Gen, e: Call) -> str | None:
         fn, fallible = entry
         name = g.func(fn, fallible)
         return g.guarded(e.args, lambda a: f"{name}({a[0]}, {a[1]})")
-    # interval +/- interval, interval * number: Interval's own operators.
-    return g.guarded(e.args, lambda a: f"{a[0]} {op} {a[1]}")
+    # interval +/- interval, interval * number: Interval's own operators, which fail
+    # per row on overflow (an interval out of range).
+    name = g.func(_INTERVAL_OPS[op], True)
+    return g.guarded(e.args, lambda a: f"{name}({a[0]}, {a[1]})")

@@ -79,7 +79,7 @@ _TABLE = [
     _f("btrim", [(("text",), "varchar"), (("text", "text"), "varchar")], s.btrim),
     _f("ltrim", [(("text",), "varchar"), (("text", "text"), "varchar")], s.ltrim),
     _f("rtrim", [(("text",), "varchar"), (("text", "text"), "varchar")], s.rtrim),
-    _f("replace", [(("text", "text", "text"), "varchar")], template="{0}.replace({1}, {2})"),
+    _f("replace", [(("text", "text", "text"), "varchar")], s.replace),
     _f("split_part", [(("text", "text", "int"), "varchar")], s.split_part, fallible=True),
     _f("left", [(("text", "int"), "varchar")], s.left),
     _f("right", [(("text", "int"), "varchar")], s.right),
@@ -148,7 +148,10 @@ _TABLE = [
     *[_f(name, [(("bytea",), "bytea")], getattr(misc, name))
       for name in ("sha224", "sha256", "sha384", "sha512")],
     _f("regexp_replace", [(("text", "text", "text"), "varchar"),
-                          (("text", "text", "text", "text"), "varchar")],
+                          (("text", "text", "text", "text"), "varchar"),
+                          (("text", "text", "text", "int"), "varchar"),
+                          (("text", "text", "text", "int", "int"), "varchar"),
+                          (("text", "text", "text", "int", "int", "text"), "varchar")],
        misc.regexp_replace, fallible=True),
     _f("regexp_count", [(("text", "text"), "integer")], misc.regexp_count, fallible=True),
     # date/time
@@ -156,6 +159,7 @@ _TABLE = [
     _f("date_part", [(("unit", "datetime"), "double")], None, fallible=True),
     _f("date_trunc", [(("unit", "ts"), "same1")], t.date_trunc, fallible=True),
     _f("to_char", [(("ts", "text"), "varchar")], fmt.to_char),
+    _f("make_date", [(("int", "int", "int"), "date")], t.make_date, fallible=True),
     # The wall clock; only in a source's `col AS PROCTIME()` (binding refuses calls).
     _f("proctime", [((), "timestamptz")], t.proctime),
 ]

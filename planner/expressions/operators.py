@@ -14,7 +14,7 @@ from planner.expressions.nodes import BoundExpr, Call, Case, Cast, Literal
 from planner.expressions.runtime import ROW_ERRORS, castable, caster
 from planner.expressions.udf import bind_user_function
 from planner.types import (BOOLEAN, DATE, FLOAT64, INT32, INTERVAL, TIMESTAMP, UNKNOWN,
-                           VARCHAR, DataType, coerce, common_supertype)
+                           VARCHAR, DataType, coerce, common_supertype, to_real)
 
 ARITH_OPS = ("+", "-", "*", "/", "%")
 COMPARE_OPS = ("=", "<>", "<", "<=", ">", ">=")
@@ -37,7 +37,8 @@ def cast(expr: BoundExpr, to: DataType, position: int | None = None) -> BoundExp
             return Literal(expr.value, to)
         if expr.untyped or expr.type.name == "varchar":
             try:
-                return Literal(coerce(expr.value, to), to)
+                value = coerce(expr.value, to)
+                return Literal(to_real(value) if to.name == "real" else value, to)
             except OverflowError as e:
                 raise DataError(str(e), NUMERIC_OUT_OF_RANGE, position) from None
             except (ValueError, decimal.InvalidOperation) as e:

@@ -16,7 +16,7 @@ from typing import Any
 from planner.errors import (DIVISION_BY_ZERO, INVALID_PARAMETER, INVALID_TEXT,
                             NUMERIC_OUT_OF_RANGE, DataError)
 from planner.nan import NAN, NUMERIC_NAN
-from planner.types import DataType, Interval, coerce
+from planner.types import DataType, Interval, coerce, to_real
 
 D = decimal.Decimal
 # Wide enough for PostgreSQL's numeric results we produce (division keeps >= 16 digits).
@@ -278,6 +278,8 @@ def caster(src: DataType, dst: DataType) -> Callable[[Any], Any] | None:
     if src.is_integer and dst.is_integer:
         rank = ("smallint", "integer", "bigint")
         return None if rank.index(s) <= rank.index(d) else _int_narrow(dst)
+    if d == "real" and (src.is_numeric and s != "real"):
+        return _to_real
     if src.is_integer and dst.is_float:
         return float
     if src.is_integer and d == "numeric" and dst.precision is None:
@@ -295,6 +297,10 @@ def caster(src: DataType, dst: DataType) -> Callable[[Any], Any] | None:
     if d == "varchar":
         return _wrap_coerce(dst)
     return _wrap_coerce(dst)
+
+
+def _to_real(v: Any) -> float:
+    return to_real(float(v))
 
 
 def castable(src: DataType, dst: DataType) -> bool:
