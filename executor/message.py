@@ -179,6 +179,24 @@ class ChunkBuilder:
             return []
         ops, rows, cap = self.ops, self.rows, self.capacity
         self.ops, self.rows = [], []
-        if len(rows) <= cap:
-            return [Chunk(ops, rows)]
-        return [Chunk(ops[i:i + cap], rows[i:i + cap]) for i in range(0, len(rows), cap)]
+        return cut(ops, rows, cap)
+
+
+def cut(ops: list[int], rows: list[tuple], cap: int) -> list[Chunk]:
+    """Chunks of at most `cap` rows (at least 2), in order, none ending between a U- and
+    its U+: a cut that would fall inside a pair moves one row earlier."""
+    n = len(rows)
+    if n <= cap:
+        return [Chunk(ops, rows)] if n else []
+    cap = max(cap, 2)
+    out: list[Chunk] = []
+    i = 0
+    while n - i > cap:
+        j = i + cap
+        if ops[j - 1] == UPDATE_DELETE:
+            j -= 1
+        out.append(Chunk(ops[i:j], rows[i:j]))
+        i = j
+    if i < n:
+        out.append(Chunk(ops[i:], rows[i:]))
+    return out
