@@ -439,14 +439,13 @@ def _prune(node: LogicalNode, required: list[int] | None
             {c: k for k, c in enumerate(req)}
     if isinstance(node, LogicalProject):
         exprs = [node.exprs[i] for i in req]
-        need = sorted({r for e in exprs for r in e.input_refs()}) \
-            if all(_plain(e) for e in exprs) else None
+        need = sorted({r for e in exprs for r in e.input_refs()})
         child, m = _prune(node.input, need)
         out = LogicalProject(child, [_remap(e, m) for e in exprs], [node.names[i] for i in req])
         return out, None if len(req) == width else {c: k for k, c in enumerate(req)}
     if isinstance(node, LogicalFilter):
         pred = node.predicate
-        need = sorted(set(req) | set(pred.input_refs())) if _plain(pred) else None
+        need = sorted(set(req) | set(pred.input_refs()))
         child, m = _prune(node.input, need)
         return LogicalFilter(child, _remap(pred, m)), m
     if isinstance(node, LogicalTemporalFilter):
@@ -478,35 +477,12 @@ _LOGICAL_NODES = (LogicalScan, LogicalProject, LogicalFilter, LogicalAgg, Logica
                   LogicalHopWindow, LogicalTemporalFilter)
 
 
-def _plain(e: Any) -> bool:
-    """Whether `_remap` reaches every column reference of `e`."""
-    return all(type(n) in (X.Call, X.Cast, X.Case) or not n.children() for n in _walk(e))
-
-
-def _walk(e: Any) -> list[Any]:
-    out: list[Any] = []
-    stack = [e]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(n.children())
-    return out
-
-
 def _remap(e: Any, m: dict[int, int] | None) -> Any:
     """`e` with each column reference moved to its new position."""
     if m is None:
         return e
-    if isinstance(e, X.InputRef):
-        return replace(e, index=m[e.index])
-    if isinstance(e, X.Call):
-        return replace(e, args=tuple(_remap(a, m) for a in e.args))
-    if isinstance(e, X.Cast):
-        return replace(e, arg=_remap(e.arg, m))
-    if isinstance(e, X.Case):
-        return replace(e, whens=tuple((_remap(c, m), _remap(r, m)) for c, r in e.whens),
-                       else_=_remap(e.else_, m))
-    return e
+    return e.transform(lambda n: replace(n, index=m[n.index]) if isinstance(n, X.InputRef)
+                       else n)
 
 
 def _reads_source(node: StreamNode) -> bool:
