@@ -17,7 +17,7 @@ from planner.inline_ctes import inline_ctes
 from planner.join_keys import plan_join
 from planner.join_using import apply_using
 from planner.over_window import bind_over_window, needs_over_window
-from planner.temporal_join import check_system_time
+from planner.temporal_join import check_system_time, is_temporal, mark_temporal
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
 from planner.window import (EOWC_META, LogicalEowcAgg, LogicalHopWindow,
@@ -398,6 +398,8 @@ class Binder:
                 pending = [(c, its) for c, its in pending if not (its and max(its) == k)]
                 conds = conds + usable
             acc = self._join(acc, plans[k], kinds[k - 1], conds, Scope(scope_k), offsets[k])
+            if is_temporal(joins[k - 1].this):
+                acc = mark_temporal(acc, joins[k - 1])
         return acc, full, [c for c, _ in pending]
 
     def _bind_item(self, node: exp.Expression) -> tuple[LogicalNode, str | None]:

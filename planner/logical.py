@@ -96,6 +96,9 @@ class LogicalJoin:
     right_keys: list[int]
     condition: Any = None  # BoundExpr over left + right schema, or None
     null_aware: bool = False
+    # The right side is looked up as of each left row's arrival (FOR SYSTEM_TIME AS OF
+    # PROCTIME()): later changes on the right do not change emitted rows.
+    temporal: bool = False
 
     @property
     def schema(self) -> list[Field]:

@@ -66,8 +66,8 @@ class StreamNode:
         if k == "hash_join":
             cond = p["condition"].to_sql() if p.get("condition") is not None else "none"
             keys = ", ".join(f"${a} = ${b}" for a, b in zip(p["left_key"], p["right_key"]))
-            name = "StreamHashJoin" if p["kind"] in ("inner", "left", "right", "full") else \
-                "StreamSemiAntiJoin"
+            name = "StreamTemporalJoin" if p.get("temporal") else "StreamHashJoin" \
+                if p["kind"] in ("inner", "left", "right", "full") else "StreamSemiAntiJoin"
             return f"{name} {{ type: {p['kind']}, keys: [{keys}], condition: {cond} }}"
         if k == "top_n":
             order = ", ".join(f"${c} {'DESC' if d else 'ASC'}{' NULLS FIRST' if nf else ''}"
@@ -307,7 +307,8 @@ class StreamPlanner:
                                "right_key": list(node.right_keys), "condition": node.condition,
                                "left_width": lw, "right_width": len(node.right.schema),
                                "null_aware": node.null_aware, "singleton": not has_keys,
-                               "interval": interval_bounds(node.condition, lw)}, key)
+                               "interval": interval_bounds(node.condition, lw),
+                               "temporal": node.temporal}, key)
         if isinstance(node, LogicalOverWindow):
             child = self._lower(node.input)
             part = node.partition
