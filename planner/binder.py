@@ -17,6 +17,7 @@ from planner.inline_ctes import inline_ctes
 from planner.join_keys import plan_join
 from planner.join_using import apply_using
 from planner.over_window import bind_over_window, needs_over_window
+from planner.corresponding import corresponding_positions, is_by_name
 from planner.temporal_join import check_system_time, is_temporal, mark_temporal
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
@@ -153,7 +154,11 @@ class Binder:
 
     def _bind_union(self, q: exp.Union) -> tuple[LogicalNode, list[str]]:
         left, names = self.bind_query(q.this)
-        right, _ = self.bind_query(q.expression)
+        right, right_names = self.bind_query(q.expression)
+        if is_by_name(q):
+            lpos, rpos = corresponding_positions(q, names, right_names)
+            left, right = _pick_columns(left, lpos), _pick_columns(right, rpos)
+            names = [names[i] for i in lpos]
         ls, rs = left.schema, right.schema
         if len(ls) != len(rs):
             raise ProgrammingError("each UNION query must have the same number of columns",
@@ -763,3 +768,10 @@ from planner.binder_helpers import (  # noqa: E402
     _find_aggs)
 
 __all__ = ["Binder", "Scope", "position_of", "Field"]
+
+
+def _pick_columns(plan: LogicalNode, positions: list[int]) -> LogicalNode:
+    """`plan`'s columns at `positions`, in that order."""
+    sch = plan.schema
+    return LogicalProject(plan, [X.InputRef(i, sch[i].type, sch[i].name) for i in positions],
+                          [sch[i].name for i in positions])
