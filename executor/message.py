@@ -157,6 +157,31 @@ class Watermark:
 Message = Chunk | Barrier | Watermark
 
 
+def keep_pairs_whole(ops: list[int], keep: list[bool]) -> list[int]:
+    """`ops` ready to be filtered by `keep`: where only one half of an adjacent U-/U+
+    pair is kept, that half becomes a plain Delete or Insert (no half pair leaves)."""
+    if UPDATE_DELETE not in ops:
+        return ops
+    out = list(ops)
+    for i in range(len(ops) - 1):
+        if ops[i] == UPDATE_DELETE and ops[i + 1] == UPDATE_INSERT \
+                and bool(keep[i]) != bool(keep[i + 1]):
+            if keep[i]:
+                out[i] = DELETE
+            else:
+                out[i + 1] = INSERT
+    return out
+
+
+def without_pairs(ops: list[int]) -> list[int]:
+    """`ops` with every U-/U+ made a plain Delete/Insert (for operators whose output
+    rows no longer pair up, such as one row fanned out to several windows)."""
+    if UPDATE_DELETE not in ops and UPDATE_INSERT not in ops:
+        return ops
+    return [DELETE if op == UPDATE_DELETE else INSERT if op == UPDATE_INSERT else op
+            for op in ops]
+
+
 @dataclass(slots=True)
 class ChunkBuilder:
     """Accumulates output rows and cuts them into chunks of at most `capacity` rows."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 from itertools import compress
 from typing import AsyncIterator, Callable
 
-from executor.message import (DELETE, INSERT, UPDATE_DELETE, UPDATE_INSERT, Chunk,
-                              Message)
+from executor.message import Chunk, Message, keep_pairs_whole
 
 
 class Filter:
@@ -26,20 +25,7 @@ class Filter:
                     if len(rows) == len(msg.rows):
                         yield msg
                     elif rows:
-                        yield Chunk(list(compress(_whole_pairs(msg.ops, mask), mask)), rows)
+                        yield Chunk(list(compress(keep_pairs_whole(msg.ops, mask), mask)), rows)
                 case _:
                     yield msg
 
-
-def _whole_pairs(ops: list[int], mask: list[bool]) -> list[int]:
-    """The ops with each half-kept update pair's surviving half made a plain change."""
-    if UPDATE_DELETE not in ops:
-        return ops
-    out = list(ops)
-    for i in range(len(ops) - 1):
-        if ops[i] == UPDATE_DELETE and ops[i + 1] == UPDATE_INSERT and bool(mask[i]) != bool(mask[i + 1]):
-            if mask[i]:
-                out[i] = DELETE
-            else:
-                out[i + 1] = INSERT
-    return out

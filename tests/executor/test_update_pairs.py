@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from executor.exchange import split
 from executor.message import (DELETE, INSERT, UPDATE_DELETE, UPDATE_INSERT, Chunk,
                               ChunkBuilder, cut)
 from executor.operators.filter import Filter
+from executor.operators.hop_window import HopWindow
+from executor.operators.temporal_filter import TemporalFilter
 from planner import expressions as X
 from planner.types import BOOLEAN, INT32
-from storage.state_table import stable_hash
+from storage.state_table import StateTable, stable_hash
 from tests.executor.harness import MockSource, check_update_pairs, run
 
 
@@ -68,3 +72,26 @@ def test_exchange_split_turns_a_pair_that_moves_actors_into_delete_and_insert() 
     home, away = parts[actor(a)], parts[actor(b)]
     assert home == Chunk([DELETE, UPDATE_DELETE, UPDATE_INSERT], [(a,), (a,), (c,)])
     assert away == Chunk([INSERT], [(b,)])
+
+
+def test_temporal_filter_turns_a_half_kept_update_into_a_plain_change() -> None:
+    base = dt.datetime(2024, 1, 1)
+    now = (base - dt.datetime(1970, 1, 1)).total_seconds()
+    op = TemporalFilter(1, 60_000_000, True, StateTable("t", None, 0), clock=lambda: now)
+    old, recent = base - dt.timedelta(hours=1), base - dt.timedelta(seconds=1)
+    src = (MockSource()
+           .push_chunk(Chunk.inserts([(1, recent)]))
+           .push_chunk(Chunk([UPDATE_DELETE, UPDATE_INSERT, UPDATE_DELETE, UPDATE_INSERT],
+                             [(1, recent), (1, old), (2, old), (2, recent)]))
+           .push_barrier())
+    out = [m for m in run(op.execute, src, stream_key=[0]) if isinstance(m, Chunk)]
+    assert out[1] == Chunk([DELETE, INSERT], [(1, recent), (2, recent)])
+
+
+def test_hop_window_sends_updates_of_fanned_out_rows_as_plain_changes() -> None:
+    t0 = dt.datetime(2024, 1, 1)
+    src = MockSource().push_chunk(Chunk([UPDATE_DELETE, UPDATE_INSERT],
+                                        [(1, t0), (1, t0 + dt.timedelta(seconds=1))]))
+    src.push_barrier()
+    out = run(HopWindow(1, 1_000_000, 2_000_000, 0, 2).execute, src, stream_key=[0, 2])
+    assert out[0].ops == [DELETE, DELETE, INSERT, INSERT]
