@@ -353,6 +353,10 @@ class Binder:
             return LogicalValues([()], []), Scope([]), list(where)
         items: list[tuple[LogicalNode, str | None]] = [self._bind_item(from_.this)]
         joins = sel.args.get("joins") or []
+        if joins and is_temporal(from_.this):
+            raise not_supported("FOR SYSTEM_TIME AS OF PROCTIME() on the left side of a join "
+                                "(a temporal join looks up its right side)",
+                                position_of(from_.this))
         kinds: list[str] = []
         ons: list[exp.Expression | None] = []
         usings: list[list[str]] = []
