@@ -20,6 +20,7 @@ from executor.operators.over_window import OverWindow
 from executor.operators.top_n import TopN
 from executor.operators.union import Union
 from executor.operators.values import Values
+from executor.operators.temporal_join import TemporalJoin
 from planner import expressions as X
 from planner.expressions.udf import contains_udf
 from planner.stream_plan import StreamNode
@@ -84,6 +85,9 @@ def _hash_join(node: StreamNode, ctx: BuildContext) -> Any:
         return SemiAntiJoin(p["kind"], p["left_key"], p["right_key"], p["left_width"],
                             p["right_width"], cond, left, right, p.get("null_aware", False),
                             ctx.chunk_size)
+    if p.get("temporal"):
+        return TemporalJoin(p["kind"], p["left_key"], p["right_key"], p["left_width"],
+                            p["right_width"], cond, left, right, ctx.chunk_size)
     return HashJoin(p["kind"], p["left_key"], p["right_key"], p["left_width"], p["right_width"],
                     cond, left, right, ctx.chunk_size, p.get("interval"))
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 from executor.align import WatermarkMin
-from executor.message import Barrier, Chunk, Message, Watermark
+from executor.message import (DELETE, INSERT, UPDATE_DELETE, UPDATE_INSERT, Barrier, Chunk,
+                              Message, Watermark)
 from executor.metrics import BLOCKED, BUSY, IDLE, ActorMetrics
 from storage.state_table import stable_hash
 
@@ -185,13 +186,21 @@ class Dispatcher:
 
 
 def split(chunk: Chunk, keys: tuple[int, ...], n: int) -> list[Chunk | None]:
-    """Partition a chunk by a stable hash of the key columns."""
+    """Partition a chunk by a stable hash of the key columns. A U-/U+ pair whose halves
+    hash apart becomes a Delete on one side and an Insert on the other."""
     ops_by: list[list[int]] = [[] for _ in range(n)]
     rows_by: list[list[tuple]] = [[] for _ in range(n)]
+    prev, prev_op = -1, INSERT
     for op, row in zip(chunk.ops, chunk.rows):
         i = stable_hash(tuple(row[k] for k in keys)) % 256 % n
+        if op == UPDATE_INSERT and prev_op == UPDATE_DELETE and i != prev:
+            # The update moved its row to another actor: each half becomes a plain
+            # change there, so no actor receives half a pair.
+            ops_by[prev][-1] = DELETE
+            op = INSERT
         ops_by[i].append(op)
         rows_by[i].append(row)
+        prev, prev_op = i, op
     return [Chunk(o, r) if r else None for o, r in zip(ops_by, rows_by)]
 
 

@@ -157,6 +157,31 @@ class Watermark:
 Message = Chunk | Barrier | Watermark
 
 
+def keep_pairs_whole(ops: list[int], keep: list[bool]) -> list[int]:
+    """`ops` ready to be filtered by `keep`: where only one half of an adjacent U-/U+
+    pair is kept, that half becomes a plain Delete or Insert (no half pair leaves)."""
+    if UPDATE_DELETE not in ops:
+        return ops
+    out = list(ops)
+    for i in range(len(ops) - 1):
+        if ops[i] == UPDATE_DELETE and ops[i + 1] == UPDATE_INSERT \
+                and bool(keep[i]) != bool(keep[i + 1]):
+            if keep[i]:
+                out[i] = DELETE
+            else:
+                out[i + 1] = INSERT
+    return out
+
+
+def without_pairs(ops: list[int]) -> list[int]:
+    """`ops` with every U-/U+ made a plain Delete/Insert (for operators whose output
+    rows no longer pair up, such as one row fanned out to several windows)."""
+    if UPDATE_DELETE not in ops and UPDATE_INSERT not in ops:
+        return ops
+    return [DELETE if op == UPDATE_DELETE else INSERT if op == UPDATE_INSERT else op
+            for op in ops]
+
+
 @dataclass(slots=True)
 class ChunkBuilder:
     """Accumulates output rows and cuts them into chunks of at most `capacity` rows."""
@@ -179,6 +204,24 @@ class ChunkBuilder:
             return []
         ops, rows, cap = self.ops, self.rows, self.capacity
         self.ops, self.rows = [], []
-        if len(rows) <= cap:
-            return [Chunk(ops, rows)]
-        return [Chunk(ops[i:i + cap], rows[i:i + cap]) for i in range(0, len(rows), cap)]
+        return cut(ops, rows, cap)
+
+
+def cut(ops: list[int], rows: list[tuple], cap: int) -> list[Chunk]:
+    """Chunks of at most `cap` rows (at least 2), in order, none ending between a U- and
+    its U+: a cut that would fall inside a pair moves one row earlier."""
+    n = len(rows)
+    if n <= cap:
+        return [Chunk(ops, rows)] if n else []
+    cap = max(cap, 2)
+    out: list[Chunk] = []
+    i = 0
+    while n - i > cap:
+        j = i + cap
+        if ops[j - 1] == UPDATE_DELETE:
+            j -= 1
+        out.append(Chunk(ops[i:j], rows[i:j]))
+        i = j
+    if i < n:
+        out.append(Chunk(ops[i:], rows[i:]))
+    return out

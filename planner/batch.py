@@ -12,6 +12,7 @@ from planner.batch_functions import rewrite_functions
 from planner.batch_semantics import Scopes, apply_pg_semantics
 from planner.binder import output_name, position_of
 from planner.catalog import SOURCE, Catalog
+from planner.corresponding import rewrite_corresponding
 from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
                             ProgrammingError)
 from planner.external_access import check_query, check_table_name
@@ -47,6 +48,7 @@ def _cte_names(tree: exp.Expression) -> set[str]:
 
 def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
     tree = expand_views(tree.copy(), catalog)
+    tree = rewrite_corresponding(tree, lambda name: _column_names(catalog, name))
     check_query(tree, lambda name: _is_function(catalog, name))
     ctes = _cte_names(tree)
     system: list[str] = []
@@ -92,6 +94,12 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         if renamed is not None:
             call.set("this", renamed)
     return BatchQuery(tree.sql(dialect="duckdb"), system)
+
+
+def _column_names(catalog: Catalog, name: str) -> list[str] | None:
+    """The visible column names of a relation (None if there is none of that name)."""
+    rel = catalog.get(name)
+    return None if rel is None else [c.name for c in rel.columns if not c.hidden]
 
 
 def _is_function(catalog: Catalog, name: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlglot import exp
 
 from planner.catalog import Catalog
+from planner.corresponding import rewrite_corresponding
 
 
 @dataclass
@@ -40,10 +41,17 @@ def explain_batch(tree: exp.Expression, catalog: Catalog) -> list[str]:
           └─ BatchFilter { predicate: v > 1 }
              └─ BatchScan { table: t }
     """
+    # CORRESPONDING unions are shown as they run: positional, over the chosen columns.
+    tree = rewrite_corresponding(tree.copy(), lambda name: _column_names(catalog, name))
     planner = _Planner(catalog, tree)
     lines: list[str] = []
     _render(planner.query(tree), "", lines, root=True)
     return lines
+
+
+def _column_names(catalog: Catalog, name: str) -> list[str] | None:
+    rel = catalog.get(name)
+    return None if rel is None else [c.name for c in rel.columns if not c.hidden]
 
 
 def _render(node: BatchNode, indent: str, out: list[str], root: bool = False) -> None:

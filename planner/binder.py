@@ -17,7 +17,8 @@ from planner.inline_ctes import inline_ctes
 from planner.join_keys import plan_join
 from planner.join_using import apply_using
 from planner.over_window import bind_over_window, needs_over_window
-from planner.temporal_join import check_system_time
+from planner.corresponding import corresponding_positions, is_by_name
+from planner.temporal_join import check_system_time, is_temporal, mark_temporal
 from planner.errors import (AMBIGUOUS_COLUMN, GROUPING_ERROR, UNDEFINED_COLUMN,
                             ProgrammingError, not_supported)
 from planner.window import (EOWC_META, LogicalEowcAgg, LogicalHopWindow,
@@ -154,7 +155,11 @@ class Binder:
 
     def _bind_union(self, q: exp.Union) -> tuple[LogicalNode, list[str]]:
         left, names = self.bind_query(q.this)
-        right, _ = self.bind_query(q.expression)
+        right, right_names = self.bind_query(q.expression)
+        if is_by_name(q):
+            lpos, rpos = corresponding_positions(q, names, right_names)
+            left, right = _pick_columns(left, lpos), _pick_columns(right, rpos)
+            names = [names[i] for i in lpos]
         ls, rs = left.schema, right.schema
         if len(ls) != len(rs):
             raise ProgrammingError("each UNION query must have the same number of columns",
@@ -349,6 +354,10 @@ class Binder:
             return LogicalValues([()], []), Scope([]), list(where)
         items: list[tuple[LogicalNode, str | None]] = [self._bind_item(from_.this)]
         joins = sel.args.get("joins") or []
+        if joins and is_temporal(from_.this):
+            raise not_supported("FOR SYSTEM_TIME AS OF PROCTIME() on the left side of a join "
+                                "(a temporal join looks up its right side)",
+                                position_of(from_.this))
         kinds: list[str] = []
         ons: list[exp.Expression | None] = []
         usings: list[list[str]] = []
@@ -399,6 +408,8 @@ class Binder:
                 pending = [(c, its) for c, its in pending if not (its and max(its) == k)]
                 conds = conds + usable
             acc = self._join(acc, plans[k], kinds[k - 1], conds, Scope(scope_k), offsets[k])
+            if is_temporal(joins[k - 1].this):
+                acc = mark_temporal(acc, joins[k - 1])
         return acc, full, [c for c, _ in pending]
 
     def _bind_item(self, node: exp.Expression) -> tuple[LogicalNode, str | None]:
@@ -777,3 +788,10 @@ from planner.binder_helpers import (  # noqa: E402
     _find_aggs)
 
 __all__ = ["Binder", "Scope", "position_of", "Field"]
+
+
+def _pick_columns(plan: LogicalNode, positions: list[int]) -> LogicalNode:
+    """`plan`'s columns at `positions`, in that order."""
+    sch = plan.schema
+    return LogicalProject(plan, [X.InputRef(i, sch[i].type, sch[i].name) for i in positions],
+                          [sch[i].name for i in positions])

@@ -7,7 +7,7 @@ schema followed by the right one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
 from planner.aggregates import AggCall
@@ -96,6 +96,9 @@ class LogicalJoin:
     right_keys: list[int]
     condition: Any = None  # BoundExpr over left + right schema, or None
     null_aware: bool = False
+    # The right side is looked up as of each left row's arrival (FOR SYSTEM_TIME AS OF
+    # PROCTIME()): later changes on the right do not change emitted rows.
+    temporal: bool = False
 
     @property
     def schema(self) -> list[Field]:
@@ -168,9 +171,23 @@ class LogicalValues:
         return []
 
 
+def with_inputs(node: Any, inputs: list[Any]) -> Any:
+    """`node` (any logical node kind) over new inputs, in the order of `node.inputs`:
+    the one way rules rebuild a tree, so that they reach below every node kind."""
+    if not inputs:
+        return node
+    if isinstance(node, LogicalJoin):
+        left, right = inputs
+        return replace(node, left=left, right=right)
+    if isinstance(node, LogicalUnion):
+        return replace(node, inputs_=list(inputs))
+    (child,) = inputs
+    return replace(node, input=child)
+
+
 LogicalNode = Union[LogicalScan, LogicalProject, LogicalFilter, LogicalAgg, LogicalJoin,
                     LogicalTopN, LogicalDistinct, LogicalUnion, LogicalValues]
 
 __all__ = ["Field", "LogicalScan", "LogicalProject", "LogicalFilter", "LogicalAgg",
            "LogicalJoin", "LogicalTopN", "LogicalDistinct", "LogicalUnion", "LogicalValues",
-           "LogicalNode", "JOIN_KINDS", "BOOLEAN"]
+           "LogicalNode", "JOIN_KINDS", "BOOLEAN", "with_inputs"]

@@ -10,9 +10,8 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from planner import expressions as X
-from planner.logical import (LogicalAgg, LogicalDistinct, LogicalFilter, LogicalJoin,
-                             LogicalNode, LogicalProject, LogicalTopN, LogicalUnion)
-from planner.over_window import LogicalOverWindow
+from planner.logical import (LogicalFilter, LogicalNode, LogicalProject, LogicalTopN,
+                             with_inputs)
 
 
 def _split_and(e: Any) -> list[Any]:
@@ -89,18 +88,8 @@ def fuse_row_number_filter(node: LogicalNode) -> LogicalNode:
 
 
 def substitute(e: Any, exprs: list[Any]) -> Any:
-    """e with every InputRef(i) replaced by exprs[i]."""
-    if isinstance(e, X.InputRef):
-        return exprs[e.index]
-    if isinstance(e, X.Call):
-        return replace(e, args=tuple(substitute(a, exprs) for a in e.args))
-    if isinstance(e, X.Cast):
-        return replace(e, arg=substitute(e.arg, exprs))
-    if isinstance(e, X.Case):
-        return replace(e, whens=tuple((substitute(c, exprs), substitute(r, exprs))
-                                      for c, r in e.whens),
-                       else_=substitute(e.else_, exprs))
-    return e
+    """e with every InputRef(i) replaced by exprs[i], in every kind of expression."""
+    return e.transform(lambda n: exprs[n.index] if isinstance(n, X.InputRef) else n)
 
 
 def merge_projects(node: LogicalNode) -> LogicalNode:
@@ -126,20 +115,9 @@ RULES: tuple[Callable[[LogicalNode], LogicalNode], ...] = (merge_projects,
                                                           fuse_row_number_filter)
 
 
-def _map_children(node: LogicalNode, f: Callable[[LogicalNode], LogicalNode]) -> LogicalNode:
-    if isinstance(node, (LogicalProject, LogicalFilter, LogicalAgg, LogicalTopN,
-                         LogicalDistinct, LogicalOverWindow)):
-        return replace(node, input=f(node.input))
-    if isinstance(node, LogicalJoin):
-        return replace(node, left=f(node.left), right=f(node.right))
-    if isinstance(node, LogicalUnion):
-        return replace(node, inputs_=[f(i) for i in node.inputs_])
-    return node
-
-
 def optimize(node: LogicalNode) -> LogicalNode:
     """Apply every rule bottom-up."""
-    node = _map_children(node, optimize)
+    node = with_inputs(node, [optimize(i) for i in node.inputs])
     for rule in RULES:
         node = rule(node)
     return node

@@ -66,8 +66,8 @@ class StreamNode:
         if k == "hash_join":
             cond = p["condition"].to_sql() if p.get("condition") is not None else "none"
             keys = ", ".join(f"${a} = ${b}" for a, b in zip(p["left_key"], p["right_key"]))
-            name = "StreamHashJoin" if p["kind"] in ("inner", "left", "right", "full") else \
-                "StreamSemiAntiJoin"
+            name = "StreamTemporalJoin" if p.get("temporal") else "StreamHashJoin" \
+                if p["kind"] in ("inner", "left", "right", "full") else "StreamSemiAntiJoin"
             return f"{name} {{ type: {p['kind']}, keys: [{keys}], condition: {cond} }}"
         if k == "top_n":
             order = ", ".join(f"${c} {'DESC' if d else 'ASC'}{' NULLS FIRST' if nf else ''}"
@@ -307,7 +307,8 @@ class StreamPlanner:
                                "right_key": list(node.right_keys), "condition": node.condition,
                                "left_width": lw, "right_width": len(node.right.schema),
                                "null_aware": node.null_aware, "singleton": not has_keys,
-                               "interval": interval_bounds(node.condition, lw)}, key)
+                               "interval": interval_bounds(node.condition, lw),
+                               "temporal": node.temporal}, key)
         if isinstance(node, LogicalOverWindow):
             child = self._lower(node.input)
             part = node.partition
@@ -439,14 +440,13 @@ def _prune(node: LogicalNode, required: list[int] | None
             {c: k for k, c in enumerate(req)}
     if isinstance(node, LogicalProject):
         exprs = [node.exprs[i] for i in req]
-        need = sorted({r for e in exprs for r in e.input_refs()}) \
-            if all(_plain(e) for e in exprs) else None
+        need = sorted({r for e in exprs for r in e.input_refs()})
         child, m = _prune(node.input, need)
         out = LogicalProject(child, [_remap(e, m) for e in exprs], [node.names[i] for i in req])
         return out, None if len(req) == width else {c: k for k, c in enumerate(req)}
     if isinstance(node, LogicalFilter):
         pred = node.predicate
-        need = sorted(set(req) | set(pred.input_refs())) if _plain(pred) else None
+        need = sorted(set(req) | set(pred.input_refs()))
         child, m = _prune(node.input, need)
         return LogicalFilter(child, _remap(pred, m)), m
     if isinstance(node, LogicalTemporalFilter):
@@ -478,35 +478,12 @@ _LOGICAL_NODES = (LogicalScan, LogicalProject, LogicalFilter, LogicalAgg, Logica
                   LogicalHopWindow, LogicalTemporalFilter)
 
 
-def _plain(e: Any) -> bool:
-    """Whether `_remap` reaches every column reference of `e`."""
-    return all(type(n) in (X.Call, X.Cast, X.Case) or not n.children() for n in _walk(e))
-
-
-def _walk(e: Any) -> list[Any]:
-    out: list[Any] = []
-    stack = [e]
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(n.children())
-    return out
-
-
 def _remap(e: Any, m: dict[int, int] | None) -> Any:
     """`e` with each column reference moved to its new position."""
     if m is None:
         return e
-    if isinstance(e, X.InputRef):
-        return replace(e, index=m[e.index])
-    if isinstance(e, X.Call):
-        return replace(e, args=tuple(_remap(a, m) for a in e.args))
-    if isinstance(e, X.Cast):
-        return replace(e, arg=_remap(e.arg, m))
-    if isinstance(e, X.Case):
-        return replace(e, whens=tuple((_remap(c, m), _remap(r, m)) for c, r in e.whens),
-                       else_=_remap(e.else_, m))
-    return e
+    return e.transform(lambda n: replace(n, index=m[n.index]) if isinstance(n, X.InputRef)
+                       else n)
 
 
 def _reads_source(node: StreamNode) -> bool:

@@ -17,7 +17,7 @@ import threading
 from typing import Any, Coroutine, TypeVar
 
 from executor.operators.table_source import Offset
-from executor.message import Chunk
+from executor.message import cut
 from executor.runtime import RelationRuntime, Runtime
 from planner.catalog import (MATERIALIZED_VIEW, TABLE, Catalog, Relation, RelationInfo)
 from planner.errors import InternalError, OperationalError
@@ -314,8 +314,8 @@ async def feed(rt: RelationRuntime, seq: int, ops: list[int], rows: list[tuple],
     """Send one statement's change rows into a table's source, then its offset marker.
     The channel is bounded: a full graph makes the statement wait (backpressure)."""
     assert rt.input is not None
-    for i in range(0, len(rows), chunk_size):
-        await rt.input.send(Chunk(ops[i:i + chunk_size], rows[i:i + chunk_size]))
+    for chunk in cut(ops, rows, chunk_size):
+        await rt.input.send(chunk)
     rt.input.send_nowait(Offset(seq))
 
 

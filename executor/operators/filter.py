@@ -1,11 +1,14 @@
-"""Filter: keeps the rows whose predicate is TRUE (compiled once)."""
+"""Filter: keeps the rows whose predicate is TRUE (compiled once).
+
+An update pair stays whole: when only its U- passes, it leaves as a Delete; when only
+its U+ passes, as an Insert (as RisingWave's filter does)."""
 
 from __future__ import annotations
 
 from itertools import compress
 from typing import AsyncIterator, Callable
 
-from executor.message import Chunk, Message
+from executor.message import Chunk, Message, keep_pairs_whole
 
 
 class Filter:
@@ -22,6 +25,7 @@ class Filter:
                     if len(rows) == len(msg.rows):
                         yield msg
                     elif rows:
-                        yield Chunk(list(compress(msg.ops, mask)), rows)
+                        yield Chunk(list(compress(keep_pairs_whole(msg.ops, mask), mask)), rows)
                 case _:
                     yield msg
+

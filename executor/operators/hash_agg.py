@@ -32,7 +32,7 @@ from operator import itemgetter
 from typing import Any, AsyncIterator, Callable, NamedTuple
 
 from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT,
-                              Chunk, Message, Watermark)
+                              Chunk, Message, Watermark, cut)
 from executor.operators.per_epoch import run_per_epoch
 from executor.operators.top_n.order import sort_key
 from planner.aggregates import AggCall
@@ -403,22 +403,6 @@ def _same(row: tuple) -> tuple:
     return row
 
 
-def _cut(ops: list[int], rows: list[tuple], cap: int) -> list[Chunk]:
-    """Chunks of at most `cap` rows (at least 2), none ending between a U- and its U+."""
-    cap = max(cap, 2)
-    out: list[Chunk] = []
-    i, n = 0, len(rows)
-    while n - i > cap:
-        j = i + cap
-        if ops[j - 1] == UPDATE_DELETE:
-            j -= 1
-        out.append(Chunk(ops[i:j], rows[i:j]))
-        i = j
-    if i < n:
-        out.append(Chunk(ops[i:] if i else ops, rows[i:] if i else rows))
-    return out
-
-
 class HashAgg:
     """Aggregates per group; output row = group key values + one value per call.
 
@@ -637,7 +621,7 @@ class HashAgg:
         state.mark_dirty_all(kept)
         for key in gone:
             state.delete(key)
-        return _cut(ops, rows, self.chunk_size)
+        return cut(ops, rows, self.chunk_size)
 
     def _forget_below(self, key_pos: int, value: Any) -> None:
         """Drop the state of groups whose key column `key_pos` is below a watermark:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import AsyncIterator, Callable
 
-from executor.message import Chunk, Message, Watermark
+from executor.message import Chunk, Message, Watermark, without_pairs
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _EPOCH_TZ = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -116,7 +116,9 @@ class HopWindow:
                 ops += [o for o in run_ops for _ in wins]
         if one_op and rows:
             ops = [in_ops[0]] * len(rows)
-        return Chunk(ops, rows)
+        # A row's copies in several windows no longer pair up with its update's other
+        # half: updates leave as plain deletes and inserts.
+        return Chunk(without_pairs(ops), rows)
 
     def _apply_per_row(self, chunk: Chunk) -> Chunk:
         """`apply` without spans, for times that do not compare with each other."""
@@ -128,7 +130,7 @@ class HopWindow:
                 wins = self._windows_of(ts)[2]
                 ops += [op] * len(wins)
                 rows += self._expand([row], wins)
-        return Chunk(ops, rows)
+        return Chunk(without_pairs(ops), rows)
 
     async def execute(self, input: AsyncIterator[Message]) -> AsyncIterator[Message]:
         async for msg in input:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from itertools import compress
 from typing import AsyncIterator, Callable
 
-from executor.message import DELETE, SIGN, Barrier, Chunk, ChunkBuilder, Message
+from executor.message import (DELETE, SIGN, Barrier, Chunk, ChunkBuilder, Message,
+                              keep_pairs_whole)
 from storage.state_table import StateTable
 
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -46,24 +48,25 @@ class TemporalFilter:
 
     def _apply(self, chunk: Chunk) -> Chunk:
         col, state = self.time_col, self.state
-        ops: list[int] = []
-        rows: list[tuple] = []
+        keep: list[bool] = []
         for op, row in zip(chunk.ops, chunk.rows):
             n = state.get(row, 0)
             if SIGN[op] > 0:
                 if not self._inside(row[col]):
+                    keep.append(False)
                     continue
                 state.put(row, n + 1)
             else:
                 if n == 0:
-                    continue  # it had already left (or never entered) the window
+                    keep.append(False)  # it had already left (or never entered) the window
+                    continue
                 if n == 1:
                     state.delete(row)
                 else:
                     state.put(row, n - 1)
-            ops.append(op)
-            rows.append(row)
-        return Chunk(ops, rows)
+            keep.append(True)
+        ops = keep_pairs_whole(chunk.ops, keep)
+        return Chunk(list(compress(ops, keep)), list(compress(chunk.rows, keep)))
 
     def _expire(self) -> list[Chunk]:
         builder = ChunkBuilder(self.chunk_size)

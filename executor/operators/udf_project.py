@@ -40,16 +40,11 @@ def udf_calls(exprs: Sequence[X.BoundExpr]) -> list[UdfCall]:
 
 
 def _substitute(e: X.BoundExpr, refs: dict[UdfCall, X.InputRef]) -> X.BoundExpr:
+    """`e` with each outermost UDF call replaced by the column holding its result."""
     if isinstance(e, UdfCall):
         return refs[e]
-    if isinstance(e, X.Call):
-        return X.Call(e.name, tuple(_substitute(a, refs) for a in e.args), e.type)
-    if isinstance(e, X.Cast):
-        return X.Cast(_substitute(e.arg, refs), e.type)
-    if isinstance(e, X.Case):
-        return X.Case(tuple((_substitute(c, refs), _substitute(r, refs)) for c, r in e.whens),
-                      _substitute(e.else_, refs), e.type)
-    return e
+    kids = e.children()
+    return e.with_children(tuple(_substitute(k, refs) for k in kids)) if kids else e
 
 
 class UdfProject:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from planner.types import BOOLEAN, DataType, Interval, to_text
 
@@ -32,6 +32,24 @@ class BoundExpr:
 
     def children(self) -> tuple[BoundExpr, ...]:
         return ()
+
+    def with_children(self, children: tuple[BoundExpr, ...]) -> BoundExpr:
+        """This node over new children (same count and order as `children()`). Every
+        node kind with children overrides it, so `transform` reaches every node."""
+        if children:
+            raise NotImplementedError(f"{type(self).__name__}.with_children")
+        return self
+
+    def transform(self, fn: Callable[[BoundExpr], BoundExpr]) -> BoundExpr:
+        """The tree rebuilt bottom-up with `fn` applied to every node (children first);
+        nodes whose children did not change are kept as they are."""
+        kids = self.children()
+        node: BoundExpr = self
+        if kids:
+            new = tuple(k.transform(fn) for k in kids)
+            if any(a is not b for a, b in zip(new, kids)):
+                node = self.with_children(new)
+        return fn(node)
 
     def input_refs(self) -> list[int]:
         """Input column indices this expression reads, sorted, without duplicates."""
@@ -99,6 +117,9 @@ class Call(BoundExpr):
     def children(self) -> tuple[BoundExpr, ...]:
         return self.args
 
+    def with_children(self, children: tuple[BoundExpr, ...]) -> BoundExpr:
+        return Call(self.name, tuple(children), self.type)
+
     def to_sql(self) -> str:
         a = [x.to_sql() for x in self.args]
         if self.name in INFIX and len(a) == 2:
@@ -129,6 +150,10 @@ class Cast(BoundExpr):
     def children(self) -> tuple[BoundExpr, ...]:
         return (self.arg,)
 
+    def with_children(self, children: tuple[BoundExpr, ...]) -> BoundExpr:
+        (arg,) = children
+        return Cast(arg, self.type)
+
     def to_sql(self) -> str:
         return f"CAST({self.arg.to_sql()} AS {self.type})"
 
@@ -148,6 +173,10 @@ class Case(BoundExpr):
             out += [cond, res]
         out.append(self.else_)
         return tuple(out)
+
+    def with_children(self, children: tuple[BoundExpr, ...]) -> BoundExpr:
+        pairs = tuple((children[i], children[i + 1]) for i in range(0, len(children) - 1, 2))
+        return Case(pairs, children[-1], self.type)
 
     def to_sql(self) -> str:
         parts = ["CASE"]

@@ -41,6 +41,9 @@ class UdfCall(BoundExpr):
     def children(self) -> tuple[BoundExpr, ...]:
         return self.args
 
+    def with_children(self, children: tuple[BoundExpr, ...]) -> BoundExpr:
+        return UdfCall(self.func, tuple(children), self.type)
+
     def to_sql(self) -> str:
         return f"{self.func.name}({', '.join(a.to_sql() for a in self.args)})"
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Sequence
 
-from executor.message import Barrier, BarrierKind, Chunk, Message, Watermark
+from executor.message import (UPDATE_DELETE, UPDATE_INSERT, Barrier, BarrierKind, Chunk, Message,
+                              Watermark)
 
 
 class MockSource:
@@ -36,16 +37,37 @@ class MockSource:
             await asyncio.sleep(0)
 
 
-def run(execute: Callable[..., AsyncIterator[Message]], *sources: MockSource) -> list[Message]:
-    """Run an operator's execute() over the sources and collect everything it emits."""
+def run(execute: Callable[..., AsyncIterator[Message]], *sources: MockSource,
+        stream_key: Sequence[int] | None = None) -> list[Message]:
+    """Run an operator's execute() over the sources and collect everything it emits,
+    checking every emitted chunk keeps update pairs whole (`check_update_pairs`)."""
 
     async def main() -> list[Message]:
         out: list[Message] = []
         async for msg in execute(*[s.__aiter__() for s in sources]):
+            if isinstance(msg, Chunk):
+                check_update_pairs(msg, stream_key)
             out.append(msg)
         return out
 
     return asyncio.run(main())
+
+
+def check_update_pairs(chunk: Chunk, stream_key: Sequence[int] | None = None) -> None:
+    """Every U- is directly followed by a U+ in the same chunk and every U+ directly
+    follows a U-; with `stream_key` given, both halves carry the same key."""
+    ops = chunk.ops
+    for i, op in enumerate(ops):
+        if op == UPDATE_DELETE:
+            assert i + 1 < len(ops) and ops[i + 1] == UPDATE_INSERT, \
+                f"U- at row {i} not followed by its U+: {chunk.to_pretty()}"
+            if stream_key is not None:
+                old, new = chunk.rows[i], chunk.rows[i + 1]
+                assert [old[k] for k in stream_key] == [new[k] for k in stream_key], \
+                    f"U-/U+ at rows {i}, {i + 1} differ in stream key: {chunk.to_pretty()}"
+        elif op == UPDATE_INSERT:
+            assert i > 0 and ops[i - 1] == UPDATE_DELETE, \
+                f"U+ at row {i} without its U-: {chunk.to_pretty()}"
 
 
 def chunks_between_barriers(messages: list[Message]) -> list[Chunk]:

@@ -193,7 +193,9 @@ def test_sigterm_stops_the_server_while_a_long_statement_runs(tmp_path: Path) ->
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
-        assert time.monotonic() - started < 3
+        # Well under the 20 s it took when shutdown waited for the parse (the bound leaves
+        # room for a loaded machine: the parse thread competes for the interpreter lock).
+        assert time.monotonic() - started < 8
         long.close()
     finally:
         if proc.poll() is None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import AsyncIterator, Callable
 
 from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT,
-                              Chunk, ChunkBuilder, Message, Watermark)
+                              Chunk, ChunkBuilder, Message, Watermark, cut)
 from executor.operators.per_epoch import run_per_epoch
 from executor.operators.top_n.bounded_rows import BoundedRows, build
 from executor.operators.top_n.order import order_cmp, order_key, sort_key, tie_key
@@ -343,16 +343,9 @@ class TopN:
 
 
 def _cut(builder: ChunkBuilder, cap: int) -> list[Chunk]:
-    """Take full chunks of `cap` rows, moving a cut that would split a U-/U+ pair one row
-    earlier; the remainder stays in the builder."""
-    ops, rows = builder.ops, builder.rows
-    out: list[Chunk] = []
-    start = 0
-    while len(rows) - start > cap:
-        end = start + cap
-        if ops[end - 1] == UPDATE_DELETE:
-            end -= 1
-        out.append(Chunk(ops[start:end], rows[start:end]))
-        start = end
-    builder.ops, builder.rows = ops[start:], rows[start:]
+    """Take full chunks of at most `cap` rows (never splitting a U-/U+ pair); the
+    remainder stays in the builder."""
+    out = cut(builder.ops, builder.rows, cap)
+    last = out.pop()
+    builder.ops, builder.rows = last.ops, last.rows
     return out

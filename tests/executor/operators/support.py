@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from executor.message import (DELETE, INSERT, UPDATE_DELETE, UPDATE_INSERT, Barrier, Chunk,
                               Message)
 from storage.state_table import StateTable
-from tests.executor.harness import MockSource, chunks_between_barriers, multiset, run
+from tests.executor.harness import (MockSource, check_update_pairs, chunks_between_barriers,
+                                    multiset, run)
 
 
 class StateSink:
@@ -42,11 +43,7 @@ def check_invariants(messages: list[Message], capacity: int = 1024) -> None:
     for msg in messages:
         if isinstance(msg, Chunk):
             assert 0 < len(msg) <= capacity
-            for i, op in enumerate(msg.ops):
-                if op == UPDATE_DELETE:
-                    assert i + 1 < len(msg.ops) and msg.ops[i + 1] == UPDATE_INSERT
-                if op == UPDATE_INSERT:
-                    assert i > 0 and msg.ops[i - 1] == UPDATE_DELETE
+            check_update_pairs(msg)
 
 
 def draw_epochs(data: st.DataObject, row: st.SearchStrategy[tuple], max_epochs: int = 5,
