@@ -149,7 +149,8 @@ class Runtime:
             actor = self._new_actor(rel.id, 1, i, parallelism, ["Materialize"])
             chans[i].tx, chans[i].rx = src_actor.metrics, actor.metrics
             state = await self._state(f"r{rel.id}/mat", i, parallelism, len(rel.pk), actor)
-            mat = Materialize(rel.id, list(rel.pk), state, self, self.rids)
+            mat = Materialize(rel.id, list(rel.pk), state, self, self.rids,
+                              upsert=rel.options.get("format") == "UPSERT")
             actor.materialize = mat
             self._bump_rids(mat)
             if state.data:  # recovery: refill the serving store from committed state
@@ -175,6 +176,7 @@ class Runtime:
         params = source_node(rel, []).params
         hidden = any(c.hidden for c in rel.columns)
         params["columns"] = [(c.name, c.type) for c in rel.columns if not c.hidden]
+        params["primary_key"] = [rel.columns[i].name for i in rel.pk if not hidden]
         reader = open_reader(rel.name, f"source:table{rel.id}", params, 0, 1, self.store,
                              self.chunk_size, row_id=hidden)
         self.sources.setdefault(rel.name, []).append(reader)

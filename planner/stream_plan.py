@@ -375,6 +375,7 @@ def source_node(rel: Relation, fields: list[Field], columns: list[int] | None = 
                        # Positions in `columns` the reader produces (None: all of them).
                        "output": None if output == list(range(len(read))) else output,
                        "encode": opts.get("encode"),
+                       "format": opts.get("format"),
                        "encode_options": dict(opts.get("encode_options") or {}),
                        "watermark": watermark,
                        # Exchanges forward the minimum of the readers' watermarks, and a
