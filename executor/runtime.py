@@ -24,6 +24,7 @@ from executor.metrics import ActorMetrics, ProcessCpu, count_rows, idle_while
 from executor.operators.materialize import Materialize, RowIds
 from executor.operators.source_reader import SourceReader, open_reader
 from executor.operators.table_source import TableSource
+from executor.sinks.open import SinkExecutor, open_sink
 from planner.catalog import Relation
 from planner.stream_plan import Fragment, StreamNode, StreamPlan
 from storage.checkpoint_store import CheckpointStore
@@ -84,6 +85,8 @@ class Runtime:
         # tasks feeding connector rows into tables created WITH (connector = ...).
         self.sources: dict[str, list[SourceReader]] = {}
         self._pumps: dict[int, asyncio.Task] = {}
+        # Sink writers' operators by sink relation id (sys.sinks; told of commits).
+        self.sinks: dict[int, list[SinkExecutor]] = {}
         self.cpu = ProcessCpu(float(settings.get("metrics_window_s", 10)))
         self._sampler: asyncio.Task | None = None
         self.channels: list[Channel] = []
@@ -132,6 +135,9 @@ class Runtime:
                 merged[rid] = d
             if merged:
                 await asyncio.to_thread(self.serving.apply, merged)
+        for sinks in self.sinks.values():
+            for s in sinks:
+                s.committed(epoch)
 
     # ------------------------------------------------------------ deploy
     async def deploy_table(self, rel: Relation, parallelism: int, offset: int,
@@ -235,7 +241,7 @@ class Runtime:
             for actor in frag_actors[frag.index]:
                 ctx = await self._context(rel, plan, frag, actor)
                 stream = self._build(frag.root, actor, inputs, ctx)
-                is_sink = frag.root.kind == "materialize"
+                is_sink = frag.root.kind in ("materialize", "sink")
                 if is_sink:
                     rt.mat_actors.append(actor)
                 self._start(actor, stream, sink=is_sink)
@@ -326,6 +332,10 @@ class Runtime:
             # source in it must take the barriers injected from here on.
             return self._materialize_stream(mat, actor,
                                             self._build(node.inputs[0], actor, inputs, ctx))
+        if node.kind == "sink":
+            op = open_sink(node.params, actor.index, actor.parallelism, actor.metrics)
+            self.sinks.setdefault(actor.relation_id, []).append(op)
+            return op.execute(self._build(node.inputs[0], actor, inputs, ctx))
         if node.kind == "source":
             reader = open_reader(node.params["name"], f"source:r{actor.relation_id}/f"
                                  f"{actor.fragment}/o{node.op_index}/a{actor.index}of"
@@ -413,6 +423,7 @@ class Runtime:
                 actor.dispatcher.remove_target(rel_id)
         self.barriers.remove_sinks([a.id for a in rt.mat_actors])
         self.barriers.remove_source(("table", rel_id))
+        self.sinks.pop(rel_id, None)
         pump = self._pumps.pop(rel_id, None)
         if pump is not None:
             pump.cancel()

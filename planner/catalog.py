@@ -15,6 +15,7 @@ TABLE = "table"
 MATERIALIZED_VIEW = "materialized view"
 SOURCE = "source"
 SYSTEM_TABLE = "system table"
+SINK = "sink"  # writes a query's changes out; holds no rows
 
 ROW_ID = "_row_id"
 

@@ -86,6 +86,9 @@ class StreamNode:
         if k == "materialize":
             return (f"StreamMaterialize {{ name: {p['name']}, columns: ["
                     + ", ".join(f.name for f in self.schema) + "] }")
+        if k == "sink":
+            return (f"StreamSink {{ name: {p['name']}, connector: "
+                    f"{p['options'].get('connector')}, format: {p.get('format')} }}")
         if k == "table_scan":
             return f"StreamTableScan {{ table: {p['name']}, distribution: {self.distribution} }}"
         if k == "temporal_filter":

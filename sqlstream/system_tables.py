@@ -266,6 +266,17 @@ def _sources(db: "Database") -> list[tuple]:
     return out
 
 
+@system_table("sinks", [("sink", T.VARCHAR), ("connector", T.VARCHAR),
+                        ("rows_written", T.INT64), ("rows_per_second", T.FLOAT64),
+                        ("pending_epochs", T.INT64), ("errors", T.INT64),
+                        ("last_error", T.VARCHAR)])
+def _sinks(db: "Database") -> list[tuple]:
+    """One row per sink: rows handed to the target, epochs flushed but not yet
+    committed, delivery errors (see sqlstream.sinks)."""
+    from sqlstream.sinks import sink_rows
+    return sink_rows(db)
+
+
 def _reader_rate(runtime: "Runtime", reader: Any, window: float) -> float:
     """Rows per second a reader handed out over the metrics window: measured by its
     actor's clock where metrics are on (as EXPLAIN ANALYZE shows it), else by the
