@@ -3,7 +3,7 @@ rows of `sys.sinks`.
 
 A sink is a catalog entry (kind `sink`) whose graph is planned like a view's,
 with a sink operator at the root instead of a materialize: it keeps no contents
-of its own. CREATE SINK sends the current contents of its input first (a
+of its own. The root fragment has one actor, so changes leave in order. CREATE SINK sends the current contents of its input first (a
 backfill, as a new view gets), then every change. Options are checked at CREATE,
 where an unreachable target or a missing topic is an error (see docs/sinks.md).
 """
@@ -46,6 +46,9 @@ def sink_plan(db: "Database", rel: Relation) -> StreamPlan:
         if root.kind != "materialize":
             continue
         append = inserts_only(list(root.inputs), plan, db.runtime.append_only)
+        # One writer: each key's changes reach the target in the order they were made
+        # (an update pair split over two writers could arrive reversed).
+        frag.parallelism = 1
         frag.root = dataclasses.replace(root, kind="sink", params={
             "name": rel.name, "relation_id": rel.id, "options": dict(opts["with"]),
             "columns": [(f.name, f.type) for f in plan.schema], "format": opts.get("format"),

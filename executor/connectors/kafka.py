@@ -278,7 +278,7 @@ class KafkaReader(ConnectorReader):
             return None
         base = self.checkpointed or self.positions
         return sum(max(0, h - base.get(p, self.positions.get(p, h)))
-                   for p, h in self.high.items())
+                   for p, h in list(self.high.items()))
 
     def position(self) -> Any:
         self.checkpointed = dict(self.positions)

@@ -1,6 +1,8 @@
 """SIGKILL of a sqlstream process while it reads a topic that is still being
-written: after the restarts every message is in the views exactly once, since
-readers resume at the partition offsets stored with the last checkpoint."""
+written and writes sinks to two others: after the restarts every message is in
+the views exactly once, since readers resume at the partition offsets stored
+with the last checkpoint; the sinks' topics hold every row at least once, and
+read as an upsert log the upsert sink's topic equals its view."""
 
 from __future__ import annotations
 
@@ -38,13 +40,18 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def ddl(broker: KafkaBroker, topic: str) -> list[str]:
+def ddl(broker: KafkaBroker, topic: str, up: str, plain: str) -> list[str]:
+    def sink_with(out: str) -> str:
+        return (f"WITH (connector = 'kafka', topic = '{out}', primary_key = 'grp', "
+                f"properties.bootstrap.server = '{broker.bootstrap}')")
     return [f"""CREATE SOURCE s (id BIGINT, grp INT) WITH (connector = 'kafka',
                 topic = '{topic}', properties.bootstrap.server = '{broker.bootstrap}')
                 FORMAT PLAIN ENCODE JSON""",
             "CREATE MATERIALIZED VIEW v AS SELECT id, grp FROM s",
             "CREATE MATERIALIZED VIEW w AS SELECT grp, count(*) AS n, sum(id) AS total "
-            "FROM s GROUP BY grp"]
+            "FROM s GROUP BY grp",
+            f"CREATE SINK up FROM w {sink_with(up)} FORMAT UPSERT ENCODE JSON",
+            f"CREATE SINK pl AS SELECT id, grp FROM s {sink_with(plain)} FORMAT PLAIN ENCODE JSON"]
 
 
 def produce(broker: KafkaBroker, topic: str, ids: range, per_second: float) -> None:
@@ -63,6 +70,7 @@ def produce(broker: KafkaBroker, topic: str, ids: range, per_second: float) -> N
 def test_every_message_once_across_sigkill(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
     n, kills = 6000, 3
     topic = kafka_broker.create_topic(partitions=3)
+    up, plain = kafka_broker.create_topic(partitions=2), kafka_broker.create_topic()
     produce(kafka_broker, topic, range(0, n // 3), per_second=1e9)
     writer = threading.Thread(target=produce, args=(kafka_broker, topic, range(n // 3, n),
                                                     1500.0))
@@ -73,7 +81,7 @@ def test_every_message_once_across_sigkill(kafka_broker: KafkaBroker, tmp_path: 
     try:
         for _ in range(kills):
             proc = subprocess.Popen([sys.executable, "-c", CHILD, path,
-                                     *ddl(kafka_broker, topic)],
+                                     *ddl(kafka_broker, topic, up, plain)],
                                     stdout=subprocess.PIPE, env=env, cwd=str(ROOT))
             assert proc.stdout is not None
             assert proc.stdout.readline().strip() == b"ready"
@@ -97,6 +105,12 @@ def test_every_message_once_across_sigkill(kafka_broker: KafkaBroker, tmp_path: 
         got = s("SELECT id, grp FROM v")
         assert same_multiset(got, want_v), describe_difference(got, want_v)
         assert s("SELECT grp, n, total FROM w ORDER BY grp") == want_w
+        s("FLUSH")  # the sinks delivered every row of the last epoch
+        ids = Counter(json.loads(m.value())["id"] for m in kafka_broker.read_all(plain))
+        assert set(ids) == set(range(n))  # at least once
+        upserts = {json.loads(m.key())["grp"]: m.value() for m in kafka_broker.read_all(up)}
+        assert sorted((g, d["n"], d["total"]) for g, d in
+                      ((g, json.loads(v)) for g, v in upserts.items())) == want_w
     finally:
         s.close()
 
