@@ -422,6 +422,13 @@ def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: li
     busy = [s[2].busy_ratio for s in siblings]
     if f.busy_ratio > 0 and f.external_ratio / f.busy_ratio >= _EXTERNAL:
         calls = ", ".join(a.metrics.external_names) if a.metrics is not None else ""
+        if "StreamSink" in a.operators:  # waiting for the sink's target
+            return (name, frag, f"StreamSink ({calls})", "external calls",
+                    evidence + f"; {f.external_ratio / f.busy_ratio:.0%} of busy time waiting "
+                               f"for the target of {calls or 'the sink'}",
+                    "the sink's target takes rows more slowly than they come: make it faster "
+                    "(more partitions, a closer or faster server), or send fewer changes "
+                    "(aggregate or filter before the sink)")
         operator = "StreamProject" if "StreamProject" in a.operators else operator
         operator += f" ({calls})" if calls else ""
         return (name, frag, operator, "external calls",
