@@ -3,9 +3,10 @@ rows of `sys.sinks`.
 
 A sink is a catalog entry (kind `sink`) whose graph is planned like a view's,
 with a sink operator at the root instead of a materialize: it keeps no contents
-of its own. The root fragment has one actor, so changes leave in order. CREATE SINK sends the current contents of its input first (a
-backfill, as a new view gets), then every change. Options are checked at CREATE,
-where an unreachable target or a missing topic is an error (see docs/sinks.md).
+of its own. The root fragment has one actor, so changes leave in order. CREATE
+SINK sends the current contents of its input first (a backfill, as a new view
+gets), then every change. Options are checked at CREATE, where an unreachable
+target or a missing topic is an error (see docs/sinks.md).
 """
 
 from __future__ import annotations

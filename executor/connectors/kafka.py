@@ -41,6 +41,7 @@ log = logging.getLogger("sqlstream.kafka")
 
 METADATA_INTERVAL_S = 5.0  # how often a reader looks for new partitions and watermarks
 CREATE_TIMEOUT_S = 10.0  # how long CREATE waits for the broker to answer
+REQUEST_TIMEOUT_S = 5.0  # how long the metadata thread waits for one answer
 _OWN_OPTIONS = ("connector", "topic", "source_rate_limit")
 
 
@@ -163,6 +164,10 @@ class KafkaReader(ConnectorReader):
                 "group.id": f"sqlstream-{self.topic}",
                 "enable.auto.commit": False, "enable.auto.offset.store": False,
                 "enable.partition.eof": False,
+                # A position the broker calls out of range (retention deleted it): go
+                # to the oldest message there is; anything already handed out is
+                # skipped by offset in `read`, so a reset never repeats a message.
+                "auto.offset.reset": "earliest",
                 "queued.max.messages.kbytes": 8192}
         self._consumer = self.ck.Consumer(conf)
         self._thread = threading.Thread(target=_metadata_loop, args=(weakref.ref(self),
@@ -318,7 +323,7 @@ def _metadata_loop(ref: "weakref.ref[KafkaReader]", stop: threading.Event,
 
 def _refresh(reader: KafkaReader, admin: Any, ck: Any) -> None:
     topic = reader.topic
-    meta = admin.list_topics(topic, timeout=5)
+    meta = admin.list_topics(topic, timeout=REQUEST_TIMEOUT_S)
     t = meta.topics.get(topic)
     if t is None or t.error is not None:
         raise ck.KafkaException(t.error if t is not None else ck.KafkaError(
@@ -326,7 +331,8 @@ def _refresh(reader: KafkaReader, admin: Any, ck: Any) -> None:
     mine = [p for p in sorted(t.partitions) if p % reader.parallelism == reader.actor_index]
     found: dict[int, int] = {}
     for p in mine:
-        low, high = admin.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=5)
+        low, high = admin.get_watermark_offsets(ck.TopicPartition(topic, p),
+                                                timeout=REQUEST_TIMEOUT_S)
         reader.high[p] = high
         if p in reader.positions or p in reader.assigned:
             continue
@@ -341,7 +347,9 @@ def _start_offset(reader: KafkaReader, admin: Any, ck: Any, p: int, low: int,
                   high: int) -> int:
     if reader.start_millis is not None:
         tp = admin.offsets_for_times([ck.TopicPartition(reader.topic, p, reader.start_millis)],
-                                     timeout=5)[0]
+                                     timeout=REQUEST_TIMEOUT_S)[0]
+        if tp.error is not None:
+            raise ck.KafkaException(tp.error)  # retried at the next refresh
         return tp.offset if tp.offset >= 0 else high
     return high if reader.startup == "latest" else low
 

@@ -3,7 +3,7 @@ RisingWave and Flink): the graph runs as if a sink consumed its output."""
 
 from __future__ import annotations
 
-from executor.sinks.base import Sink, SinkMetrics, SinkSpec, SinkWriter, register
+from executor.sinks.base import Sink, SinkSpec, SinkWriter, register
 
 
 class BlackholeWriter(SinkWriter):

@@ -27,6 +27,9 @@ from executor.sinks.base import (Sink, SinkMetrics, SinkSpec, SinkWriter, bad_op
 from planner.errors import SYNTAX_ERROR, ProgrammingError, not_supported
 
 
+Message = tuple[bytes | None, bytes | None]  # (key, value); a None value is a tombstone
+
+
 class SinkDeliveryError(Exception):
     """Messages the broker did not take within librdkafka's retries."""
 
@@ -107,10 +110,10 @@ class KafkaWriter(SinkWriter):
             self.failed.append(err.str())
             self.metrics.error(f"kafka delivery failed: {err.str()}")
 
-    def _messages(self, ops: list[int], rows: list[tuple]) -> list[tuple[bytes | None, bytes | None]]:
+    def _messages(self, ops: list[int], rows: list[tuple]) -> list[Message]:
         if not self.upsert:
             return [(None, row_json(self.names, row)) for row in rows]
-        out: list[tuple[bytes | None, bytes | None]] = []
+        out: list[Message] = []
         keys = self.keys
         for i, (op, row) in enumerate(zip(ops, rows)):
             key = row_json(self.key_names, tuple(row[k] for k in keys))

@@ -33,6 +33,20 @@ class KafkaBroker:
     process: subprocess.Popen
     data_dir: Path
 
+    def stop(self) -> None:
+        proc = self.process
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+    @property
+    def port(self) -> int:
+        return int(self.bootstrap.rsplit(":", 1)[1])
+
     def create_topic(self, partitions: int = 1, name: str | None = None) -> str:
         """A new topic with `partitions` partitions (a fresh name unless given)."""
         from confluent_kafka.admin import AdminClient, NewTopic
@@ -95,8 +109,9 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="session")
-def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+def start_broker(data: Path, port: int | None = None) -> KafkaBroker:
+    """A broker with only the Kafka listener on 127.0.0.1:`port` (a free one by
+    default), its data in `data`; skipped (failed under CI) when not installed."""
     try:
         import confluent_kafka  # noqa: F401
     except ImportError:
@@ -105,28 +120,28 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
     if exe is None:
         _missing("the noida-db Kafka broker is not installed (pip install noida-db)")
     assert exe is not None
-    data = tmp_path_factory.mktemp("kafka-broker")
-    port = free_port()
-    log = open(data / "broker.log", "wb")
+    port = port or free_port()
+    log = open(data / "broker.log", "ab")
     proc = subprocess.Popen([exe, "start", "--only", "kafka", "--host", "127.0.0.1",
                              "--kafka-port", str(port), "--data-dir", str(data / "d")],
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                             cwd=data, start_new_session=True)
+    log.close()
     broker = KafkaBroker(f"127.0.0.1:{port}", proc, data)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not _listening(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            broker.stop()
+            raise RuntimeError("the Kafka broker did not start: "
+                               + (data / "broker.log").read_text(errors="replace")[-2000:])
+        time.sleep(0.1)
+    return broker
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    broker = start_broker(tmp_path_factory.mktemp("kafka-broker"))
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _listening(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Kafka broker did not start: "
-                                   + (data / "broker.log").read_text(errors="replace")[-2000:])
-            time.sleep(0.1)
         yield broker
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-        log.close()
+        broker.stop()
