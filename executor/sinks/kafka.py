@@ -6,6 +6,9 @@ takes an append-only input, or any input with `force_append_only = 'true'`
 FORMAT UPSERT ENCODE JSON writes each row under its key, a JSON object of the
 `primary_key` columns, and a tombstone (empty value) when the key's row is
 deleted; an update that keeps the key is one message with the new row.
+FORMAT DEBEZIUM ENCODE JSON writes Debezium's change events under the same key
+(`{"before", "after", "op": "c" | "u" | "d", "ts_ms", "source"}`, schemas
+disabled), and a tombstone after each delete.
 
 Delivery is at least once: every checkpoint waits until the producer has every
 message of the epoch acknowledged (`flush`), so a crash can repeat only the
@@ -18,12 +21,14 @@ the epoch again: nothing is lost, and keys keep their order.
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from executor.connectors.kafka import _client, check_topic, client_config
 from executor.message import DELETE, UPDATE_DELETE, UPDATE_INSERT
-from executor.sinks.base import (Sink, SinkMetrics, SinkSpec, SinkWriter, bad_option, register,
-                                 row_json)
+from executor.sinks.base import (Sink, SinkMetrics, SinkSpec, SinkWriter, bad_option,
+                                 json_value, register, row_json)
 from planner.errors import SYNTAX_ERROR, ProgrammingError, not_supported
 
 
@@ -39,10 +44,8 @@ def _format(spec: SinkSpec) -> str:
     if not fmt:
         raise ProgrammingError("a kafka sink needs FORMAT PLAIN | UPSERT ENCODE JSON",
                                SYNTAX_ERROR)
-    if fmt == "DEBEZIUM":
-        raise not_supported("FORMAT DEBEZIUM for a kafka sink (use PLAIN or UPSERT)")
-    if fmt not in ("PLAIN", "UPSERT"):
-        raise bad_option("FORMAT", f"expected PLAIN or UPSERT, got {fmt}")
+    if fmt not in ("PLAIN", "UPSERT", "DEBEZIUM"):
+        raise bad_option("FORMAT", f"expected PLAIN, UPSERT or DEBEZIUM, got {fmt}")
     enc = (spec.encode or "JSON").upper()
     if enc != "JSON":
         raise bad_option("ENCODE", f"a kafka sink writes JSON, got {enc}")
@@ -82,8 +85,8 @@ def _validate(spec: SinkSpec) -> None:
             "the sink's input has updates or deletes, which FORMAT PLAIN cannot write: use "
             "FORMAT UPSERT with primary_key, or force_append_only = 'true' to write only "
             "its inserts", "22023")
-    if fmt == "UPSERT" and not keys:
-        raise bad_option("primary_key", "required by FORMAT UPSERT: the key columns")
+    if fmt in ("UPSERT", "DEBEZIUM") and not keys:
+        raise bad_option("primary_key", f"required by FORMAT {fmt}: the key columns")
     check_topic(opts, topic)
 
 
@@ -92,7 +95,8 @@ class KafkaWriter(SinkWriter):
         ck = _client()
         self.metrics = metrics
         self.topic = spec.options["topic"]
-        self.upsert = _format(spec) == "UPSERT"
+        self.format = _format(spec)
+        self.source = {"db": "sqlstream", "table": spec.name}
         self.names = [c for c, _ in spec.columns]
         self.keys = _key_columns(spec)
         self.key_names = [self.names[i] for i in self.keys]
@@ -111,18 +115,38 @@ class KafkaWriter(SinkWriter):
             self.metrics.error(f"kafka delivery failed: {err.str()}")
 
     def _messages(self, ops: list[int], rows: list[tuple]) -> list[Message]:
-        if not self.upsert:
+        if self.format == "PLAIN":
             return [(None, row_json(self.names, row)) for row in rows]
+        debezium = self.format == "DEBEZIUM"
         out: list[Message] = []
         keys = self.keys
+        before: tuple | None = None  # the old row of an update pair that keeps its key
         for i, (op, row) in enumerate(zip(ops, rows)):
             key = row_json(self.key_names, tuple(row[k] for k in keys))
             if op == UPDATE_DELETE and i + 1 < len(rows) and ops[i + 1] == UPDATE_INSERT and \
                     all(rows[i + 1][k] == row[k] for k in keys):
+                before = row
                 continue  # the new row under the same key follows
-            out.append((key, None if op in (DELETE, UPDATE_DELETE)
-                        else row_json(self.names, row)))
+            gone = op in (DELETE, UPDATE_DELETE)
+            if not debezium:
+                out.append((key, None if gone else row_json(self.names, row)))
+            elif gone:
+                out.append((key, self._envelope(row, None, "d")))
+                out.append((key, None))  # a tombstone, so compaction can drop the key
+            else:
+                out.append((key, self._envelope(before, row, "u" if before else "c")))
+            before = None
         return out
+
+    def _envelope(self, before: tuple | None, after: tuple | None, op: str) -> bytes:
+        """Debezium's change event (with schemas disabled): before, after, op."""
+        names = self.names
+
+        def obj(row: tuple | None) -> Any:
+            return None if row is None else {n: json_value(v) for n, v in zip(names, row)}
+        return json.dumps({"before": obj(before), "after": obj(after), "op": op,
+                           "ts_ms": int(time.time() * 1000), "source": self.source},
+                          separators=(",", ":")).encode()
 
     def write(self, ops: list[int], rows: list[tuple]) -> None:
         produce, poll = self.producer.produce, self.producer.poll

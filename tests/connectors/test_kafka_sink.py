@@ -148,3 +148,41 @@ def test_blackhole_takes_everything(sql: Sql) -> None:
     sql("DROP SINK IF EXISTS b")
     with pytest.raises(Error, match='sink "b" does not exist'):
         sql("DROP SINK b")
+
+
+def test_debezium_events_replay_to_the_table(sql: Sql, kafka_broker: KafkaBroker) -> None:
+    topic = kafka_broker.create_topic()
+    sql("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR, at TIMESTAMP)")
+    sql("INSERT INTO t VALUES (1, 'a', '2024-01-01 10:00:00'), (2, 'b', NULL)")
+    opts = kafka_with(kafka_broker, topic, ", primary_key = 'id'")
+    sql(f"CREATE SINK d FROM t {opts} FORMAT DEBEZIUM ENCODE JSON")
+    sql("UPDATE t SET name = 'a2' WHERE id = 1")
+    sql("FLUSH")
+    sql("DELETE FROM t WHERE id = 2")
+    sql("INSERT INTO t VALUES (3, 'c', '2024-02-29 23:59:59.5')")
+    sql("FLUSH")
+    deadline = time.time() + 15
+    while True:
+        msgs = kafka_broker.read_all(topic)
+        if len(msgs) >= 6 or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    events = [(json.loads(m.key())["id"],
+               None if m.value() is None else json.loads(m.value())) for m in msgs]
+    by_key: dict = {}
+    for k, e in events:
+        by_key.setdefault(k, []).append(None if e is None else e["op"])
+    assert by_key == {1: ["c", "u"], 2: ["c", "d", None], 3: ["c"]}
+    replayed: dict = {}
+    for k, e in events:
+        if e is not None:
+            if e["op"] == "d":
+                assert e["before"]["id"] == k and e["after"] is None
+                replayed.pop(k)
+            else:
+                replayed[k] = e["after"]
+    update = next(e for _k, e in events if e and e["op"] == "u")
+    assert update["before"]["name"] == "a" and update["after"]["name"] == "a2"
+    table = {i: {"id": i, "name": n, "at": None if at is None else str(at)}
+             for i, n, at in sql("SELECT id, name, at FROM t")}
+    assert replayed == table
