@@ -1,6 +1,6 @@
 """Sinks: one module each, registered by name in `base.SINKS`."""
 
-from executor.sinks import blackhole, kafka  # noqa: F401  (registration)
+from executor.sinks import blackhole, kafka, postgres  # noqa: F401  (registration)
 from executor.sinks.base import SINKS, Sink, SinkExecutor, SinkMetrics, SinkSpec, SinkWriter
 from planner.errors import INVALID_PARAMETER, ProgrammingError
 

@@ -50,6 +50,8 @@ class SinkWriter:
     run in a worker thread when `blocking`); `commit` must not."""
 
     blocking = True
+    # Whether it writes inserts only (then `force_append_only` drops deletes first).
+    inserts_only = False
 
     def write(self, ops: list[int], rows: list[tuple]) -> None:
         raise NotImplementedError

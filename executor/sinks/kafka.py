@@ -96,6 +96,7 @@ class KafkaWriter(SinkWriter):
         self.metrics = metrics
         self.topic = spec.options["topic"]
         self.format = _format(spec)
+        self.inserts_only = self.format == "PLAIN"
         self.source = {"db": "sqlstream", "table": spec.name}
         self.names = [c for c, _ in spec.columns]
         self.keys = _key_columns(spec)

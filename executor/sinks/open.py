@@ -22,8 +22,7 @@ def open_sink(params: dict[str, Any], actor_index: int, parallelism: int,
     force = spec.options.get("force_append_only", "false").lower() == "true"
     if actor_metrics is not None and writer.blocking:
         actor_metrics.external_names = [f"{spec.options['connector']} sink {spec.name}"]
-    plain = (spec.format or "PLAIN").upper() == "PLAIN"
-    return SinkExecutor(writer, metrics, force and plain and not spec.append_only,
+    return SinkExecutor(writer, metrics, force and writer.inserts_only and not spec.append_only,
                         actor_metrics)
 
 
