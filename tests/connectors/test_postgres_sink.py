@@ -157,3 +157,36 @@ def test_replay_after_sigkill_leaves_the_target_equal(pg_server: Any, pg: Any,
         assert all(isinstance(r[2], Decimal) for r in view)
     finally:
         sql.close()
+
+
+def test_a_slow_target_is_named_in_bottlenecks(pg_server: Any, pg: Any) -> None:
+    """A target that takes a millisecond a row (a trigger sleeps) behind a source
+    asking for 3000 rows/s: the sink waits in its target's calls, and
+    sys.bottlenecks names it with the cause of external calls."""
+    pg.execute("CREATE TABLE slow (id BIGINT PRIMARY KEY, v BIGINT)")
+    pg.execute("CREATE FUNCTION nap() RETURNS trigger LANGUAGE plpgsql AS "
+               "$$ BEGIN PERFORM pg_sleep(0.001); RETURN NEW; END $$")
+    pg.execute("CREATE TRIGGER nap BEFORE INSERT ON slow FOR EACH ROW EXECUTE FUNCTION nap()")
+    sql = Sql(barrier_interval_ms=200)
+    try:
+        sql("CREATE SOURCE g (id BIGINT) WITH (connector = 'datagen', fields.id.kind = "
+            "'sequence', fields.id.start = '1', datagen.rows.per.second = '3000')")
+        opts = pg_with(pg_server, ", primary_key = id").replace("'target'", "'slow'")
+        sql(f"CREATE SINK p AS SELECT id, id % 10 AS v FROM g {opts}")
+        deadline = time.time() + 20
+        rows: list[tuple] = []
+        while time.time() < deadline:
+            time.sleep(1)
+            rows = sql("SELECT relation, operator, cause, suggestion FROM sys.bottlenecks")
+            # (a call's time counts when it returns: the first second may not show it)
+            if rows and rows[0][2] == "external calls":
+                break
+        assert rows and rows[0][0] == "p", rows
+        assert rows[0][1] == "StreamSink (postgres sink p)" and rows[0][2] == "external calls"
+        assert "sink's target" in rows[0][3]
+        [(rate,)] = sql("SELECT rows_per_second FROM sys.sinks")
+        assert rate < 1500  # well under the 3000 rows/s asked
+    finally:
+        sql.close()
+        pg.execute("DROP TABLE slow")
+        pg.execute("DROP FUNCTION nap()")
