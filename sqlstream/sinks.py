@@ -91,8 +91,10 @@ def create(session: "Session", text: str) -> StatementResult:
                                     d.format, d.encode, d.encode_options,
                                     params["append_only"]))
         db.catalog.add(rel)
+        runtime = db.runtime
+        assert runtime is not None
         try:
-            db.run(db.runtime.deploy_view(rel, plan, backfill=True))
+            db.run(runtime.deploy_view(rel, plan, backfill=True))
             # Recorded as created once the backfill's checkpoint committed (as a view).
             db.flush()
         except BaseException:
