@@ -25,6 +25,7 @@ from executor.metrics import ActorMetrics, ProcessCpu, count_rows, idle_while
 from executor.operators.materialize import Materialize, RowIds
 from executor.operators.source_reader import SourceReader, open_reader
 from executor.operators.table_source import TableSource, parse_watermark, watermark_key
+from executor.sinks.open import SinkExecutor, open_sink
 from planner.catalog import Relation
 from planner.stream_plan import Fragment, StreamNode, StreamPlan
 from storage.checkpoint_store import CheckpointStore
@@ -85,6 +86,8 @@ class Runtime:
         # tasks feeding connector rows into tables created WITH (connector = ...).
         self.sources: dict[str, list[SourceReader]] = {}
         self._pumps: dict[int, asyncio.Task] = {}
+        # Sink writers' operators by sink relation id (sys.sinks; told of commits).
+        self.sinks: dict[int, list[SinkExecutor]] = {}
         self.cpu = ProcessCpu(float(settings.get("metrics_window_s", 10)))
         self._sampler: asyncio.Task | None = None
         self.channels: list[Channel] = []
@@ -133,6 +136,9 @@ class Runtime:
                 merged[rid] = d
             if merged:
                 await asyncio.to_thread(self.serving.apply, merged)
+        for sinks in self.sinks.values():
+            for s in sinks:
+                s.committed(epoch)
 
     # ------------------------------------------------------------ deploy
     async def deploy_table(self, rel: Relation, parallelism: int, offset: int,
@@ -155,7 +161,8 @@ class Runtime:
             actor = self._new_actor(rel.id, 1, i, parallelism, ["Materialize"])
             chans[i].tx, chans[i].rx = src_actor.metrics, actor.metrics
             state = await self._state(f"r{rel.id}/mat", i, parallelism, len(rel.pk), actor)
-            mat = Materialize(rel.id, list(rel.pk), state, self, self.rids)
+            mat = Materialize(rel.id, list(rel.pk), state, self, self.rids,
+                              upsert=rel.options.get("format") == "UPSERT")
             actor.materialize = mat
             self._bump_rids(mat)
             if state.data:  # recovery: refill the serving store from committed state
@@ -183,6 +190,7 @@ class Runtime:
         params = source_node(rel, []).params
         hidden = any(c.hidden for c in rel.columns)
         params["columns"] = [(c.name, c.type) for c in rel.columns if not c.hidden]
+        params["primary_key"] = [rel.columns[i].name for i in rel.pk if not hidden]
         reader = open_reader(rel.name, f"source:table{rel.id}", params, 0, 1, self.store,
                              self.chunk_size, row_id=hidden)
         self.sources.setdefault(rel.name, []).append(reader)
@@ -241,9 +249,10 @@ class Runtime:
             for actor in frag_actors[frag.index]:
                 ctx = await self._context(rel, plan, frag, actor)
                 stream = self._build(frag.root, actor, inputs, ctx)
-                is_sink = frag.root.kind == "materialize"
+                is_sink = frag.root.kind in ("materialize", "sink")
                 if is_sink:
                     rt.mat_actors.append(actor)
+                if actor.materialize is not None:
                     await self._restore_materialized(actor)
                 self._start(actor, stream, sink=is_sink)
         self.relations[rel.id] = rt
@@ -332,6 +341,10 @@ class Runtime:
             # The input chain is built now, not when the generator first runs: a
             # source in it must take the barriers injected from here on.
             return mat.execute(self._build(node.inputs[0], actor, inputs, ctx))
+        if node.kind == "sink":
+            op = open_sink(node.params, actor.index, actor.parallelism, actor.metrics)
+            self.sinks.setdefault(actor.relation_id, []).append(op)
+            return op.execute(self._build(node.inputs[0], actor, inputs, ctx))
         if node.kind == "source":
             reader = open_reader(node.params["name"], f"source:r{actor.relation_id}/f"
                                  f"{actor.fragment}/o{node.op_index}/a{actor.index}of"
@@ -420,6 +433,7 @@ class Runtime:
                 actor.dispatcher.remove_target(rel_id)
         self.barriers.remove_sinks([a.id for a in rt.mat_actors])
         self.barriers.remove_source(("table", rel_id))
+        self.sinks.pop(rel_id, None)
         pump = self._pumps.pop(rel_id, None)
         if pump is not None:
             pump.cancel()

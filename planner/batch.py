@@ -11,7 +11,7 @@ from sqlglot import exp
 from planner.batch_functions import rewrite_functions
 from planner.batch_semantics import Scopes, apply_pg_semantics
 from planner.binder import output_name, position_of
-from planner.catalog import SOURCE, Catalog
+from planner.catalog import SINK, SOURCE, Catalog
 from planner.corresponding import rewrite_corresponding
 from planner.errors import (FEATURE_NOT_SUPPORTED, UNDEFINED_TABLE, NotSupportedError,
                             ProgrammingError)
@@ -67,6 +67,9 @@ def translate(tree: exp.Expression, catalog: Catalog) -> BatchQuery:
         if rel is None:
             raise ProgrammingError(f'relation "{key}" does not exist', UNDEFINED_TABLE,
                                    position_of(table))
+        if rel.kind == SINK:
+            raise ProgrammingError(f'"{rel.name}" is a sink, it holds no rows to read',
+                                   "42809", position_of(table))
         if rel.kind == SOURCE:
             raise NotSupportedError(
                 f'cannot read source "{rel.name}" in a batch query: a source stores '

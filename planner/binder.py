@@ -12,7 +12,7 @@ from sqlglot import exp
 from planner import expressions as X
 from planner import types as T
 from planner.aggregates import AggCall
-from planner.catalog import Catalog, Relation, SYSTEM_TABLE, VIEW
+from planner.catalog import SINK, SYSTEM_TABLE, VIEW, Catalog, Relation
 from planner.inline_ctes import inline_ctes
 from planner.join_keys import plan_join
 from planner.join_using import apply_using
@@ -432,6 +432,9 @@ class Binder:
                 raise not_supported("a streaming view over a system table", position_of(node))
             if rel.kind == VIEW:
                 return self._bind_plain_view(node, rel)
+            if rel.kind == SINK:
+                raise ProgrammingError(f'"{name}" is a sink, it holds no rows to read',
+                                       "42809", position_of(node))
             check_system_time(node, rel)
             self.dependencies.append(rel.id)
             alias = node.alias_or_name

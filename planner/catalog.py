@@ -16,6 +16,7 @@ MATERIALIZED_VIEW = "materialized view"
 SOURCE = "source"
 SYSTEM_TABLE = "system table"
 VIEW = "view"  # a plain view: a stored query, expanded where it is read
+SINK = "sink"  # writes a query's changes out; holds no rows
 
 ROW_ID = "_row_id"
 

@@ -86,6 +86,9 @@ class StreamNode:
         if k == "materialize":
             return (f"StreamMaterialize {{ name: {p['name']}, columns: ["
                     + ", ".join(f.name for f in self.schema) + "] }")
+        if k == "sink":
+            return (f"StreamSink {{ name: {p['name']}, connector: "
+                    f"{p['options'].get('connector')}, format: {p.get('format')} }}")
         if k == "table_scan":
             return f"StreamTableScan {{ table: {p['name']}, distribution: {self.distribution} }}"
         if k == "temporal_filter":
@@ -376,6 +379,7 @@ def source_node(rel: Relation, fields: list[Field], columns: list[int] | None = 
                        # Positions in `columns` the reader produces (None: all of them).
                        "output": None if output == list(range(len(read))) else output,
                        "encode": opts.get("encode"),
+                       "format": opts.get("format"),
                        "encode_options": dict(opts.get("encode_options") or {}),
                        "watermark": watermark,
                        # Exchanges forward the minimum of the readers' watermarks, and a

@@ -25,7 +25,7 @@ from planner.planner import plan_view, view_query
 from sqlstream import udf
 from planner.source_def import has_connector
 from planner.window import parse_view
-from sqlstream import recovery, rescale, sources, tables, views
+from sqlstream import recovery, rescale, sinks, sources, tables, views
 from sqlstream.result import Column, StatementResult
 from storage.serving_store import NameClash, ServingError
 
@@ -44,8 +44,11 @@ def execute(session: "Session", text: str, params: Sequence[Any] | None) -> Stat
         return sources.create(session, text)
     if head.startswith("ALTER") and sources.is_alter_rate_limit(text):
         return sources.alter_rate_limit(session, text)
-    if head.startswith("CREATE FUNCTION") or \
-            head.startswith("CREATE SINK") or head.startswith("CREATE INDEX"):
+    if head.startswith("CREATE SINK"):
+        return sinks.create(session, text)
+    if head.startswith("DROP SINK") and sinks.is_drop_sink(text):
+        return sinks.drop(session, text)
+    if head.startswith("CREATE FUNCTION") or head.startswith("CREATE INDEX"):
         raise not_supported(" ".join(text.split()[:2]).upper(), 1)
     if m := _ALTER_PARALLELISM.match(text.strip()):
         return alter_parallelism(session, m.group(1), int(m.group(2)))

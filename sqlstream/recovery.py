@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from executor.message import SIGN
 from executor.operators.table_source import parse_offset
 from executor.runtime import Runtime
-from planner.catalog import MATERIALIZED_VIEW, ROW_ID, TABLE, Catalog, Relation
+from planner.catalog import MATERIALIZED_VIEW, ROW_ID, SINK, TABLE, Catalog, Relation
 from planner.parse import parse
 from planner.planner import plan_view, view_query
 from planner.window import parse_view
@@ -122,6 +122,9 @@ async def deploy(db: "Database", rel: Relation, backfill: bool, offset: int = 0,
                             rel.parallelism, rel.options.get("column_names"),
                             rel.options.get("plan_shape", 1))
         await runtime.deploy_view(rel, planned.plan, backfill)
+    elif rel.kind == SINK:
+        from sqlstream import sinks
+        await sinks.deploy(db, rel, backfill)
 
 
 async def replay_dml(db: "Database", rel: Relation, skip: int = 0) -> None:

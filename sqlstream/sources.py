@@ -35,11 +35,14 @@ def create(session: "Session", text: str) -> StatementResult:
         if conn.default_columns is None:
             raise ProgrammingError(f"{d.kind} {d.name} needs a column list", SYNTAX_ERROR)
         columns = conn.default_columns(options)
+    if d.format == "UPSERT" and d.watermark is not None:
+        raise not_supported("WATERMARK with FORMAT UPSERT")
     if d.proctime and d.kind == "table":
         raise not_supported("AS PROCTIME() columns in a table (only in a source)")
     read = [c for c in columns if c[0] not in d.proctime]  # the connector fills these
     _confine_folder(session, conn, options)
-    spec = SourceSpec(options, read, d.encode, d.encode_options)
+    spec = SourceSpec(options, read, d.encode, d.encode_options, format=d.format,
+                      primary_key=list(d.primary_key) if d.kind == "table" else [])
     conn.validate(spec)
     warnings = conn.warnings(spec) if conn.warnings is not None else []
     limit = options.get("source_rate_limit")

@@ -290,6 +290,17 @@ def _files(readers: list[Any]) -> int | None:
     return sum(counts) if counts else None
 
 
+@system_table("sinks", [("sink", T.VARCHAR), ("connector", T.VARCHAR),
+                        ("rows_written", T.INT64), ("rows_per_second", T.FLOAT64),
+                        ("pending_epochs", T.INT64), ("errors", T.INT64),
+                        ("last_error", T.VARCHAR)])
+def _sinks(db: "Database") -> list[tuple]:
+    """One row per sink: rows handed to the target, epochs flushed but not yet
+    committed, delivery errors (see sqlstream.sinks)."""
+    from sqlstream.sinks import sink_rows
+    return sink_rows(db)
+
+
 def _reader_rate(runtime: "Runtime", reader: Any, window: float) -> float:
     """Rows per second a reader handed out over the metrics window: measured by its
     actor's clock where metrics are on (as EXPLAIN ANALYZE shows it), else by the
@@ -435,6 +446,13 @@ def _diagnose(rt: "RelationRuntime", a: "Actor", f: Any, ups: list, siblings: li
     busy = [s[2].busy_ratio for s in siblings]
     if f.busy_ratio > 0 and f.external_ratio / f.busy_ratio >= _EXTERNAL:
         calls = ", ".join(a.metrics.external_names) if a.metrics is not None else ""
+        if "StreamSink" in a.operators:  # waiting for the sink's target
+            return (name, frag, f"StreamSink ({calls})", "external calls",
+                    evidence + f"; {f.external_ratio / f.busy_ratio:.0%} of busy time waiting "
+                               f"for the target of {calls or 'the sink'}",
+                    "the sink's target takes rows more slowly than they come: make it faster "
+                    "(more partitions, a closer or faster server), or send fewer changes "
+                    "(aggregate or filter before the sink)")
         operator = "StreamProject" if "StreamProject" in a.operators else operator
         operator += f" ({calls})" if calls else ""
         return (name, frag, operator, "external calls",

@@ -1,6 +1,6 @@
 """Source connectors: one module each, registered by name in `base.CONNECTORS`."""
 
-from executor.connectors import datagen, nexmark, posix_fs  # noqa: F401  (registration)
+from executor.connectors import datagen, kafka, nexmark, posix_fs  # noqa: F401  (registration)
 from executor.connectors.base import (CONNECTORS, Connector, ConnectorReader, SourceMetrics,
                                       SourceSpec)
 from planner.errors import INVALID_PARAMETER, ProgrammingError

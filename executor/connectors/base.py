@@ -47,6 +47,9 @@ class SourceSpec:
     # the columns a view reads. `columns` stays the whole declared list, since a CSV
     # file without a header and datagen's seeds go by declared position.
     output: list[int] | None = None
+    format: str | None = None  # PLAIN | UPSERT
+    # A table's primary key columns (an upsert format deletes by them).
+    primary_key: list[str] = field(default_factory=list)
 
     @property
     def output_columns(self) -> list[int]:
@@ -77,6 +80,16 @@ class ConnectorReader:
 
     def read(self, max_rows: int) -> list[tuple]:
         raise NotImplementedError
+
+    # True when rows come with their own ops (an upsert format): then `read_ops` is
+    # called instead of `read`, and gives deletes as rows with only the key set.
+    changes: bool = False
+
+    def read_ops(self, max_rows: int) -> tuple[list[int], list[tuple]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release clients and threads (the reader's actor stopped)."""
 
     def position(self) -> Any:
         raise NotImplementedError

@@ -21,7 +21,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, AsyncIterator, Iterator, Protocol
 
-from executor.message import DELETE, SIGN, UPDATE_DELETE, Barrier, Chunk, Message
+from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier, Chunk,
+                              Message)
 from storage.serving_store import Delta
 from storage.state_table import AppendLog, StateTable
 
@@ -63,7 +64,7 @@ class RowIds:
 class Materialize:
     def __init__(self, relation_id: int, key: list[int] | None, state: StateTable,
                  sink: ServingSink | None, rids: Iterator[int],
-                 append_only: bool = False) -> None:
+                 append_only: bool = False, upsert: bool = False) -> None:
         assert append_only or not isinstance(state, AppendLog), "an append log needs inserts only"
         self.relation_id = relation_id
         self.key = key
@@ -71,6 +72,10 @@ class Materialize:
         self.sink = sink
         self.rids = rids
         self.append_only = append_only
+        # A table read in an upsert format: its input says what each key now is (an
+        # insert) or that it is gone (a delete with only the key set); the output is
+        # the real change against the current contents.
+        self.upsert = upsert
         # rid each touched key had at the start of the epoch (None: absent).
         self._touched: dict[tuple, int | None] = {}
         # Append log: rows since the last checkpoint (no row id yet), by column.
@@ -237,6 +242,10 @@ class Materialize:
         async for msg in input:
             match msg:
                 case Chunk():
+                    if self.upsert:
+                        msg = upsert_changes(msg, self.key or [], self.state.data)
+                        if not msg.rows:
+                            continue
                     self.apply(msg)
                     yield msg
                 case Barrier():
@@ -250,6 +259,36 @@ class Materialize:
                     yield msg
                 case _:
                     yield msg
+
+
+def upsert_changes(chunk: Chunk, key: list[int], data: dict) -> Chunk:
+    """Upserts and deletes by key as changes: a new key is an insert, a known key an
+    update pair (none when the row is unchanged), a delete takes the stored row and
+    a delete of an absent key is dropped. Later rows of the chunk see earlier ones."""
+    ops: list[int] = []
+    rows: list[tuple] = []
+    seen: dict[tuple, tuple | None] = {}
+    for op, row in zip(chunk.ops, chunk.rows):
+        k = tuple(row[i] for i in key)
+        if k in seen:
+            old = seen[k]
+        else:
+            got = data.get(k)
+            old = got[0] if got is not None else None
+        if SIGN[op] > 0:
+            if old is None:
+                ops.append(INSERT)
+                rows.append(row)
+            elif old != row:
+                ops += [UPDATE_DELETE, UPDATE_INSERT]
+                rows += [old, row]
+            seen[k] = row
+        else:
+            if old is not None:
+                ops.append(DELETE)
+                rows.append(old)
+            seen[k] = None
+    return Chunk(ops, rows)
 
 
 __all__ = ["AppendOnlyViolation", "Materialize", "RowIds", "Any"]

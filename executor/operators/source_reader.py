@@ -193,6 +193,13 @@ class SourceReader:
                  "late": self.metrics.late_rows}))
 
     async def execute(self) -> AsyncIterator[Message]:
+        try:
+            async for msg in self._execute():
+                yield msg
+        finally:
+            self.reader.close()
+
+    async def _execute(self) -> AsyncIterator[Message]:
         await self._restore()
         self._samples.append((time.monotonic(), self.emitted))
         inbox = self.inbox
@@ -224,7 +231,11 @@ class SourceReader:
                     await inbox.wait((batch - allowed) / rate)
                     continue
                 max_rows = max(1, min(max_rows, int(allowed)))
-            rows = reader.read(max_rows)
+            ops = None
+            if reader.changes:
+                ops, rows = reader.read_ops(max_rows)
+            else:
+                rows = reader.read(max_rows)
             if not rows:
                 if not reader.finished:
                     await inbox.wait(reader.poll_interval)
@@ -244,7 +255,7 @@ class SourceReader:
                 if len(self._samples) > 64:  # windows up to a minute
                     self._samples.popleft()
             if rows:
-                yield Chunk.inserts(rows)
+                yield Chunk.inserts(rows) if ops is None else Chunk(list(ops), rows)
             if wm is not None:
                 yield wm
             await asyncio.sleep(0)  # let barriers and downstream actors in
@@ -308,7 +319,8 @@ def open_reader(name: str, key: str, params: dict[str, Any], actor_index: int,
     output = params.get("output")
     spec = SourceSpec(options, list(params["columns"]), params.get("encode"),
                       dict(params.get("encode_options") or {}), actor_index, parallelism,
-                      metrics, None if output is None else list(output))
+                      metrics, None if output is None else list(output), params.get("format"),
+                      list(params.get("primary_key") or []))
     conn = connector(options.get("connector", ""))
     reader = conn.open(spec)
     limit = options.get("source_rate_limit")
