@@ -428,8 +428,12 @@ def _matching(session: "Session", rel: Relation, writer: "TableWriter",
 def _project(exprs: list[Any], rows: list[tuple]) -> list[tuple]:
     """The updated rows. SET to constants (the usual `SET c = $1`) is filled in
     directly; anything else is compiled (which costs more than the update itself)."""
-    folded = [X.fold_constants(e) for e in exprs]
-    if all(isinstance(e, (X.InputRef, X.Literal)) for e in folded):
+    # Only literals and casts of literals: a volatile function (random()) must still
+    # be evaluated once per row.
+    plain = all(isinstance(e, (X.InputRef, X.Literal)) or
+                (isinstance(e, X.Cast) and isinstance(e.arg, X.Literal)) for e in exprs)
+    folded = [X.fold_constants(e) for e in exprs] if plain else []
+    if plain and all(isinstance(e, (X.InputRef, X.Literal)) for e in folded):
         picks = [(True, e.index) if isinstance(e, X.InputRef) else (False, e.value)
                  for e in folded]
         return [tuple([row[v] if ref else v for ref, v in picks]) for row in rows]
