@@ -340,6 +340,24 @@ def parse(text: str) -> exp.Expression:
     return hit.copy()
 
 
+def shared_tree(text: str) -> exp.Expression:
+    """The parsed tree of a statement, the one kept in the cache when the text is
+    short enough: shared by every caller, so never to be changed."""
+    if len(text) > _CACHED_CHARS:
+        return _parse(text)
+    hit = _tree_cache.get(text)
+    if hit is None:
+        hit = _parse(text)
+        _remember(_tree_cache, text, hit)
+    return hit
+
+
+def own_tree(text: str, shared: exp.Expression) -> exp.Expression:
+    """The caller's own copy of `shared_tree(text)` (a text too long for the cache
+    already has a tree of its own), as parse() would return it."""
+    return shared.copy() if len(text) <= _CACHED_CHARS else shared
+
+
 def _parse(text: str) -> exp.Expression:
     first = _FIRST_WORD.match(text)
     if first and first.group(1).upper() not in _STATEMENT_WORDS:

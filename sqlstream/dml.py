@@ -20,6 +20,8 @@ from planner.catalog import ROW_ID, TABLE, Relation
 from planner.errors import (NOT_NULL_VIOLATION, UNDEFINED_COLUMN, UNIQUE_VIOLATION, DataError,
                             IntegrityError, ProgrammingError, not_supported)
 from planner.column_defaults import is_default_keyword
+from planner.literals import to_literal
+from planner.parse import bind_parameters
 from planner.returning import Returning, bind_returning
 from sqlstream import tables
 from sqlstream.result import Column, StatementResult
@@ -87,8 +89,83 @@ def _duplicate(rel: Relation, key: tuple) -> IntegrityError:
                           UNIQUE_VIOLATION, detail=f"Key ({names})=({vals}) already exists.")
 
 
+def binds_in_parts(tree: exp.Expression) -> bool:
+    """Whether the statement can take its $n parameters where they are used (each
+    VALUES item, WHERE, SET expression) instead of in a copy of the whole statement:
+    a statement sent again and again then runs on its one cached tree, unchanged.
+    Not for `?` placeholders, which are numbered by their order in the whole text.
+    Remembered per tree: the cached trees of statement texts are asked again and again."""
+    known = _IN_PARTS.get(id(tree))
+    if known is not None and known[0] is tree:
+        return known[1]
+    if len(_IN_PARTS) > 1024:
+        _IN_PARTS.clear()
+    answer = _binds_in_parts(tree)
+    _IN_PARTS[id(tree)] = (tree, answer)  # the tree kept alive: its id stays its own
+    return answer
+
+
+_IN_PARTS: dict[int, tuple[exp.Expression, bool]] = {}
+
+
+def _binds_in_parts(tree: exp.Expression) -> bool:
+    if tree.args.get("returning") or tree.find(exp.Placeholder) is not None:
+        return False
+    if isinstance(tree, exp.Insert):
+        return isinstance(tree.expression, exp.Values) and tree.args.get("conflict") is None
+    if isinstance(tree, exp.Update):
+        return not (tree.args.get("from_") or tree.args.get("from"))
+    return isinstance(tree, exp.Delete) and not tree.args.get("using")
+
+
+class _Params:
+    """Binds $n parameters into copies of the parts of a shared statement tree that
+    use them (see binds_in_parts); with no parameters, the tree is used as it is."""
+
+    def __init__(self, params: list | None) -> None:
+        self.params = params
+
+    def __call__(self, node: Any) -> Any:
+        if self.params is None or node is None:
+            return node
+        if isinstance(node, exp.Parameter) and node.name.isdigit():
+            return to_literal(self._value(node))
+        if node.find(exp.Parameter) is None:
+            return node
+        if isinstance(node, exp.Where) and isinstance(node.this, exp.EQ):
+            # `WHERE key = $n`, the usual one: two small pieces instead of a whole copy
+            eq = node.this
+            sides = [eq.this, eq.expression]
+            if all(isinstance(x, (exp.Column, exp.Parameter)) for x in sides):
+                a, b = (self(x) if isinstance(x, exp.Parameter) else x.copy() for x in sides)
+                return exp.Where(this=exp.EQ(this=a, expression=b))
+        return bind_parameters(node.copy(), self.params)
+
+    def _value(self, node: exp.Parameter) -> Any:
+        assert self.params is not None
+        i = int(node.name) - 1
+        if not 0 <= i < len(self.params):
+            raise ProgrammingError(f"there is no parameter ${i + 1}", "42P02")
+        return self.params[i]
+
+    def plain(self, node: Any) -> Any:
+        """The value of a `$n` whose literal would be read back as exactly that value
+        (NULL, a boolean, a string, a non-negative integer); else _NOT_PLAIN."""
+        if self.params is None or not isinstance(node, exp.Parameter) or \
+                not node.name.isdigit():
+            return _NOT_PLAIN
+        v = self._value(node)
+        if v is None or isinstance(v, (bool, str)) or (type(v) is int and v >= 0):
+            return v
+        return _NOT_PLAIN
+
+
+_NOT_PLAIN = object()
+
+
 # ---------------------------------------------------------------- INSERT
-def insert(session: "Session", tree: exp.Insert) -> StatementResult:
+def insert(session: "Session", tree: exp.Insert, params: list | None = None) -> StatementResult:
+    bind = _Params(params)
     db = session.db
     source = tree.expression
     if source is not None and not isinstance(source, exp.Values) and any(
@@ -118,7 +195,7 @@ def insert(session: "Session", tree: exp.Insert) -> StatementResult:
                                            UNDEFINED_COLUMN)
                 positions.append(i)
         if isinstance(source, exp.Values):
-            values = _values_rows(source, [rel.columns[i] for i in positions], rel)
+            values = _values_rows(source, [rel.columns[i] for i in positions], rel, bind)
         else:
             from sqlstream import query
             result = query.select(session, source, "")
@@ -146,7 +223,9 @@ def _returned(tag: str, returning: Returning, rows: list[tuple]) -> StatementRes
                            returning.project(rows))
 
 
-def _values_rows(values: exp.Values, cols: list[Any], rel: Relation) -> list[tuple]:
+def _values_rows(values: exp.Values, cols: list[Any], rel: Relation,
+                 bind: _Params | None = None) -> list[tuple]:
+    bind = bind or _Params(None)
     out = []
     empty = Ctx(Scope([]), clause="VALUES")
     n = len(cols)
@@ -159,6 +238,11 @@ def _values_rows(values: exp.Values, cols: list[Any], rel: Relation) -> list[tup
                                    position_of(tup))
         row = []
         for node, col in zip(items, cols):
+            value = bind.plain(node)
+            if value is not _NOT_PLAIN:
+                row.append(_coerce(value, col, rel))
+                continue
+            node = bind(node)
             if is_default_keyword(node):
                 row.append(_default_value(rel, col))
                 continue
@@ -341,7 +425,23 @@ def _matching(session: "Session", rel: Relation, writer: "TableWriter",
     return [r for r, keep in zip(rows, mask) if keep]
 
 
-def update(session: "Session", tree: exp.Update) -> StatementResult:
+def _project(exprs: list[Any], rows: list[tuple]) -> list[tuple]:
+    """The updated rows. SET to constants (the usual `SET c = $1`) is filled in
+    directly; anything else is compiled (which costs more than the update itself)."""
+    # Only literals and casts of literals: a volatile function (random()) must still
+    # be evaluated once per row.
+    plain = all(isinstance(e, (X.InputRef, X.Literal)) or
+                (isinstance(e, X.Cast) and isinstance(e.arg, X.Literal)) for e in exprs)
+    folded = [X.fold_constants(e) for e in exprs] if plain else []
+    if plain and all(isinstance(e, (X.InputRef, X.Literal)) for e in folded):
+        picks = [(True, e.index) if isinstance(e, X.InputRef) else (False, e.value)
+                 for e in folded]
+        return [tuple([row[v] if ref else v for ref, v in picks]) for row in rows]
+    return X.compile_projection(exprs, strict=True)(rows)
+
+
+def update(session: "Session", tree: exp.Update, params: list | None = None) -> StatementResult:
+    bind = _Params(params)
     db = session.db
     if tree.args.get("from_") or tree.args.get("from"):
         raise not_supported("UPDATE ... FROM", position_of(tree))
@@ -351,7 +451,7 @@ def update(session: "Session", tree: exp.Update) -> StatementResult:
         alias = tree.this.alias_or_name
         returning = bind_returning(rel, alias, tree.args.get("returning"))
         writer = db.writers[rel.id]
-        targets = _matching(session, rel, writer, tree.args.get("where"), alias)
+        targets = _matching(session, rel, writer, bind(tree.args.get("where")), alias)
         scope = _table_scope(rel, alias)
         exprs: list[Any] = [X.InputRef(i, c.type, c.name) for i, c in enumerate(rel.columns)]
         for eq in tree.expressions:
@@ -360,9 +460,9 @@ def update(session: "Session", tree: exp.Update) -> StatementResult:
             if i is None or rel.columns[i].hidden:
                 raise ProgrammingError(f'column "{col.name}" of relation "{rel.name}" does not '
                                        f"exist", UNDEFINED_COLUMN, position_of(col))
-            bound = X.bind_expr(eq.expression, Ctx(scope, clause="UPDATE"))
+            bound = X.bind_expr(bind(eq.expression), Ctx(scope, clause="UPDATE"))
             exprs[i] = X.cast(bound, rel.columns[i].type)
-        new_rows = X.compile_projection(exprs, strict=True)(targets)
+        new_rows = _project(exprs, targets)
         pk = rel.pk
         ops: list[int] = []
         rows: list[tuple] = []
@@ -395,7 +495,8 @@ def update(session: "Session", tree: exp.Update) -> StatementResult:
     return StatementResult(f"UPDATE {len(targets)}")
 
 
-def delete(session: "Session", tree: exp.Delete) -> StatementResult:
+def delete(session: "Session", tree: exp.Delete, params: list | None = None) -> StatementResult:
+    bind = _Params(params)
     db = session.db
     if tree.args.get("using"):
         raise not_supported("DELETE ... USING", position_of(tree))
@@ -404,7 +505,7 @@ def delete(session: "Session", tree: exp.Delete) -> StatementResult:
         tables.refuse_change(rel, "DELETE")
         returning = bind_returning(rel, tree.this.alias_or_name, tree.args.get("returning"))
         writer = db.writers[rel.id]
-        targets = _matching(session, rel, writer, tree.args.get("where"),
+        targets = _matching(session, rel, writer, bind(tree.args.get("where")),
                             tree.this.alias_or_name)
         if targets:
             ops = [DELETE] * len(targets)

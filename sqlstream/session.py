@@ -18,7 +18,7 @@ from planner import types as T
 from planner.errors import (Error, InternalError, OperationalError, ProgramLimitError,
                             ProgrammingError, not_supported)
 from planner.external_access import check_statement
-from planner.parse import Statement, bind_parameters, parse, split_statements
+from planner.parse import Statement, bind_parameters, own_tree, shared_tree, split_statements
 from planner.expressions.udf import user_functions
 from sqlstream import comments, ddl, dml, query, show_create, udf
 from sqlstream.database import Database
@@ -235,7 +235,13 @@ class Session:
             return ddl.execute(self, text, params)
         if pg_compat is not None and re.match(r"^\s*(SELECT|WITH)\b", text, re.I):
             text = pg_compat.preprocess_sql(text)
-        tree = bind_parameters(parse(text), list(params) if params else None)
+        shared = shared_tree(text)
+        if isinstance(shared, (exp.Insert, exp.Update, exp.Delete)) and \
+                dml.binds_in_parts(shared):
+            # No copy of the statement: its parameters are bound where they are used.
+            fn = {exp.Insert: dml.insert, exp.Update: dml.update}.get(type(shared), dml.delete)
+            return self._dml(fn, shared, list(params) if params else None)
+        tree = bind_parameters(own_tree(text, shared), list(params) if params else None)
         if isinstance(tree, (exp.Select, exp.Union, exp.Subquery, exp.Except, exp.Intersect,
                              exp.Values)):
             return query.select(self, tree, text)
@@ -249,9 +255,10 @@ class Session:
             return ddl.describe(self, tree.this.name)
         raise not_supported(f"{tree.key.upper()} statement", 1)
 
-    def _dml(self, fn: Any, tree: exp.Expression) -> StatementResult:
+    def _dml(self, fn: Any, tree: exp.Expression, params: list | None = None
+             ) -> StatementResult:
         try:
-            result = fn(self, tree)
+            result = fn(self, tree, params)
         finally:
             # Acknowledged only once logged; waited for outside the database lock, so
             # other sessions' statements are logged in the same write.
