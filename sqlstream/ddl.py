@@ -360,7 +360,7 @@ def explain(session: "Session", rest: str, params: Sequence[Any] | None) -> Stat
         lines = planned.plan.explain().split("\n")
     else:
         lines = _explain_batch(session, text, params)
-    return StatementResult(f"EXPLAIN", [Column("QUERY PLAN", T.VARCHAR)],
+    return StatementResult("EXPLAIN", [Column("QUERY PLAN", T.VARCHAR)],
                            [(ln,) for ln in lines])
 
 
@@ -451,7 +451,7 @@ def describe(session: "Session", name: str) -> StatementResult:
                  "YES" if c.name in pk else "NO") for c in rel.visible_columns]
     cols = [Column("name", T.VARCHAR), Column("type", T.VARCHAR), Column("nullable", T.VARCHAR),
             Column("primary key", T.VARCHAR)]
-    return StatementResult(f"DESCRIBE", cols, rows)
+    return StatementResult("DESCRIBE", cols, rows)
 
 
 def show_relations(session: "Session", what: str) -> StatementResult:

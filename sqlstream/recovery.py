@@ -12,7 +12,6 @@ from executor.message import SIGN
 from executor.operators.table_source import parse_offset
 from executor.runtime import Runtime
 from planner.catalog import MATERIALIZED_VIEW, ROW_ID, SINK, TABLE, Catalog, Relation
-from planner.parse import parse
 from planner.planner import plan_view, view_query
 from planner.window import parse_view
 

@@ -18,7 +18,6 @@ raised as `AppendOnlyViolation` instead of miscounting silently.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, AsyncIterator, Iterator, Protocol
 
 from executor.message import (DELETE, INSERT, SIGN, UPDATE_DELETE, UPDATE_INSERT, Barrier, Chunk,
