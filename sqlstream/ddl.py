@@ -253,10 +253,7 @@ def create_materialized_view(session: "Session", tree: exp.Create, text: str) ->
         except BaseException:
             # The graph failed before the backfill committed: the view is not created
             # (a rebuild would bring it back without its backfill).
-            db.catalog.relations.pop(rel.key, None)
-            db.catalog.version += 1
-            db.run(db.persist_catalog())
-            db.run(_drop_one(db, rel))
+            forget_relation(db, rel)
             raise
         rel.options.pop("creating", None)
         db.run(db.persist_catalog())
@@ -329,6 +326,15 @@ def _collect_drop(db: Any, rel: Relation, cascade: bool, order: list[Relation]) 
         _collect_drop(db, d, cascade, order)
     if rel not in order:
         order.append(rel)
+
+
+def forget_relation(db: Any, rel: Relation) -> None:
+    """Take a relation whose CREATE failed after it was recorded back out of the
+    catalog (persisted), the runtime and the serving store."""
+    db.catalog.relations.pop(rel.key, None)
+    db.catalog.version += 1
+    db.run(db.persist_catalog())
+    db.run(_drop_one(db, rel))
 
 
 async def _drop_one(db: Any, rel: Relation) -> None:

@@ -64,7 +64,7 @@ async def deploy(db: "Database", rel: Relation, backfill: bool) -> None:
 
 
 def create(session: "Session", text: str) -> StatementResult:
-    from sqlstream.ddl import _drop_one, _parallelism
+    from sqlstream.ddl import _parallelism, forget_relation
     d = parse_sink(text)
     db = session.db
     with db.lock:
@@ -98,10 +98,7 @@ def create(session: "Session", text: str) -> StatementResult:
             # Recorded as created once the backfill's checkpoint committed (as a view).
             db.flush()
         except BaseException:
-            db.catalog.relations.pop(rel.key, None)
-            db.catalog.version += 1
-            db.run(db.persist_catalog())
-            db.run(_drop_one(db, rel))
+            forget_relation(db, rel)
             raise
         rel.options.pop("creating", None)
         db.run(db.persist_catalog())
