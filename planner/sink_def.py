@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from planner.errors import SYNTAX_ERROR, ProgrammingError
-from planner.source_def import _matching_paren, _unquote, parse_options
+from planner.source_def import _matching_paren, _unquote, parse_options, scan_top_level
 
 _HEAD = re.compile(r"^\s*CREATE\s+SINK\s+(IF\s+NOT\s+EXISTS\s+)?(\"[^\"]+\"|\w+)\s+"
                    r"(FROM\s+(\"[^\"]+\"|[\w.]+)\s*|AS\s+)", re.I | re.S)
@@ -36,26 +36,10 @@ class SinkDef:
 
 def _top_level_with(text: str) -> list[int]:
     """Start offsets of `WITH (` outside quotes and parentheses."""
-    out: list[int] = []
-    depth = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in ("'", '"'):
-            end = text.find(ch, i + 1)
-            i = (end if end >= 0 else len(text) - 1) + 1
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and text[i:i + 4].upper() == "WITH" and \
-                (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
-            m = re.match(r"WITH\s*\(", text[i:], re.I)
-            if m:
-                out.append(i)
-        i += 1
-    return out
+    return [i for i, depth in scan_top_level(text)
+            if depth == 0 and text[i:i + 4].upper() == "WITH"
+            and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"))
+            and re.match(r"WITH\s*\(", text[i:], re.I)]
 
 
 def parse_sink(text: str) -> SinkDef:

@@ -10,6 +10,7 @@ sqlglot as an ordinary CREATE TABLE.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,33 +60,10 @@ def has_connector(text: str) -> bool:
     return re.search(r"\bconnector\s*=", text, re.I) is not None
 
 
-def _matching_paren(text: str, start: int) -> int:
-    """Index of the ')' closing the '(' at `start`, skipping quoted text."""
+def scan_top_level(text: str) -> Iterator[tuple[int, int]]:
+    """(offset, depth) of every character outside quoted text, where depth is the
+    number of parentheses open around it (a parenthesis itself is at the outer depth)."""
     depth = 0
-    i = start
-    while i < len(text):
-        ch = text[i]
-        if ch in ("'", '"'):
-            end = text.find(ch, i + 1)
-            if end < 0:
-                break
-            i = end + 1
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise ProgrammingError("unbalanced parentheses", SYNTAX_ERROR, start + 1)
-
-
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside parentheses and quotes."""
-    parts: list[str] = []
-    depth = 0
-    cur = 0
     i = 0
     while i < len(text):
         ch = text[i]
@@ -93,14 +71,30 @@ def _split_top(text: str) -> list[str]:
             end = text.find(ch, i + 1)
             i = (end if end >= 0 else len(text) - 1) + 1
             continue
+        if ch == ")":
+            depth -= 1
+        yield i, depth
         if ch == "(":
             depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
+        i += 1
+
+
+def _matching_paren(text: str, start: int) -> int:
+    """Index of the ')' closing the '(' at `start`, skipping quoted text."""
+    for i, depth in scan_top_level(text[start:]):
+        if depth == 0 and i > 0 and text[start + i] == ")":
+            return start + i
+    raise ProgrammingError("unbalanced parentheses", SYNTAX_ERROR, start + 1)
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside parentheses and quotes."""
+    parts: list[str] = []
+    cur = 0
+    for i, depth in scan_top_level(text):
+        if depth == 0 and text[i] == ",":
             parts.append(text[cur:i])
             cur = i + 1
-        i += 1
     parts.append(text[cur:])
     return [p.strip() for p in parts if p.strip()]
 
